@@ -1,0 +1,52 @@
+# vulndesk: `make run` serves the app on the embedded default; `make test` runs every check.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK ?= requirements/base.txt
+STAMP := $(VENV)/.installed-$(notdir $(LOCK))
+
+.PHONY: install install-dev run test lint typecheck pytest lock bench clean
+
+# `make install` only creates .venv and installs the hash-pinned lock into it.
+install: $(STAMP)
+
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --only-binary=:all: -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install-dev:
+	$(MAKE) install LOCK=requirements/dev.txt
+
+run: install
+	$(BIN)/vulndesk setup
+	$(BIN)/vulndesk serve
+
+test: install-dev
+	$(MAKE) lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check vulndesk tests
+	$(BIN)/ruff format --check vulndesk tests
+	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude '*/migrations/*' vulndesk
+
+typecheck:
+	$(BIN)/mypy vulndesk tests
+
+# SQLite always; PostgreSQL too when VULNDESK_TEST_DATABASE_URL is set.
+pytest:
+	$(BIN)/pytest -n 2 --dist loadfile
+	@if [ -n "$$VULNDESK_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL =="; \
+	  DATABASE_URL="$$VULNDESK_TEST_DATABASE_URL" $(BIN)/pytest -n 2 --dist loadfile; \
+	fi
+
+# Re-resolve the locks (needs network access to the package index).
+lock:
+	uv pip compile --python-version 3.11 --generate-hashes --no-header requirements/base.in -o requirements/base.txt
+	uv pip compile --python-version 3.11 --generate-hashes --no-header requirements/dev.in -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,165 @@
+"""The real `vulndesk serve` process tree, started for a test on free loopback ports.
+
+Each server gets its own data directory, and on PostgreSQL its own database, so it never shares
+state with the test database or with another server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .conftest import EXAMPLES
+
+VULNDESK = str(Path(sys.executable).parent / "vulndesk")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    smtp_port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    admin_email: str
+    admin_password: str
+    log_path: Path
+
+    def get(self, path: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:  # noqa: S310 - loopback
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [VULNDESK, *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def server_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database when the suite runs on PostgreSQL; None means SQLite."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        yield None
+        return
+    import psycopg  # noqa: PLC0415 - only on PostgreSQL runs
+
+    name = f"vulndesk_live_{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(base)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path, *extra_args: str, base_url: str | None = None) -> Iterator[LiveServer]:
+    port, smtp_port = free_port(), free_port()
+    with server_database() as database_url:
+        env = {
+            **os.environ,
+            "VULNDESK_DATA_DIR": str(tmp_path / "server-data"),
+            "VULNDESK_BASE_URL": base_url or f"http://127.0.0.1:{port}",
+            # A test that names a public https base URL still talks plain HTTP on loopback.
+            "VULNDESK_SSL_REDIRECT": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        # The server reads the real settings from its own environment, not the suite's.
+        for name in (
+            "DATABASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "VULNDESK_SECRET_KEY",
+            "VULNDESK_ENCRYPTION_KEYS",
+        ):
+            env.pop(name, None)
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        setup = subprocess.run(
+            [VULNDESK, "setup", "--examples", str(EXAMPLES)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        match = re.search(r"Created administrator (\S+) with password: (\S+)", setup.stdout)
+        assert match, setup.stdout + setup.stderr
+        log_path = tmp_path / "server.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [VULNDESK, "serve", "--port", str(port), "--smtp-port", str(smtp_port), *extra_args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = LiveServer(
+            url=f"http://127.0.0.1:{port}",
+            smtp_port=smtp_port,
+            env=env,
+            process=process,
+            admin_email=match.group(1),
+            admin_password=match.group(2),
+            log_path=log_path,
+        )
+        try:
+            _wait_until_up(server)
+            yield server
+        finally:
+            stop(server)
+
+
+def _wait_until_up(server: LiveServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"vulndesk serve exited early:\n{server.logs()}")
+        with contextlib.suppress(OSError):
+            if server.get("/healthz", timeout=2)[0] == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"vulndesk serve did not come up:\n{server.logs()}")
+
+
+def stop(server: LiveServer, sig: int = signal.SIGINT) -> int:
+    if server.process.poll() is None:
+        server.process.send_signal(sig)
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+    return server.process.returncode

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from .live import LiveServer, live_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+CHROMIUM = os.environ.get("VULNDESK_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# No network beyond loopback: keep Chromium from reaching for Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `apt-get install chromium` (.ci/run does)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("browser"), "--no-smtp") as running:
+        yield running
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_an_admin_signs_in_and_opens_a_projects_policy_page(browser: Browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    shot(page, "home")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(server.admin_email)
+    page.get_by_label("Password").fill(server.admin_password)
+    shot(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/desk/")
+    assert page.get_by_role("heading", name="Your desk").is_visible()
+    shot(page, "desk")
+    page.get_by_role("link", name="LLM Agentic Tool Mesh").click()
+    page.wait_for_url("**/p/agentic-tool-mesh/")
+    assert page.get_by_role("heading", name="Early disclosure to distributors").is_visible()
+    shot(page, "policy")
+    page.close()
+
+
+def test_a_wrong_password_is_refused_with_a_message(browser: Browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(server.admin_email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible()
+    page.close()
+
+
+def test_pages_fit_a_phone_screen_and_load_nothing_from_elsewhere(
+    browser: Browser, server: LiveServer
+) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(server.url + "/p/llm-d/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, "the page scrolls sideways on a phone"
+    shot(page, "policy-phone")
+    assert all(url.startswith(server.url) for url in requested), requested
+    context.close()

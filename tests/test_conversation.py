@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+import re
+
+from django.test import Client
+
+from vulndesk.accounts.models import User
+from vulndesk.cases.models import Message
+from vulndesk.cases.replies import reply_address, report_for_reply_address
+from vulndesk.intake.models import Report
+from vulndesk.notify.models import OutboundEmail
+
+from .conftest import signed_in
+
+
+def _report_with_link(client: Client) -> tuple[Report, str]:
+    payload = json.dumps({"title": "t", "description": "d", "reporter_email": "rita@researcher.test"})
+    body = client.post("/api/v1/projects/llm-d/reports", payload, content_type="application/json").json()
+    path = re.sub(r"^http://testserver", "", body["tracking_url"])
+    return Report.objects.get(number=body["number"]), path
+
+
+def test_the_reporter_replies_on_the_tracking_page_and_the_team_reads_it(client: Client, alice: User) -> None:
+    report, link = _report_with_link(client)
+    response = client.post(link, {"body": "Here is a smaller proof of concept."})
+    assert response.status_code == 302
+    page = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/")
+    assert "Here is a smaller proof of concept." in page.content.decode()
+    notice = OutboundEmail.objects.get(kind="reporter-replied")
+    assert "smaller proof" not in json.dumps(notice.message)
+
+
+def test_an_empty_reply_is_refused_with_a_message(client: Client, alice: User) -> None:
+    _, link = _report_with_link(client)
+    response = client.post(link, {"body": "   "})
+    assert response.status_code == 400
+    assert "is required" in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_the_reporter_sees_team_messages_but_never_internal_notes(client: Client, alice: User) -> None:
+    report, link = _report_with_link(client)
+    team = signed_in(alice)
+    team.post(f"/desk/p/llm-d/reports/{report.number}/messages/", {"body": "Thanks, we reproduced it."})
+    team.post(
+        f"/desk/p/llm-d/reports/{report.number}/messages/",
+        {"body": "Looks like the router bug from March.", "visibility": "internal"},
+    )
+    tracking = client.get(link).content.decode()
+    assert "Thanks, we reproduced it." in tracking
+    assert "router bug from March" not in tracking
+    mail = OutboundEmail.objects.get(kind="team-replied")
+    assert mail.message["to"] == ["rita@researcher.test"]
+    assert mail.message["reply_to"] == [reply_address(report)]
+    assert "reproduced" not in json.dumps(mail.message)
+
+
+def test_a_reply_address_opens_its_report_and_a_forged_one_opens_nothing(client: Client, alice: User) -> None:
+    report, _ = _report_with_link(client)
+    address = reply_address(report)
+    assert report_for_reply_address(address) == report
+    assert report_for_reply_address(address.upper()) == report
+    forged = address.replace(address.split(".")[1][:4], "0000")
+    assert report_for_reply_address(forged) is None
+    assert report_for_reply_address("reply+nothing@example.org") is None
+
+
+def test_another_team_cannot_post_into_a_report(client: Client, alice: User, bob: User) -> None:
+    report, _ = _report_with_link(client)
+    response = signed_in(bob).post(f"/desk/p/llm-d/reports/{report.number}/messages/", {"body": "hi"})
+    assert response.status_code == 404
+    assert not Message.objects.exists()

@@ -1,0 +1,1 @@
+"""vulndesk: coordinated vulnerability disclosure for open-source projects."""

@@ -1,0 +1,105 @@
+"""People who sign in: admins, project team members and (later) distributor members.
+
+Reporters have no account: they hold a tracking link instead (see intake).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from vulndesk.accounts.permissions import Permission, Role
+
+if TYPE_CHECKING:
+    from vulndesk.projects.models import Project
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser):
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    is_admin = models.BooleanField(default=False, help_text="Holds every permission on every project.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def roles_on(self, project: Project) -> set[Role]:
+        roles = {Role(m.role) for m in self.memberships.filter(project=project)}
+        if self.is_admin:
+            roles.add(Role.ADMIN)
+        return roles
+
+    def has_project_permission(self, project: Project, permission: Permission) -> bool:
+        from vulndesk.accounts.permissions import role_grants  # noqa: PLC0415 - avoids an import cycle
+
+        return any(role_grants(role, permission) for role in self.roles_on(project))
+
+
+class Membership(models.Model):
+    """A person's role on one project's team. A person may be on several projects' teams."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=[(Role.TEAM, "Team member")], default=Role.TEAM)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.project}"
+
+
+def token_digest(raw_token: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough: nobody can brute-force the
+    # preimage, and the database never holds a usable token.
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token.")
+    digest = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, help_text="Permission strings; empty means all of the user's.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        moment = now or timezone.now()
+        if self.revoked_at is not None or not self.user.is_active:
+            return False
+        return self.expires_at is None or self.expires_at > moment
+
+    def allows(self, permission: Permission) -> bool:
+        return not self.scopes or str(permission) in self.scopes

@@ -1,0 +1,41 @@
+"""First run of the embedded default: example projects and the first administrator."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from vulndesk.accounts.actions import do_create_user
+from vulndesk.accounts.models import User
+from vulndesk.accounts.permissions import Role
+from vulndesk.projects.actions import do_import_policy
+from vulndesk.projects.models import Project
+from vulndesk.projects.policy import parse_policy_toml
+
+
+def load_example_projects(folder: Path) -> list[Project]:
+    """Import every policy in ``folder``, marked as examples, but only into an empty database."""
+    if Project.objects.exists() or not folder.is_dir():
+        return []
+    return [
+        do_import_policy(
+            parse_policy_toml(path.read_text(encoding="utf-8")), acting_user=None, is_example=True
+        )
+        for path in sorted(folder.glob("*.toml"))
+    ]
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    email: str
+    password: str
+
+
+def create_first_admin(email: str) -> FirstAdmin | None:
+    """An admin with a random password, when the instance has none yet."""
+    if User.objects.filter(is_admin=True).exists():
+        return None
+    password = secrets.token_urlsafe(18)
+    do_create_user(email, role=Role.ADMIN, password=password, acting_user=None)
+    return FirstAdmin(email=email, password=password)

@@ -1,0 +1,70 @@
+"""Every change to a case. For now: the conversation between the reporter and the team."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from vulndesk.audit.actions import record_event
+from vulndesk.cases import emails
+from vulndesk.cases.models import Author, Message, Via, Visibility
+from vulndesk.intake.submission import SubmissionError, clean_text
+from vulndesk.notify.actions import queue_email
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
+    from vulndesk.intake.models import Report
+
+MAX_MESSAGE = 100_000
+
+
+def _checked_body(body: str) -> str:
+    cleaned = clean_text(body)
+    if not cleaned:
+        raise SubmissionError({"body": "is required"})
+    if len(cleaned) > MAX_MESSAGE:
+        raise SubmissionError({"body": f"is too long (the limit is {MAX_MESSAGE} characters)"})
+    return cleaned
+
+
+def do_post_reporter_reply(report: Report, body: str, *, via: Via, acting_user: User | None) -> Message:
+    """The reporter answers, from the tracking page or by replying to our mail."""
+    text = _checked_body(body)
+    with transaction.atomic():
+        message = Message(report=report, author_kind=Author.REPORTER, via=via, visibility=Visibility.SHARED)
+        message.body = text
+        message.save()
+        record_event(
+            "message.reporter_replied",
+            acting_user=acting_user,
+            project=report.project,
+            target=report,
+            details={"via": str(via)},
+        )
+        notice = emails.reporter_replied(report)
+        if notice.to:
+            queue_email(notice, project=report.project)
+    return message
+
+
+def do_post_team_message(report: Report, body: str, *, internal: bool, acting_user: User) -> Message:
+    """A team member writes to the reporter, or leaves an internal note for the team."""
+    text = _checked_body(body)
+    visibility = Visibility.INTERNAL if internal else Visibility.SHARED
+    with transaction.atomic():
+        message = Message(
+            report=report, author_kind=Author.TEAM, author=acting_user, via=Via.WEB, visibility=visibility
+        )
+        message.body = text
+        message.save()
+        record_event(
+            "message.team_posted",
+            acting_user=acting_user,
+            project=report.project,
+            target=report,
+            details={"visibility": str(visibility)},
+        )
+        if not internal and report.reporter.get("email"):
+            queue_email(emails.team_replied(report), project=report.project)
+    return message

@@ -1,0 +1,60 @@
+"""The life of a report once it is in: for now, its conversation.
+
+Messages shared with the reporter and the team's internal notes live in one timeline; the body is
+sealed at rest like the report itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from vulndesk.crypto import open_sealed, seal
+
+
+class Author(models.TextChoices):
+    REPORTER = "reporter", "Reporter"
+    TEAM = "team", "Security team"
+
+
+class Visibility(models.TextChoices):
+    SHARED = "shared", "Shared with the reporter"
+    INTERNAL = "internal", "Internal note (team only)"
+
+
+class Via(models.TextChoices):
+    WEB = "web", "web"
+    EMAIL = "email", "email"
+    API = "api", "API"
+
+
+class Message(models.Model):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=Author.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    sealed_body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "pk"]
+        indexes: ClassVar = [models.Index(fields=["report", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_author_kind_display()} message on {self.report}"
+
+    @property
+    def body(self) -> str:
+        return open_sealed(self.sealed_body, context=f"message:{self.uid}")
+
+    @body.setter
+    def body(self, value: str) -> None:
+        self.sealed_body = seal(value, context=f"message:{self.uid}")

@@ -1,0 +1,342 @@
+"""The `vulndesk` command: what an operator and a maintainer type.
+
+Each subcommand is a small function over the same ``do_*`` actions the web and API use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import django
+from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from vulndesk.projects.models import Project
+    from vulndesk.projects.policy import Policy
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(Exception):
+    """A refusal to show the operator: printed without a traceback, exit status 2."""
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vulndesk.settings")
+    django.setup()
+
+
+def _out(text: str, stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout)
+
+
+# --- database and first run -------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command  # noqa: PLC0415 - Django is set up by now
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    _out("Database is up to date.")
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Migrate, load the example projects into an empty database, and make the first admin."""
+    from vulndesk.bootstrap import create_first_admin, load_example_projects  # noqa: PLC0415
+
+    cmd_migrate(args)
+    for project in load_example_projects(Path(args.examples)):
+        _out(f"Loaded example project {project.slug}.")
+    created = create_first_admin(args.admin_email)
+    if created is not None:
+        _out(f"Created administrator {created.email} with password: {created.password}")
+        _out("This password is shown once. Change it after signing in.")
+    return 0
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from vulndesk.accounts.actions import AccountError, do_create_user  # noqa: PLC0415
+    from vulndesk.accounts.permissions import Role  # noqa: PLC0415
+
+    project = _project_or_none(args.project)
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else secrets.token_urlsafe(15)
+    try:
+        user = do_create_user(
+            args.email, role=Role(args.role), project=project, password=password, acting_user=None
+        )
+    except AccountError as exc:
+        raise CommandError(str(exc)) from None
+    where = f" on {project.slug}" if project else ""
+    _out(f"Created {args.role}{where}: {user.email}")
+    if not args.password_stdin:
+        _out(f"Password (shown once): {password}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    import datetime as dt  # noqa: PLC0415
+
+    from django.utils import timezone  # noqa: PLC0415
+
+    from vulndesk.accounts.actions import AccountError, do_create_api_token  # noqa: PLC0415
+    from vulndesk.accounts.models import User  # noqa: PLC0415
+    from vulndesk.accounts.permissions import Permission  # noqa: PLC0415
+
+    user = User.objects.filter(email__iexact=args.email, is_active=True).first()
+    if user is None:
+        raise CommandError(f"no active account for {args.email}")
+    try:
+        scopes = [Permission(s) for s in args.scope]
+    except ValueError as exc:
+        raise CommandError(f"unknown scope: {exc}") from None
+    expires = timezone.now() + dt.timedelta(days=args.expires_days) if args.expires_days else None
+    try:
+        issued = do_create_api_token(
+            user, name=args.name, scopes=scopes, expires_at=expires, acting_user=None
+        )
+    except AccountError as exc:
+        raise CommandError(str(exc)) from None
+    _out(issued.raw)
+    _out(f"Token {issued.token.prefix}… for {user.email} (shown once; stored hashed).", sys.stderr)
+    return 0
+
+
+# --- projects and policies --------------------------------------------------------------------
+
+
+def _read_policy(path: str) -> Policy:
+    from vulndesk.projects.policy import PolicyError, parse_policy_toml  # noqa: PLC0415
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        return parse_policy_toml(text)
+    except PolicyError as exc:
+        problems = "\n".join(f"  {problem}" for problem in exc.problems)
+        raise CommandError(f"{path}: the policy is not valid:\n{problems}") from None
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    policy = _read_policy(args.file)
+    _out(f"{args.file}: valid policy for {policy.project.slug}.")
+    return 0
+
+
+def cmd_policy_import(args: argparse.Namespace) -> int:
+    from vulndesk.projects.actions import do_import_policy  # noqa: PLC0415
+
+    policy = _read_policy(args.file)
+    project = do_import_policy(policy, acting_user=None)
+    _out(f"Imported {project.slug} (policy version {project.policy_version}).")
+    return 0
+
+
+def cmd_policy_export(args: argparse.Namespace) -> int:
+    project = _project_or_none(args.slug)
+    if project is None:
+        raise CommandError("name a project")
+    sys.stdout.write(project.policy.as_toml())
+    return 0
+
+
+def cmd_project_list(_args: argparse.Namespace) -> int:
+    from vulndesk.projects.models import Project  # noqa: PLC0415
+
+    projects = Project.objects.order_by("slug")
+    if not projects:
+        _out("No projects yet. Import a policy with: vulndesk policy import FILE")
+    for project in projects:
+        tag = " (example)" if project.is_example else ""
+        _out(f"{project.slug:24} {project.name}{tag} - policy v{project.policy_version}")
+    return 0
+
+
+def _project_or_none(slug: str | None) -> Project | None:
+    if slug is None:
+        return None
+    from vulndesk.projects.models import Project  # noqa: PLC0415
+
+    project = Project.objects.filter(slug=slug).first()
+    if project is None:
+        raise CommandError(f"no project {slug!r} (see: vulndesk project list)")
+    return project
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from vulndesk.audit.actions import verify_chain  # noqa: PLC0415
+    from vulndesk.audit.models import AuditEvent  # noqa: PLC0415
+
+    broken = verify_chain()
+    if broken is not None:
+        _out(f"Audit chain broken: {broken.reason}.", sys.stderr)
+        return 1
+    _out(f"Audit chain intact: {AuditEvent.objects.count()} events.")
+    return 0
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from vulndesk.serve import ServeOptions, serve  # noqa: PLC0415
+
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        smtp_port=args.smtp_port,
+        smtp=not args.no_smtp,
+        worker=not args.no_worker,
+        web_workers=args.web_workers,
+    )
+    return serve(options)
+
+
+def cmd_smtpd(args: argparse.Namespace) -> int:
+    from django.conf import settings  # noqa: PLC0415
+
+    from vulndesk.intake.smtpd import run  # noqa: PLC0415
+
+    return run(args.host or settings.SMTP_INTAKE_HOST, args.port or settings.SMTP_INTAKE_PORT)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command  # noqa: PLC0415
+
+    call_command("db_worker", queue_name="*", reload=False, interval=args.interval, verbosity=0)
+    return 0
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vulndesk", description="Coordinated vulnerability disclosure desk."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_process_commands(sub)
+    _add_account_commands(sub)
+    _add_policy_commands(sub)
+    return parser
+
+
+def _add_process_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the web app, the API, the worker and the SMTP intake")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default: %(default)s)")
+    serve.add_argument("--smtp-port", type=int, default=None, help="SMTP intake port (default: 2525)")
+    serve.add_argument("--no-smtp", action="store_true", help="do not run the SMTP intake")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the background worker")
+    serve.add_argument("--web-workers", type=int, default=2, help="web processes (default: %(default)s)")
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background worker alone")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    worker.set_defaults(handler=cmd_worker)
+
+    smtpd = sub.add_parser("smtpd", help="run the SMTP intake alone (reports by email)")
+    smtpd.add_argument(
+        "--host", default=None, help="address to listen on (default: VULNDESK_SMTP_INTAKE_HOST)"
+    )
+    smtpd.add_argument("--port", type=int, default=None, help="port (default: VULNDESK_SMTP_INTAKE_PORT)")
+    smtpd.set_defaults(handler=cmd_smtpd)
+
+    migrate = sub.add_parser("migrate", help="create or update the database tables")
+    migrate.add_argument("--verbose", action="store_true")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    setup = sub.add_parser(
+        "setup", help="migrate, load examples into an empty database, create the first admin"
+    )
+    setup.add_argument("--examples", default="examples/policies", help="folder of example policies")
+    setup.add_argument("--admin-email", default="admin@vulndesk.localhost", help="the first admin's email")
+    setup.add_argument("--verbose", action="store_true")
+    setup.set_defaults(handler=cmd_setup)
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION"
+    )
+    audit.add_parser("verify", help="recompute the hash chain and name the first broken event").set_defaults(
+        handler=cmd_audit_verify
+    )
+
+
+def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = sub.add_parser("user", help="accounts").add_subparsers(
+        dest="user_command", required=True, metavar="ACTION"
+    )
+    create = user.add_parser("create", help="create an admin or a team member (prints a password once)")
+    create.add_argument("email")
+    create.add_argument("--role", choices=["admin", "team"], required=True)
+    create.add_argument("--project", help="the project a team member joins")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(handler=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION"
+    )
+    token_create = token.add_parser("create", help="issue an API token (printed once, stored hashed)")
+    token_create.add_argument("email")
+    token_create.add_argument("--name", default="cli", help="a label to recognise the token")
+    token_create.add_argument(
+        "--expires-days", type=int, default=90, help="0 for no expiry (default: %(default)s)"
+    )
+    token_create.add_argument(
+        "--scope", action="append", default=[], help="limit to a permission; repeatable"
+    )
+    token_create.set_defaults(handler=cmd_token_create)
+
+
+def _add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    policy = sub.add_parser("policy", help="security policies").add_subparsers(
+        dest="policy_command", required=True, metavar="ACTION"
+    )
+    check = policy.add_parser("check", help="validate a policy file without importing it")
+    check.add_argument("file")
+    check.set_defaults(handler=cmd_policy_check)
+    imp = policy.add_parser("import", help="create or update the project a policy file describes")
+    imp.add_argument("file")
+    imp.set_defaults(handler=cmd_policy_import)
+    exp = policy.add_parser("export", help="print a project's policy as TOML")
+    exp.add_argument("slug")
+    exp.set_defaults(handler=cmd_policy_export)
+
+    project = sub.add_parser("project", help="projects").add_subparsers(
+        dest="project_command", required=True, metavar="ACTION"
+    )
+    project.add_parser("list", help="list the projects").set_defaults(handler=cmd_project_list)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _setup_django()
+        handler: Handler = args.handler
+        return handler(args)
+    except CommandError as exc:
+        _out(f"vulndesk: {exc}", sys.stderr)
+        return 2
+    except ImproperlyConfigured as exc:
+        _out(f"vulndesk: configuration error: {exc}", sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

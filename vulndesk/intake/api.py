@@ -1,0 +1,112 @@
+"""Reports through the API: the same checks and action as the web form, open to anonymous callers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.params.functions import Header
+
+from vulndesk.intake.actions import Provenance, do_receive_report
+from vulndesk.intake.emails import acknowledgement_due, tracking_url
+from vulndesk.intake.models import Channel, CreditPreference
+from vulndesk.intake.submission import MAX_ATTACHMENT_BYTES, Attachment, Submission, SubmissionError
+from vulndesk.projects.access import access_public_project
+
+router = Router(tags=["intake"])
+
+
+class AttachmentIn(Schema):
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    content_base64: str = Field(max_length=(MAX_ATTACHMENT_BYTES * 4) // 3 + 8)
+
+
+class ReportIn(Schema):
+    title: str = Field(description="A descriptive subject line.")
+    description: str
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Answers keyed by the policy's field names."
+    )
+    reporter_name: str = ""
+    reporter_affiliation: str = ""
+    reporter_email: str = ""
+    anonymous: bool = False
+    credit: CreditPreference = CreditPreference.ANONYMOUS
+    credit_handle: str = ""
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+
+
+class ReportReceipt(Schema):
+    number: int
+    status: str
+    created: bool = Field(description="False when this answers a retry of an earlier request.")
+    tracking_url: str | None = Field(description="The reporter's private link; only in the first answer.")
+    acknowledge_by: str
+
+
+class Problems(Schema):
+    detail: str
+    problems: dict[str, str]
+
+
+def _attachments(items: list[AttachmentIn]) -> list[Attachment]:
+    decoded = []
+    for item in items:
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise SubmissionError({"attachments": f"{item.filename!r} is not valid base64"}) from None
+        decoded.append(Attachment(filename=item.filename, content_type=item.content_type, content=content))
+    return decoded
+
+
+@router.post(
+    "/{slug}/reports",
+    response={201: ReportReceipt, 200: ReportReceipt, 422: Problems},
+    auth=None,
+    summary="Send a vulnerability report privately",
+)
+def submit_report(
+    request: HttpRequest,
+    slug: str,
+    payload: ReportIn,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", max_length=200)] = "",
+) -> Status[ReportReceipt | Problems]:
+    project = access_public_project(slug)
+    try:
+        submission = Submission(
+            title=payload.title,
+            description=payload.description,
+            fields=payload.fields,
+            reporter_name=payload.reporter_name,
+            reporter_affiliation=payload.reporter_affiliation,
+            reporter_email=payload.reporter_email,
+            anonymous=payload.anonymous,
+            credit=payload.credit,
+            credit_handle=payload.credit_handle,
+            attachments=_attachments(payload.attachments),
+        )
+        received = do_receive_report(
+            project,
+            submission,
+            channel=Channel.API,
+            acting_user=None,
+            provenance=Provenance(idempotency_key=f"api:{idempotency_key}" if idempotency_key else ""),
+        )
+    except SubmissionError as exc:
+        return Status(422, Problems(detail="the report was not accepted", problems=exc.problems))
+    report = received.report
+    return Status(
+        (201 if received.created else 200),
+        ReportReceipt(
+            number=report.number,
+            status=report.rm_state,
+            created=received.created,
+            tracking_url=tracking_url(received.tracking_token) if received.tracking_token else None,
+            acknowledge_by=acknowledgement_due(report),
+        ),
+    )

@@ -1,0 +1,86 @@
+"""The team's side of intake: the queue of reports and a report's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from vulndesk.accounts.access import signed_in_user
+from vulndesk.audit.actions import record_event
+from vulndesk.cases.actions import do_post_team_message
+from vulndesk.cases.models import Message, Visibility
+from vulndesk.intake.access import access_report_for_team, reports_visible_to
+from vulndesk.intake.emails import acknowledgement_due
+from vulndesk.intake.submission import SubmissionError
+from vulndesk.projects.commitments import FIELD_LABELS
+from vulndesk.projects.policy import ReportField
+
+QUEUE_PAGE_SIZE = 100
+
+
+@login_required
+@never_cache
+def queue(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    reports = reports_visible_to(user).order_by("-received_at")
+    project = request.GET.get("project", "")
+    if project:
+        reports = reports.filter(project__slug=project)
+    rows = [
+        {"report": report, "acknowledge_by": acknowledgement_due(report)}
+        for report in reports[:QUEUE_PAGE_SIZE]
+    ]
+    return render(request, "intake/queue.html", {"rows": rows, "project_filter": project})
+
+
+@login_required
+@never_cache
+def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user)
+    with transaction.atomic():
+        # Reading a report's contents is an audited event: who read which report, and when.
+        record_event("report.read", acting_user=user, project=report.project, target=report)
+    fields = report.fields
+    labelled = [("Description", fields.pop("description", ""))]
+    labelled += [(_label(name), value) for name, value in fields.items()]
+    return render(
+        request,
+        "intake/report_page.html",
+        {
+            "report": report,
+            "fields": labelled,
+            "reporter": report.reporter,
+            "attachments": report.attachments.all(),
+            "acknowledge_by": acknowledgement_due(report),
+            "conversation": Message.objects.filter(report=report).select_related("author"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user)
+    internal = request.POST.get("visibility") == Visibility.INTERNAL
+    try:
+        do_post_team_message(report, request.POST.get("body", ""), internal=internal, acting_user=user)
+    except SubmissionError as exc:
+        messages.error(request, f"The message {exc.problems.get('body', 'could not be sent')}.")
+    else:
+        messages.success(request, "Internal note saved." if internal else "Message sent to the reporter.")
+    return redirect(reverse("report-page", args=[slug, number]) + "#conversation")
+
+
+def _label(name: str) -> str:
+    try:
+        return FIELD_LABELS[ReportField(name)]
+    except ValueError:
+        return name.replace("_", " ").capitalize()

@@ -1,0 +1,55 @@
+"""The named emails of intake. Each returns what to send; notify renders and queues it.
+
+Neither carries what the reporter wrote: mail crosses relays in clear, so it says that something
+happened and links to the page where it can be read.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from vulndesk.intake.models import Report
+from vulndesk.notify.actions import Email
+from vulndesk.projects.calendar import BusinessCalendar
+
+
+def tracking_url(token: str) -> str:
+    return settings.BASE_URL + reverse("tracking", args=[token])
+
+
+def acknowledgement_due(report: Report) -> str:
+    policy = report.project.policy
+    calendar = BusinessCalendar(policy.calendar)
+    due = calendar.add_working_days(report.received_at, policy.sla.acknowledge_working_days)
+    return calendar.local(due).strftime("%A %d %B %Y, %H:%M %Z") + f" ({policy.calendar.timezone})"
+
+
+def report_received(report: Report, token: str) -> Email:
+    policy = report.project.policy
+    return Email(
+        kind="report-received",
+        to=[report.reporter["email"]],
+        context={
+            "project_name": policy.project.name,
+            "security_team": policy.project.security_team,
+            "number": report.number,
+            "tracking_url": tracking_url(token),
+            "acknowledge_by": acknowledgement_due(report),
+        },
+    )
+
+
+def new_report_for_team(report: Report) -> Email:
+    members = report.project.memberships.select_related("user").filter(user__is_active=True)
+    return Email(
+        kind="new-report-team",
+        to=sorted(m.user.email for m in members),
+        context={
+            "project_name": report.project.name,
+            "number": report.number,
+            "channel": report.get_channel_display(),
+            "desk_url": settings.BASE_URL + reverse("desk"),
+            "acknowledge_by": acknowledgement_due(report),
+        },
+    )

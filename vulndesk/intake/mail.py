@@ -1,0 +1,419 @@
+"""Reports by email: raw RFC 822 bytes in, a ``Submission`` out.
+
+``parse_report_email`` is a pure function, so tests feed it raw messages and the SMTP server
+(``intake/smtpd.py``) only hands it the bytes it received. The subject becomes the title, the text
+the description (HTML-only mail is turned into plain text: no markup survives), every other MIME part
+an attachment, and a forwarded message (message/rfc822) both an attachment and text appended to the
+description. Hostile input ends in ``MailParseError`` and nothing else: the email package raises
+many kinds of exception on malformed mail, and the limits below keep its work bounded.
+
+OpenPGP is not handled yet: see ``open_openpgp``, the hook where it will go.
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import parseaddr
+
+import nh3
+
+from vulndesk.intake.models import CreditPreference
+from vulndesk.intake.submission import MAX_TITLE, Attachment, Submission
+
+MAX_HEADER_BYTES = 64 * 1024
+MAX_PARTS = 100
+MAX_DEPTH = 10
+# Larger HTML bodies are kept as a file rather than converted: their text could not fit in a
+# description anyway, and conversion work stays bounded.
+MAX_HTML_CHARACTERS = 1_000_000
+NO_SUBJECT = "(no subject)"
+FORWARDED_LINE = "---- Forwarded message ----"
+NO_TEXT = "(The message has no readable text; see the attached files.)"
+# Python's own table only, not the host's /etc/mime.types: the same mail gets the same names anywhere.
+_MIME_TYPES = mimetypes.MimeTypes()
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# Declared multipart boundaries and container types, counted in the raw bytes before parsing:
+# the email package's work grows quadratically with nesting and steeply with the number of parts.
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
+_CONTAINER = re.compile(rb"^content-type:[ \t]*(?:multipart|message)/", re.IGNORECASE | re.MULTILINE)
+# Line breaks HTML implies; [^<>] stops each try at the next tag, so matching stays linear.
+_BLOCK_TAG = re.compile(
+    r"<\s*(?:/\s*)?(?:p|div|h[1-6]|blockquote|ul|ol|table)\b[^<>]{0,500}>|<\s*(?:br|li|tr|hr)\b[^<>]{0,500}>",
+    re.IGNORECASE,
+)
+# Elements whose content is not text a reader sees.
+_HIDDEN_CONTENT = {"script", "style", "title", "head", "template"}
+_HIDDEN_OPENING = re.compile(r"<(script|style|title)(?=[\s/>])", re.IGNORECASE)
+_HIDDEN_CLOSING = {
+    name: re.compile(rf"</{name}[^<>]{{0,100}}>", re.IGNORECASE) for name in ("script", "style", "title")
+}
+_PRE_OPENING = re.compile(r"<pre(?=[\s/>])", re.IGNORECASE)
+_PRE_CLOSING = re.compile(r"</pre", re.IGNORECASE)
+_CHUNK_CHARACTERS = 10_000
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_ARMOURED_MESSAGE = "-----BEGIN PGP MESSAGE-----"
+# WHATWG Encoding Standard: mail that says latin-1 or ASCII is in practice windows-1252 or UTF-8.
+_CHARSET_ALIASES = {
+    "iso-8859-1": "windows-1252",
+    "latin-1": "windows-1252",
+    "latin1": "windows-1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+}
+
+
+class MailParseError(ValueError):
+    """A message that cannot become a report; the message says why, in words for the sender."""
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """A report read from an email; ``problems`` lists what was odd but did not stop it.
+
+    Problems name structure (a defect, an unknown charset), never what the reporter wrote, so
+    they may be logged.
+    """
+
+    submission: Submission
+    message_id: str
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_report_email(raw: bytes) -> ParsedEmail:
+    """Read one RFC 822 message; raise ``MailParseError`` (only) when it cannot be a report."""
+    _check_raw_limits(raw)
+    try:
+        return _parse(raw)
+    except MailParseError:
+        raise
+    except Exception as exc:
+        # The email package raises many kinds (HeaderParseError, IndexError, RecursionError …)
+        # on hostile input. Only the kind is named: the exception's text may quote the message.
+        raise MailParseError(f"the message could not be read as MIME ({type(exc).__name__})") from exc
+
+
+def open_openpgp(message: EmailMessage) -> EmailMessage | None:
+    """The OpenPGP hook, NOT IMPLEMENTED YET: it returns None, so the message is read as it came.
+
+    When implemented, it will decrypt PGP/MIME (RFC 3156 multipart/encrypted) and inline PGP
+    ("-----BEGIN PGP MESSAGE-----" in the text) with the project's key, check signatures, and
+    return the message to read instead (the caller will then also need to know the project and to
+    fill ``Provenance.was_encrypted``, ``signature`` and ``signer_fingerprint``). Until then an
+    encrypted message arrives with its control part and ciphertext as attachments, an inline
+    armoured block stays in the description as text, and ``ParsedEmail.problems`` says so.
+    """
+    del message
+    return None
+
+
+def _check_raw_limits(raw: bytes) -> None:
+    end = _HEADER_END.search(raw)
+    header_bytes = end.start() if end else len(raw)
+    if header_bytes > MAX_HEADER_BYTES:
+        raise MailParseError(f"the message header is larger than {MAX_HEADER_BYTES // 1024} KiB")
+    too_many = MailParseError(f"the message has more than {MAX_PARTS} MIME parts")
+    boundaries = {m.group(1) or m.group(2) for m in _BOUNDARY.finditer(raw)}
+    if len(boundaries) > MAX_PARTS or len(_CONTAINER.findall(raw)) > MAX_PARTS:
+        raise too_many
+    if boundaries:
+        # One delimiter line opens each part and one closes each multipart: 2 * MAX_PARTS at most.
+        alternatives = b"|".join(re.escape(b) for b in boundaries)
+        delimiter = re.compile(rb"^--(?:" + alternatives + rb")(?:--)?[ \t]*\r?$", re.MULTILINE)
+        if len(delimiter.findall(raw)) > 2 * MAX_PARTS:
+            raise too_many
+
+
+def _parse(raw: bytes) -> ParsedEmail:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    if not isinstance(message, EmailMessage):  # policy.default always builds EmailMessage
+        raise MailParseError("the message could not be read as MIME")
+    _check_structure(message)
+    message = open_openpgp(message) or message
+    problems: list[str] = []
+    reader = _BodyReader(problems)
+    reader.read(message)
+    description = reader.text()
+    if not description:
+        if not reader.attachments:
+            raise MailParseError("the message has no text and no attachments: there is no report")
+        description = NO_TEXT
+    name, address = _sender(message, problems)
+    submission = Submission(
+        title=_title(message, problems),
+        description=description,
+        reporter_name=name,
+        reporter_email=address,
+        credit=CreditPreference.NAME if name else CreditPreference.ANONYMOUS,
+        attachments=reader.attachments,
+    )
+    problems.extend(_defects(message))
+    return ParsedEmail(submission, _header(message, "message-id", problems).strip(), problems)
+
+
+def _children(part: Message) -> list[EmailMessage]:
+    if not part.is_multipart():
+        return []
+    payload = part.get_payload()
+    return [child for child in payload if isinstance(child, EmailMessage)]
+
+
+def _check_structure(message: EmailMessage) -> None:
+    count = 0
+    pending = [(message, 0)]
+    while pending:
+        part, depth = pending.pop()
+        count += 1
+        if count > MAX_PARTS:
+            raise MailParseError(f"the message has more than {MAX_PARTS} MIME parts")
+        if depth > MAX_DEPTH:
+            raise MailParseError(f"the message's MIME parts nest deeper than {MAX_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in _children(part))
+
+
+def _defects(message: EmailMessage) -> list[str]:
+    names: set[str] = set()
+    pending = [message]
+    while pending:
+        part = pending.pop()
+        names.update(type(defect).__name__ for defect in part.defects)
+        pending.extend(_children(part))
+    return [f"MIME defect: {name}" for name in sorted(names)]
+
+
+def _header(message: EmailMessage, name: str, problems: list[str]) -> str:
+    try:
+        value = message.get(name)
+        return "" if value is None else " ".join(str(value).split())
+    except Exception:  # noqa: BLE001 - header parsing fails in many ways; one bad header is not fatal
+        problems.append(f"the {name} header could not be read")
+        return ""
+
+
+def _title(message: EmailMessage, problems: list[str]) -> str:
+    title = _header(message, "subject", problems) or NO_SUBJECT
+    if len(title) > MAX_TITLE:
+        problems.append(f"the subject was cut to {MAX_TITLE} characters")
+        title = title[: MAX_TITLE - 1].rstrip() + "…"
+    return title
+
+
+def _sender(message: EmailMessage, problems: list[str]) -> tuple[str, str]:
+    value = _header(message, "from", problems)
+    name, address = parseaddr(value)
+    if not address:
+        problems.append("no single From address: the reporter gets no acknowledgement")
+    return " ".join(name.split()), address.strip()
+
+
+class _BodyReader:
+    """Walks the MIME tree: text parts become the description, the rest attachments."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        self.texts: list[str] = []
+        self.attachments: list[Attachment] = []
+        self.forwarded = 0
+
+    def text(self) -> str:
+        return "\n\n".join(t for t in (text.strip() for text in self.texts) if t)
+
+    def read(self, part: EmailMessage) -> None:
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822" and part.is_multipart():
+            self._forwarded(part)
+        elif part.is_multipart():
+            self._multipart(part, content_type)
+        elif _is_attachment(part):
+            self._attach(part)
+        elif content_type == "text/plain":
+            self._add_text(_decode_text(part, self.problems))
+        elif content_type == "text/html":
+            self._add_html(part)
+        elif part.get_content_maintype() == "multipart":
+            # A multipart whose boundary never appears: the email package keeps it as one text.
+            self.problems.append("broken MIME structure: the message was read as plain text")
+            self._add_text(_decode_text(part, self.problems))
+        else:
+            self._attach(part)
+
+    def _multipart(self, part: EmailMessage, content_type: str) -> None:
+        children = _children(part)
+        if content_type == "multipart/alternative":
+            self._alternative(children)
+        elif content_type == "multipart/encrypted":
+            self.problems.append("OpenPGP-encrypted content is kept as attachments (not decrypted yet)")
+            for child in children:
+                self._attach(child)
+        elif content_type in {"multipart/signed", "multipart/related"} and children:
+            # RFC 1847: the first part is the content, the rest its signature; RFC 2387: the
+            # first part is the root, the rest what it refers to (images …).
+            self.read(children[0])
+            for child in children[1:]:
+                self._attach(child)
+        else:
+            for child in children:
+                self.read(child)
+
+    def _alternative(self, children: list[EmailMessage]) -> None:
+        # The same content in several forms: prefer plain text, else the richest form we read.
+        for wanted in ("text/plain", "text/html", "multipart"):
+            for child in children:
+                if wanted in {child.get_content_type(), child.get_content_maintype()}:
+                    self.read(child)
+                    return
+
+    def _forwarded(self, part: EmailMessage) -> None:
+        self.forwarded += 1
+        inner = _children(part)
+        self.attachments.append(
+            Attachment(
+                f"forwarded-{self.forwarded}.eml", "message/rfc822", _serialized(inner[0]) if inner else b""
+            )
+        )
+        if not inner:
+            return
+        reader = _BodyReader(self.problems)
+        reader.read(inner[0])
+        header = [FORWARDED_LINE]
+        for name in ("From", "Date", "Subject"):
+            value = _header(inner[0], name.lower(), self.problems)
+            if value:
+                header.append(f"{name}: {value}")
+        self.texts.append("\n".join(header) + "\n\n" + reader.text())
+
+    def _add_text(self, text: str) -> None:
+        if _ARMOURED_MESSAGE in text:
+            self.problems.append("an inline OpenPGP message is kept as text (not decrypted yet)")
+        self.texts.append(text)
+
+    def _add_html(self, part: EmailMessage) -> None:
+        markup = _decode_text(part, self.problems)
+        if len(markup) > MAX_HTML_CHARACTERS:
+            self.problems.append("the HTML text is too large to convert; it is kept as a file")
+            self._attach(part)
+            return
+        self._add_text(html_to_text(markup))
+
+    def _attach(self, part: EmailMessage) -> None:
+        if part.is_multipart():
+            content = _serialized(part)
+        else:
+            payload = part.get_payload(decode=True)
+            content = payload if isinstance(payload, bytes) else b""
+        self.attachments.append(Attachment(_filename(part, len(self.attachments) + 1), _type(part), content))
+
+
+def _is_attachment(part: EmailMessage) -> bool:
+    return part.get_content_disposition() == "attachment" or part.get_filename() is not None
+
+
+def _type(part: EmailMessage) -> str:
+    return part.get_content_type()
+
+
+def _filename(part: EmailMessage, number: int) -> str:
+    name = part.get_filename()
+    if name and name.strip():
+        return name.strip()
+    extension = _MIME_TYPES.guess_extension(part.get_content_type()) or ".bin"
+    return f"part-{number}{extension}"
+
+
+def _serialized(message: EmailMessage) -> bytes:
+    """The message as bytes for an .eml file: the parser keeps no copy of the original."""
+    try:
+        return message.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+    except Exception:  # noqa: BLE001 - a forwarded message that cannot be rewritten is still a report
+        return b""
+
+
+def _decode_text(part: EmailMessage, problems: list[str]) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    declared = (part.get_content_charset() or "utf-8").strip().lower()
+    charset = _CHARSET_ALIASES.get(declared, declared)
+    try:
+        return payload.decode(charset, errors="replace")
+    except (LookupError, UnicodeError, ValueError):
+        # Unknown or non-text codecs (a charset named "base64" or "idna"): read as UTF-8.
+        problems.append(f"unknown charset {declared[:40]!r}: the text was read as UTF-8")
+        return payload.decode("utf-8", errors="replace")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text from HTML: nh3 removes every tag (and script and style contents), then entities
+    are unescaped. The result is text, never markup; a literal "<b>" the author typed as text
+    stays, as it would in a plain-text mail. Line breaks follow block tags; <pre> keeps its own."""
+    pieces: list[str] = []
+    for index, piece in enumerate(_split_pre(_without_hidden(markup))):
+        if index % 2:
+            pieces.append("\n" + _strip_markup(piece) + "\n")
+        else:
+            flowed = _BLOCK_TAG.sub(lambda tag: "\n" + tag.group(0), " ".join(piece.split()))
+            lines = (_SPACES.sub(" ", line).strip() for line in _strip_markup(flowed).split("\n"))
+            pieces.append("\n".join(lines))
+    return _BLANK_LINES.sub("\n\n", "".join(pieces)).strip()
+
+
+def _without_hidden(markup: str) -> str:
+    """Cut script, style and title elements out whole, before ``_strip_markup`` works in chunks.
+
+    Their content ends at the first closing tag (HTML's script data and raw text states), so
+    searching for it matches how a browser reads them. Searches only move forward: linear.
+    """
+    kept: list[str] = []
+    start = 0
+    while (opening := _HIDDEN_OPENING.search(markup, start)) is not None:
+        kept.append(markup[start : opening.start()])
+        closing = _HIDDEN_CLOSING[opening.group(1).lower()].search(markup, opening.end())
+        start = closing.end() if closing else len(markup)
+    kept.append(markup[start:])
+    return "".join(kept)
+
+
+def _split_pre(markup: str) -> list[str]:
+    """Alternate pieces outside and inside <pre>…</pre>; searches only move forward: linear."""
+    pieces: list[str] = []
+    start = 0
+    while (opening := _PRE_OPENING.search(markup, start)) is not None:
+        closing = _PRE_CLOSING.search(markup, opening.end())
+        if closing is None:
+            break
+        pieces += [markup[start : opening.start()], markup[opening.start() : closing.start()]]
+        start = closing.start()
+    pieces.append(markup[start:])
+    return pieces
+
+
+def _strip_markup(markup: str) -> str:
+    return "".join(
+        html.unescape(nh3.clean(chunk, tags=set(), clean_content_tags=_HIDDEN_CONTENT))
+        for chunk in _chunks(markup)
+    )
+
+
+def _chunks(markup: str) -> Iterator[str]:
+    """Pieces of at most ``_CHUNK_CHARACTERS``, cut before a "<" so tags stay whole.
+
+    html5ever's work grows with the square of nesting depth (thousands of unclosed <div>s take
+    minutes); cleaning in bounded pieces bounds the depth. Text is all that is kept, so a piece
+    boundary costs at most a line break.
+    """
+    start = 0
+    while len(markup) - start > _CHUNK_CHARACTERS:
+        cut = markup.rfind("<", start + 1, start + _CHUNK_CHARACTERS)
+        if cut == -1:
+            cut = start + _CHUNK_CHARACTERS
+        yield markup[start:cut]
+        start = cut
+    yield markup[start:]

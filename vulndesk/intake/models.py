@@ -1,0 +1,143 @@
+"""Reports as they arrive, with everything a reporter wrote sealed at rest.
+
+Plain columns hold only what the desk must sort and count by (project, number, channel, times,
+state); what the reporter wrote, who they are and what they attached is sealed with
+``vulndesk.crypto`` and bound to the report's uid, so a database file alone reveals none of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any, ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+from vulndesk.crypto import open_sealed, seal
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web form"
+    API = "api", "API"
+    EMAIL = "email", "Email"
+
+
+class CreditPreference(models.TextChoices):
+    NAME = "name", "Credit me by name"
+    HANDLE = "handle", "Credit me by handle"
+    ANONYMOUS = "anonymous", "Do not credit me"
+
+
+class SignatureStatus(models.TextChoices):
+    NONE = "none", "Not signed"
+    VALID = "valid", "Good signature"
+    INVALID = "invalid", "Bad signature"
+    UNKNOWN_KEY = "unknown_key", "Signed with a key we do not have"
+
+
+class Report(models.Model):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="reports")
+    number = models.PositiveIntegerField(help_text="Counts up per project: the #12 the team talks about.")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    # Vultron report-management state; the cases domain moves it through do_* actions.
+    rm_state = models.CharField(max_length=12, default="received")
+    sealed_title = models.TextField()
+    sealed_fields = models.TextField(help_text="The reporter's answers, as sealed JSON.")
+    sealed_reporter = models.TextField(help_text="Name, affiliation, email and credit, as sealed JSON.")
+    # Blind index: an HMAC of the normalised sender address, to rate-limit and find a reporter's
+    # reports without storing the address in clear.
+    reporter_index = models.CharField(max_length=64, blank=True, db_index=True)
+    tracking_digest = models.CharField(max_length=64, unique=True)
+    tracking_revoked_at = models.DateTimeField(null=True, blank=True)
+    idempotency_digest = models.CharField(max_length=64, null=True, blank=True)
+    message_id_digest = models.CharField(max_length=64, null=True, blank=True)
+    quarantined = models.BooleanField(default=False)
+    quarantine_reason = models.CharField(max_length=200, blank=True)
+    was_encrypted = models.BooleanField(default=False, help_text="Arrived OpenPGP-encrypted.")
+    signature = models.CharField(max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.NONE)
+    signer_fingerprint = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-received_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["project", "number"], name="report_number_per_project"),
+            models.UniqueConstraint(
+                fields=["project", "idempotency_digest"], name="one_report_per_idempotency_key"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "message_id_digest"], name="one_report_per_message_id"
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["project", "rm_state", "received_at"])]
+
+    def __str__(self) -> str:
+        # Never the title: a report's string form ends up in logs and error pages.
+        return f"{self.project.slug} report #{self.number}"
+
+    def _context(self, field: str) -> str:
+        return f"report:{self.uid}:{field}"
+
+    @property
+    def title(self) -> str:
+        return open_sealed(self.sealed_title, context=self._context("title"))
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.sealed_title = seal(value, context=self._context("title"))
+
+    @property
+    def fields(self) -> dict[str, str]:
+        value: dict[str, str] = json.loads(open_sealed(self.sealed_fields, context=self._context("fields")))
+        return value
+
+    @fields.setter
+    def fields(self, value: dict[str, str]) -> None:
+        self.sealed_fields = seal(json.dumps(value, sort_keys=True), context=self._context("fields"))
+
+    @property
+    def reporter(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(
+            open_sealed(self.sealed_reporter, context=self._context("reporter"))
+        )
+        return value
+
+    @reporter.setter
+    def reporter(self, value: dict[str, Any]) -> None:
+        self.sealed_reporter = seal(json.dumps(value, sort_keys=True), context=self._context("reporter"))
+
+
+class ReportAttachment(models.Model):
+    """A file the reporter attached: name and bytes sealed, size and type kept for the listing."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sealed_filename = models.TextField()
+    sealed_content = models.TextField()
+
+    def __str__(self) -> str:
+        return f"attachment of {self.report} ({self.size} bytes)"
+
+    def _context(self, field: str) -> str:
+        return f"attachment:{self.uid}:{field}"
+
+    @property
+    def filename(self) -> str:
+        return open_sealed(self.sealed_filename, context=self._context("filename"))
+
+    @filename.setter
+    def filename(self, value: str) -> None:
+        self.sealed_filename = seal(value, context=self._context("filename"))
+
+    @property
+    def content(self) -> bytes:
+        return base64.b64decode(open_sealed(self.sealed_content, context=self._context("content")))
+
+    @content.setter
+    def content(self, value: bytes) -> None:
+        self.sealed_content = seal(base64.b64encode(value).decode(), context=self._context("content"))

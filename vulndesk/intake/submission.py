@@ -1,0 +1,130 @@
+"""What a reporter sends, whatever the channel, checked before anything is stored.
+
+The web form, the API and the SMTP intake each build a ``Submission`` and hand it to
+``do_receive_report``; the limits and the policy's required fields are enforced here once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vulndesk.intake.models import CreditPreference
+from vulndesk.projects.policy import Policy, ReportField
+
+MAX_TITLE = 200
+MAX_FIELD = 100_000
+MAX_DESCRIPTION = 200_000
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_TOTAL_ATTACHMENT_BYTES = 25 * 1024 * 1024
+
+_EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
+# Control characters other than tab and newlines have no place in a report's text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class Submission:
+    title: str
+    description: str
+    fields: dict[str, str] = field(default_factory=dict)
+    reporter_name: str = ""
+    reporter_affiliation: str = ""
+    reporter_email: str = ""
+    anonymous: bool = False
+    credit: str = CreditPreference.ANONYMOUS
+    credit_handle: str = ""
+    accepted_guidelines: bool = False
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+class SubmissionError(ValueError):
+    """A refused submission; ``problems`` maps a field name to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{name}: {problem}" for name, problem in problems.items()))
+
+
+def clean_text(value: str) -> str:
+    return _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
+
+
+def check_submission(submission: Submission, policy: Policy, *, require_guidelines: bool) -> None:
+    """Raise ``SubmissionError`` naming every field at fault; a valid submission passes silently."""
+    problems: dict[str, str] = {}
+    _check_length(problems, "title", submission.title, MAX_TITLE, required=True)
+    _check_length(problems, "description", submission.description, MAX_DESCRIPTION, required=True)
+    asked = {f.name.value: f.required for f in policy.reporter_guidance.fields}
+    for name, value in submission.fields.items():
+        if name not in asked:
+            problems[name] = "is not a field this project asks for"
+        else:
+            _check_length(problems, name, value, MAX_FIELD, required=False)
+    for name, required in asked.items():
+        if required and not _given(submission, name):
+            problems[name] = "is required by this project's policy"
+    _check_reporter(problems, submission)
+    if require_guidelines and policy.reporter_guidance.guidelines and not submission.accepted_guidelines:
+        problems["accepted_guidelines"] = "please read and accept the reporter guidelines"
+    _check_attachments(problems, submission.attachments)
+    if problems:
+        raise SubmissionError(problems)
+
+
+def _given(submission: Submission, name: str) -> bool:
+    if name == ReportField.IDENTITY:
+        return bool(submission.reporter_name) or submission.anonymous
+    if name == ReportField.AFFILIATION:
+        return bool(submission.reporter_affiliation) or submission.anonymous
+    return bool(submission.fields.get(name, "").strip())
+
+
+def _check_length(problems: dict[str, str], name: str, value: str, limit: int, *, required: bool) -> None:
+    if required and not value.strip():
+        problems[name] = "is required"
+    elif len(value) > limit:
+        problems[name] = f"is too long ({len(value)} characters; the limit is {limit})"
+
+
+def _check_reporter(problems: dict[str, str], submission: Submission) -> None:
+    if submission.reporter_email and not _EMAIL.match(submission.reporter_email):
+        problems["reporter_email"] = "is not an email address"
+    if submission.credit not in CreditPreference.values:
+        problems["credit"] = "must be one of: " + ", ".join(CreditPreference.values)
+    elif submission.credit == CreditPreference.HANDLE and not submission.credit_handle.strip():
+        problems["credit_handle"] = "is required to be credited by handle"
+    elif submission.credit == CreditPreference.NAME and not submission.reporter_name.strip():
+        problems["reporter_name"] = "is required to be credited by name"
+    for name in ("reporter_name", "reporter_affiliation", "credit_handle"):
+        if len(getattr(submission, name)) > MAX_TITLE:
+            problems[name] = f"is too long (the limit is {MAX_TITLE} characters)"
+
+
+def _check_attachments(problems: dict[str, str], attachments: list[Attachment]) -> None:
+    if len(attachments) > MAX_ATTACHMENTS:
+        problems["attachments"] = f"at most {MAX_ATTACHMENTS} files"
+        return
+    for attachment in attachments:
+        if len(attachment.content) > MAX_ATTACHMENT_BYTES:
+            problems["attachments"] = (
+                f"{attachment.filename!r} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB"
+            )
+            return
+    if sum(len(a.content) for a in attachments) > MAX_TOTAL_ATTACHMENT_BYTES:
+        problems["attachments"] = f"the files add up to more than {MAX_TOTAL_ATTACHMENT_BYTES // 2**20} MB"
+
+
+def safe_filename(name: str) -> str:
+    """A file name that is only a name: no directories, no control characters, not empty."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _CONTROL.sub("", base).strip().lstrip(".")
+    return cleaned[:150] or "attachment"

@@ -1,0 +1,104 @@
+"""The reporter's pages: the report form and the private tracking page. Both work without JavaScript."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from vulndesk.cases.actions import do_post_reporter_reply
+from vulndesk.cases.models import Message, Via, Visibility
+from vulndesk.intake.access import access_report_by_tracking_token
+from vulndesk.intake.actions import Provenance, do_receive_report
+from vulndesk.intake.emails import acknowledgement_due, tracking_url
+from vulndesk.intake.forms import ReportForm
+from vulndesk.intake.models import Channel
+from vulndesk.intake.submission import MAX_TOTAL_ATTACHMENT_BYTES, SubmissionError
+from vulndesk.projects.access import access_public_project
+from vulndesk.projects.rendering import policy_context
+
+# The form's own fields, plus the attachments, plus multipart overhead.
+MAX_FORM_BYTES = MAX_TOTAL_ATTACHMENT_BYTES + 2 * 1024 * 1024
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_form(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    context = policy_context(project)
+    if request.method == "POST":
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_FORM_BYTES:
+            return render(
+                request, "intake/too_large.html", {**context, "limit_mb": MAX_FORM_BYTES // 2**20}, status=413
+            )
+        form = ReportForm(project.policy, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                received = do_receive_report(
+                    project,
+                    form.to_submission(),
+                    channel=Channel.WEB,
+                    acting_user=None,
+                    provenance=Provenance(idempotency_key=f"form:{form.cleaned_data['form_token']}"),
+                )
+            except SubmissionError as exc:
+                for name, problem in exc.problems.items():
+                    form.add_error(name if name in form.fields else None, f"{problem}.")
+            else:
+                return render(
+                    request,
+                    "intake/received.html",
+                    {
+                        **context,
+                        "report": received.report,
+                        "tracking_url": tracking_url(received.tracking_token)
+                        if received.tracking_token
+                        else None,
+                        "acknowledge_by": acknowledgement_due(received.report),
+                    },
+                )
+        status = 400
+    else:
+        form = ReportForm(project.policy, initial={"form_token": secrets.token_urlsafe(24)})
+        status = 200
+    return render(request, "intake/report_form.html", {**context, "form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
+    report = access_report_by_tracking_token(token)
+    reply_error = ""
+    if request.method == "POST":
+        try:
+            do_post_reporter_reply(report, request.POST.get("body", ""), via=Via.WEB, acting_user=None)
+        except SubmissionError as exc:
+            reply_error = exc.problems.get("body", "could not be sent")
+        else:
+            messages.success(request, "Your message was sent to the team.")
+            return redirect("tracking", token=token)
+    response = render(
+        request,
+        "intake/tracking.html",
+        {
+            "report": report,
+            "project": report.project,
+            "policy": report.project.policy,
+            "acknowledge_by": acknowledgement_due(report),
+            "base_url": settings.BASE_URL,
+            "conversation": Message.objects.filter(
+                report=report, visibility=Visibility.SHARED
+            ).select_related("author"),
+            "reply_error": reply_error,
+        },
+        status=400 if reply_error else 200,
+    )
+    # The link is the reporter's key: keep it out of Referer headers and shared caches.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

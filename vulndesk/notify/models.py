@@ -1,0 +1,53 @@
+"""The outbox: every outgoing mail is a row first, written in the transaction of the change it
+announces, and delivered by the worker with retries. Its contents are sealed like a report's."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+from vulndesk.crypto import open_sealed, seal
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed for good"
+
+
+class OutboundEmail(models.Model):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=60, help_text="Which named email this is, e.g. report-received.")
+    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.SET_NULL)
+    message_id = models.CharField(max_length=250, unique=True, help_text="Stable across retries.")
+    sealed_message = models.TextField(help_text="Recipients, subject and bodies, as sealed JSON.")
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["created_at"]
+        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id} ({self.status})"
+
+    def _context(self) -> str:
+        return f"outbound:{self.uid}"
+
+    @property
+    def message(self) -> dict[str, object]:
+        value: dict[str, object] = json.loads(open_sealed(self.sealed_message, context=self._context()))
+        return value
+
+    @message.setter
+    def message(self, value: dict[str, object]) -> None:
+        self.sealed_message = seal(json.dumps(value, sort_keys=True), context=self._context())

@@ -1,0 +1,71 @@
+"""Every change to a project and its policy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from vulndesk.audit.actions import record_event
+from vulndesk.projects.models import PolicyRevision, Project
+from vulndesk.projects.policy import Policy, PolicyError
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
+
+
+def do_import_policy(policy: Policy, *, acting_user: User | None, is_example: bool = False) -> Project:
+    """Create the project the policy names, or give an existing one this policy."""
+    with transaction.atomic():
+        project = Project.objects.select_for_update().filter(slug=policy.project.slug).first()
+        if project is None:
+            return _create_project(policy, acting_user=acting_user, is_example=is_example)
+        return _set_policy(project, policy, acting_user=acting_user)
+
+
+def do_update_policy(project: Project, policy: Policy, *, acting_user: User | None) -> Project:
+    if policy.project.slug != project.slug:
+        raise PolicyError([f"project.slug: cannot change from {project.slug!r} to {policy.project.slug!r}"])
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        return _set_policy(locked, policy, acting_user=acting_user)
+
+
+def _create_project(policy: Policy, *, acting_user: User | None, is_example: bool) -> Project:
+    project = Project.objects.create(
+        slug=policy.project.slug,
+        name=policy.project.name,
+        policy_document=policy.as_json(),
+        is_example=is_example,
+    )
+    PolicyRevision.objects.create(
+        project=project, version=1, document=project.policy_document, changed_by=acting_user
+    )
+    record_event(
+        "project.created", acting_user=acting_user, project=project, target=project, details={"version": 1}
+    )
+    return project
+
+
+def _set_policy(project: Project, policy: Policy, *, acting_user: User | None) -> Project:
+    document = policy.as_json()
+    if document == project.policy_document:
+        return project
+    project.policy_document = document
+    project.name = policy.project.name
+    project.policy_version += 1
+    project.updated_at = timezone.now()
+    project.save(update_fields=["policy_document", "name", "policy_version", "updated_at"])
+    project.__dict__.pop("policy", None)
+    PolicyRevision.objects.create(
+        project=project, version=project.policy_version, document=document, changed_by=acting_user
+    )
+    record_event(
+        "project.policy_changed",
+        acting_user=acting_user,
+        project=project,
+        target=project,
+        details={"version": project.policy_version},
+    )
+    return project

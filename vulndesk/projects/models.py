@@ -1,0 +1,58 @@
+"""A project and its security policy."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from vulndesk.projects.policy import Policy
+
+
+class Project(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    # The validated policy, as Policy.as_json(); always written through do_* actions.
+    policy_document = models.JSONField()
+    policy_version = models.PositiveIntegerField(default=1)
+    is_example = models.BooleanField(default=False, help_text="Loaded as a demonstration by `make run`.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def policy(self) -> Policy:
+        return Policy.model_validate(self.policy_document)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("policy", None)
+
+
+class PolicyRevision(models.Model):
+    """Every version a project's policy has had, so a change can be read back and compared."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="policy_revisions")
+    version = models.PositiveIntegerField()
+    document = models.JSONField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-version"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["project", "version"], name="one_revision_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} policy v{self.version}"

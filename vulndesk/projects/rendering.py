@@ -1,0 +1,66 @@
+"""SECURITY.md and security.txt (RFC 9116), rendered from a project's policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from vulndesk.projects import commitments
+
+if TYPE_CHECKING:
+    from vulndesk.projects.models import Project
+
+# RFC 9116 §2.5.5: Expires should be less than a year ahead; we renew every time it is served.
+SECURITY_TXT_LIFETIME = dt.timedelta(days=180)
+
+
+def absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+def policy_context(project: Project) -> dict[str, object]:
+    policy = project.policy
+    return {
+        "project": project,
+        "policy": policy,
+        "policy_url": absolute(reverse("project-policy", args=[project.slug])),
+        "report_url": absolute(reverse("report-form", args=[project.slug])),
+        "security_md_url": absolute(reverse("project-security-md", args=[project.slug])),
+        "supported_versions": commitments.supported_versions_sentence(
+            policy.supported_versions, policy.project.name
+        ),
+        "response": commitments.response_commitments(policy),
+        "disclosure": commitments.disclosure_commitments(policy),
+        "fields": [(commitments.FIELD_LABELS[f.name], f.required) for f in policy.reporter_guidance.fields],
+        "languages": commitments.language_names(policy.reporter_guidance.preferred_languages),
+        "impacts": commitments.join_words([str(i) for i in policy.severity.highest_priority_impacts]),
+    }
+
+
+def render_security_md(project: Project) -> str:
+    return render_to_string("projects/SECURITY.md", policy_context(project)).strip() + "\n"
+
+
+def security_txt_canonical_urls(project: Project, *, is_default: bool) -> list[str]:
+    urls = [absolute(reverse("project-security-txt", args=[project.slug]))]
+    if is_default:
+        urls.insert(0, absolute("/.well-known/security.txt"))
+    return urls
+
+
+def render_security_txt(project: Project, *, is_default: bool) -> str:
+    policy = project.policy
+    expires = (timezone.now() + SECURITY_TXT_LIFETIME).replace(microsecond=0)
+    lines = [f"# Security contact for {policy.project.name}, from its vulndesk policy."]
+    lines += [f"Contact: mailto:{address}" for address in policy.contacts.intake_addresses]
+    lines.append(f"Contact: {absolute(reverse('report-form', args=[project.slug]))}")
+    lines.append(f"Expires: {expires.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    lines.append(f"Policy: {absolute(reverse('project-policy', args=[project.slug]))}")
+    lines.append(f"Preferred-Languages: {', '.join(policy.reporter_guidance.preferred_languages)}")
+    lines += [f"Canonical: {url}" for url in security_txt_canonical_urls(project, is_default=is_default)]
+    return "\n".join(lines) + "\n"

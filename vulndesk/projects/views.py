@@ -1,0 +1,68 @@
+"""A project's public pages, and its policy editor on the team desk."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.permissions import Permission
+from vulndesk.projects.access import access_project, access_public_project, default_project
+from vulndesk.projects.actions import do_update_policy
+from vulndesk.projects.policy import PolicyError, parse_policy_toml
+from vulndesk.projects.rendering import policy_context, render_security_md, render_security_txt
+
+
+def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    return render(request, "projects/policy.html", policy_context(project))
+
+
+def security_md(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    return HttpResponse(render_security_md(project), content_type="text/markdown; charset=utf-8")
+
+
+def security_txt(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    is_default = project == default_project()
+    return HttpResponse(
+        render_security_txt(project, is_default=is_default), content_type="text/plain; charset=utf-8"
+    )
+
+
+def well_known_security_txt(request: HttpRequest) -> HttpResponse:
+    project = default_project()
+    if project is None:
+        return HttpResponse("No project is configured yet.\n", status=404, content_type="text/plain")
+    return HttpResponse(
+        render_security_txt(project, is_default=True), content_type="text/plain; charset=utf-8"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_policy(request: HttpRequest, slug: str) -> HttpResponse:
+    user = signed_in_user(request)
+    project = access_project(slug, user, Permission.PROJECT_POLICY_EDIT)
+    text = project.policy.as_toml()
+    problems: list[str] = []
+    if request.method == "POST":
+        text = request.POST.get("policy", "")
+        try:
+            do_update_policy(project, parse_policy_toml(text), acting_user=user)
+        except PolicyError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, f"Policy saved as version {project.policy_version}.")
+            return redirect("project-policy-edit", slug=project.slug)
+    revisions = project.policy_revisions.select_related("changed_by")[:20]
+    return render(
+        request,
+        "projects/policy_edit.html",
+        {"project": project, "text": text, "problems": problems, "revisions": revisions},
+        status=400 if problems else 200,
+    )
