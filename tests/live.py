@@ -7,6 +7,8 @@ state with the test database or with another server.
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -14,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -41,13 +45,15 @@ class LiveServer:
     admin_email: str
     admin_password: str
     log_path: Path
+    smtp_enabled: bool = True
 
     def get(self, path: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read()
+            with exc:
+                return exc.code, dict(exc.headers), exc.read()
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -134,6 +140,7 @@ def live_server(tmp_path: Path, *extra_args: str, base_url: str | None = None) -
             admin_email=match.group(1),
             admin_password=match.group(2),
             log_path=log_path,
+            smtp_enabled="--no-smtp" not in extra_args,
         )
         try:
             _wait_until_up(server)
@@ -148,10 +155,17 @@ def _wait_until_up(server: LiveServer, timeout: float = 60) -> None:
         if server.process.poll() is not None:
             raise AssertionError(f"vulndesk serve exited early:\n{server.logs()}")
         with contextlib.suppress(OSError):
-            if server.get("/healthz", timeout=2)[0] == 200:
+            if server.get("/healthz", timeout=2)[0] == 200 and _smtp_ready(server):
                 return
         time.sleep(0.2)
     raise AssertionError(f"vulndesk serve did not come up:\n{server.logs()}")
+
+
+def _smtp_ready(server: LiveServer) -> bool:
+    if not server.smtp_enabled:
+        return True
+    with socket.create_connection(("127.0.0.1", server.smtp_port), timeout=2):
+        return True
 
 
 def stop(server: LiveServer, sig: int = signal.SIGINT) -> int:
@@ -163,3 +177,64 @@ def stop(server: LiveServer, sig: int = signal.SIGINT) -> int:
             os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait()
     return server.process.returncode
+
+
+class Browser:
+    """A cookie-keeping HTTP client for the live server: enough to fill in forms like a person."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.server.url + path))
+
+    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
+        """POST ``fields`` to ``path`` with the CSRF token of the page at ``path``."""
+        _, page = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token, f"no CSRF token on {path}"
+        data = {"csrfmiddlewaretoken": token.group(1), **fields}
+        form_token = re.search(r'name="form_token" value="([^"]+)"', page)
+        if form_token and "form_token" not in fields:
+            data["form_token"] = form_token.group(1)
+        request = urllib.request.Request(
+            self.server.url + path,
+            data=urllib.parse.urlencode(data).encode(),
+            headers={"Referer": self.server.url + path},
+        )
+        return self._open(request)
+
+    def sign_in(self, email: str, password: str) -> None:
+        status, _ = self.post_form("/accounts/login/", {"username": email, "password": password})
+        assert status == 302, "sign-in failed"
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, exc.read().decode(errors="replace")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+def post_json(
+    server: LiveServer, path: str, payload: dict[str, object], headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        server.url + path,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read() or b"{}")

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "vulndesk.web.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -157,9 +158,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("VULNDESK_SESSION_SECONDS", default=8 * 3600, minimum=300)
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = HTTPS and env_bool("VULNDESK_SSL_REDIRECT", default=True)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("VULNDESK_BEHIND_PROXY", default=False) else None
-)
+BEHIND_PROXY = env_bool("VULNDESK_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = False
@@ -181,9 +181,12 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Limits on what a request may carry; intake adds its own per-field limits.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VULNDESK_MAX_REQUEST_BYTES", default=2 * 1024 * 1024, minimum=65536)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Limits on what a request may carry, enforced before the body is read
+# (vulndesk.web.middleware); intake adds its own per-field and per-attachment limits.
+MAX_REQUEST_BYTES = env_int("VULNDESK_MAX_REQUEST_BYTES", default=2 * 1024 * 1024, minimum=65536)
+MAX_REPORT_REQUEST_BYTES = env_int("VULNDESK_MAX_REPORT_BYTES", default=40 * 1024 * 1024, minimum=65536)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REPORT_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 TASKS = {
     "default": {
@@ -208,6 +211,10 @@ else:
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("VULNDESK_FROM_EMAIL", f"vulndesk@{_base.hostname}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Intake limits, per hour: reports from one network address (web, API) and from one sender.
+INTAKE_PER_ADDRESS_PER_HOUR = env_int("VULNDESK_INTAKE_PER_ADDRESS_PER_HOUR", default=20)
+INTAKE_PER_SENDER_PER_HOUR = env_int("VULNDESK_INTAKE_PER_SENDER_PER_HOUR", default=10)
 
 # SMTP intake (reports by email).
 SMTP_INTAKE_HOST = env_str("VULNDESK_SMTP_INTAKE_HOST", "127.0.0.1")

@@ -15,7 +15,9 @@ from django.db.models import Max
 from vulndesk.audit.actions import record_event
 from vulndesk.intake import emails
 from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
+from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text, safe_filename
+from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email
 from vulndesk.projects.models import Project
 
@@ -39,6 +41,7 @@ class Provenance:
     was_encrypted: bool = False
     signature: str = SignatureStatus.NONE
     signer_fingerprint: str = ""
+    client_address: str = ""  # the network peer, for rate limits; never stored in clear
 
 
 def digest(value: str) -> str:
@@ -65,10 +68,18 @@ def do_receive_report(
     A retry with the same Idempotency-Key (API) or Message-ID (SMTP) returns the first report.
     """
     origin = provenance or Provenance()
-    check_submission(submission, project.policy, require_guidelines=channel == Channel.WEB)
+    # Email is free text: it cannot fill the form's fields, so the policy's required fields and
+    # the guidelines checkbox apply to the web form (and fields to the API), not to mail.
+    check_submission(
+        submission,
+        project.policy,
+        require_guidelines=channel == Channel.WEB,
+        require_fields=channel != Channel.EMAIL,
+    )
     existing = _find_retry(project, origin)
     if existing is not None:
         return Received(existing, None, created=False)
+    _enforce_rate_limits(submission, origin)
     try:
         return _create(project, submission, channel=channel, acting_user=acting_user, origin=origin)
     except IntegrityError:
@@ -77,6 +88,12 @@ def do_receive_report(
         if existing is None:
             raise
         return Received(existing, None, created=False)
+
+
+def _enforce_rate_limits(submission: Submission, origin: Provenance) -> None:
+    """Raise ``Throttled`` before anything is stored; a retry of a stored report is never limited."""
+    check_and_count("ip", origin.client_address, settings.INTAKE_PER_ADDRESS_PER_HOUR)
+    check_and_count("sender", submission.reporter_email.strip().lower(), settings.INTAKE_PER_SENDER_PER_HOUR)
 
 
 def _find_retry(project: Project, origin: Provenance) -> Report | None:
@@ -112,7 +129,9 @@ def _create(
             was_encrypted=origin.was_encrypted,
             signature=origin.signature,
             signer_fingerprint=origin.signer_fingerprint,
+            quarantine_reason=spam_reason(submission),
         )
+        report.quarantined = bool(report.quarantine_reason)
         _seal_contents(report, submission)
         report.save()
         _store_attachments(report, submission)
@@ -156,6 +175,27 @@ def _store_attachments(report: Report, submission: Submission) -> None:
 def _announce(report: Report, submission: Submission, token: str) -> None:
     if submission.reporter_email:
         queue_email(emails.report_received(report, token), project=report.project)
+    # A quarantined report waits in the queue's quarantine; the team hears of it when released.
+    if not report.quarantined:
+        _tell_the_team(report)
+
+
+def _tell_the_team(report: Report) -> None:
     team = emails.new_report_for_team(report)
     if team.to:
         queue_email(team, project=report.project)
+
+
+def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
+    """A team member judged a held report genuine: it joins the queue and the team is told."""
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if not locked.quarantined:
+            return locked
+        locked.quarantined = False
+        locked.save(update_fields=["quarantined"])
+        record_event(
+            "report.released_from_quarantine", acting_user=acting_user, project=locked.project, target=locked
+        )
+        _tell_the_team(locked)
+    return locked

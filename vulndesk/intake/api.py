@@ -8,13 +8,16 @@ from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.params.functions import Header
 
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.models import Channel, CreditPreference
 from vulndesk.intake.submission import MAX_ATTACHMENT_BYTES, Attachment, Submission, SubmissionError
+from vulndesk.intake.throttle import Throttled
 from vulndesk.projects.access import access_public_project
+from vulndesk.web.client import client_address
 
 router = Router(tags=["intake"])
 
@@ -95,8 +98,13 @@ def submit_report(
             submission,
             channel=Channel.API,
             acting_user=None,
-            provenance=Provenance(idempotency_key=f"api:{idempotency_key}" if idempotency_key else ""),
+            provenance=Provenance(
+                idempotency_key=f"api:{idempotency_key}" if idempotency_key else "",
+                client_address=client_address(request),
+            ),
         )
+    except Throttled as exc:
+        raise HttpError(429, str(exc)) from None
     except SubmissionError as exc:
         return Status(422, Problems(detail="the report was not accepted", problems=exc.problems))
     report = received.report

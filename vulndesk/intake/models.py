@@ -141,3 +141,16 @@ class ReportAttachment(models.Model):
     @content.setter
     def content(self, value: bytes) -> None:
         self.sealed_content = seal(base64.b64encode(value).decode(), context=self._context("content"))
+
+
+class IntakeAttempt(models.Model):
+    """One accepted intake attempt, for rate limits; the bucket is an HMAC of who sent it."""
+
+    bucket = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["bucket", "at"])]
+
+    def __str__(self) -> str:
+        return f"intake attempt at {self.at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,9 @@ The web form, the API and the SMTP intake each build a ``Submission`` and hand i
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 from vulndesk.intake.models import CreditPreference
@@ -58,7 +60,9 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
 
 
-def check_submission(submission: Submission, policy: Policy, *, require_guidelines: bool) -> None:
+def check_submission(
+    submission: Submission, policy: Policy, *, require_guidelines: bool, require_fields: bool = True
+) -> None:
     """Raise ``SubmissionError`` naming every field at fault; a valid submission passes silently."""
     problems: dict[str, str] = {}
     _check_length(problems, "title", submission.title, MAX_TITLE, required=True)
@@ -70,7 +74,7 @@ def check_submission(submission: Submission, policy: Policy, *, require_guidelin
         else:
             _check_length(problems, name, value, MAX_FIELD, required=False)
     for name, required in asked.items():
-        if required and not _given(submission, name):
+        if require_fields and required and not _given(submission, name):
             problems[name] = "is required by this project's policy"
     _check_reporter(problems, submission)
     if require_guidelines and policy.reporter_guidance.guidelines and not submission.accepted_guidelines:
@@ -119,6 +123,10 @@ def _check_attachments(problems: dict[str, str], attachments: list[Attachment]) 
                 f"{attachment.filename!r} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB"
             )
             return
+    for attachment in attachments:
+        if reason := decompression_bomb(attachment.content):
+            problems["attachments"] = f"{safe_filename(attachment.filename)!r} {reason}"
+            return
     if sum(len(a.content) for a in attachments) > MAX_TOTAL_ATTACHMENT_BYTES:
         problems["attachments"] = f"the files add up to more than {MAX_TOTAL_ATTACHMENT_BYTES // 2**20} MB"
 
@@ -128,3 +136,34 @@ def safe_filename(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = _CONTROL.sub("", base).strip().lstrip(".")
     return cleaned[:150] or "attachment"
+
+
+# An archive is never unpacked on the server, but the team will open it: refuse one that would
+# expand to something no proof of concept needs (a "zip of zeros"). Only the central directory is
+# read, which costs nothing however large the claimed contents.
+MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_ABOVE_BYTES = 16 * 1024 * 1024  # small repetitive logs compress well and are fine
+MAX_ARCHIVE_ENTRIES = 10_000
+
+
+def decompression_bomb(content: bytes) -> str:
+    """Why ``content`` looks like a decompression bomb, or "" when it does not (or is no zip)."""
+    buffer = io.BytesIO(content)
+    if not zipfile.is_zipfile(buffer):
+        return ""
+    try:
+        with zipfile.ZipFile(buffer) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return ""
+    expanded = sum(entry.file_size for entry in entries)
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        return f"holds {len(entries)} files (the limit is {MAX_ARCHIVE_ENTRIES})"
+    suspicious_ratio = expanded > RATIO_CHECK_ABOVE_BYTES and expanded > len(content) * MAX_COMPRESSION_RATIO
+    if expanded > MAX_EXPANDED_BYTES or suspicious_ratio:
+        return (
+            f"looks like a decompression bomb: {len(content)} bytes expand to {expanded} bytes; "
+            "send the files themselves, or a smaller archive"
+        )
+    return ""

@@ -18,12 +18,11 @@ from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.forms import ReportForm
 from vulndesk.intake.models import Channel
-from vulndesk.intake.submission import MAX_TOTAL_ATTACHMENT_BYTES, SubmissionError
+from vulndesk.intake.submission import SubmissionError
+from vulndesk.intake.throttle import Throttled
 from vulndesk.projects.access import access_public_project
 from vulndesk.projects.rendering import policy_context
-
-# The form's own fields, plus the attachments, plus multipart overhead.
-MAX_FORM_BYTES = MAX_TOTAL_ATTACHMENT_BYTES + 2 * 1024 * 1024
+from vulndesk.web.client import client_address
 
 
 @never_cache
@@ -32,10 +31,6 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_public_project(slug)
     context = policy_context(project)
     if request.method == "POST":
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_FORM_BYTES:
-            return render(
-                request, "intake/too_large.html", {**context, "limit_mb": MAX_FORM_BYTES // 2**20}, status=413
-            )
         form = ReportForm(project.policy, request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -44,8 +39,13 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
                     form.to_submission(),
                     channel=Channel.WEB,
                     acting_user=None,
-                    provenance=Provenance(idempotency_key=f"form:{form.cleaned_data['form_token']}"),
+                    provenance=Provenance(
+                        idempotency_key=f"form:{form.cleaned_data['form_token']}",
+                        client_address=client_address(request),
+                    ),
                 )
+            except Throttled as exc:
+                return _throttled(request, context, exc)
             except SubmissionError as exc:
                 for name, problem in exc.problems.items():
                     form.add_error(name if name in form.fields else None, f"{problem}.")
@@ -67,6 +67,12 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
         form = ReportForm(project.policy, initial={"form_token": secrets.token_urlsafe(24)})
         status = 200
     return render(request, "intake/report_form.html", {**context, "form": form}, status=status)
+
+
+def _throttled(request: HttpRequest, context: dict[str, object], exc: Throttled) -> HttpResponse:
+    response = render(request, "intake/throttled.html", {**context, "reason": str(exc)}, status=429)
+    response["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 @never_cache

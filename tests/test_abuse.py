@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from vulndesk.accounts.models import User
+from vulndesk.intake.actions import do_receive_report, do_release_from_quarantine
+from vulndesk.intake.models import Channel, IntakeAttempt, Report
+from vulndesk.intake.submission import Submission
+from vulndesk.notify.models import OutboundEmail
+from vulndesk.projects.models import Project
+
+SPAM = "Best casino bonus " + " ".join(f"https://spam.example/{n}" for n in range(8))
+
+
+def _post(client: Client, **fields: str) -> tuple[int, dict[str, object]]:
+    payload = {"title": "t", "description": "d", **fields}
+    response = client.post(
+        "/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json"
+    )
+    return response.status_code, response.json()
+
+
+def test_one_address_sending_too_many_reports_is_refused_with_a_clear_429(
+    client: Client, project_a: Project, settings: Settings
+) -> None:
+    settings.INTAKE_PER_ADDRESS_PER_HOUR = 3
+    assert [_post(client)[0] for _ in range(3)] == [201, 201, 201]
+    status, body = _post(client)
+    assert status == 429
+    assert "too many reports from this network address (at most 3 an hour)" in str(body["detail"])
+    assert Report.objects.count() == 3
+
+
+def test_the_web_form_says_why_it_refused_and_when_to_retry(
+    client: Client, project_a: Project, settings: Settings
+) -> None:
+    settings.INTAKE_PER_ADDRESS_PER_HOUR = 1
+    _post(client)
+    page = client.get("/p/llm-d/report/").content.decode()
+    token = page.split('name="form_token" value="')[1].split('"')[0]
+    response = client.post(
+        "/p/llm-d/report/", {"form_token": token, "title": "t", "description": "d", "credit": "anonymous"}
+    )
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "This report was not stored" in response.content.decode()
+
+
+def test_one_sender_is_limited_whatever_the_address(
+    client: Client, project_a: Project, settings: Settings
+) -> None:
+    settings.INTAKE_PER_SENDER_PER_HOUR = 2
+    statuses = [_post(client, reporter_email="same@researcher.test")[0] for _ in range(3)]
+    assert statuses == [201, 201, 429]
+    assert _post(client, reporter_email="other@researcher.test")[0] == 201
+
+
+def test_rate_limit_buckets_never_hold_an_address_in_clear(client: Client, project_a: Project) -> None:
+    _post(client, reporter_email="rita@researcher.test")
+    buckets = list(IntakeAttempt.objects.values_list("bucket", flat=True))
+    assert buckets
+    assert all("researcher" not in b and "127.0.0.1" not in b for b in buckets)
+
+
+def test_a_retry_with_an_idempotency_key_is_not_counted_against_the_limit(
+    client: Client, project_a: Project, settings: Settings
+) -> None:
+    settings.INTAKE_PER_ADDRESS_PER_HOUR = 1
+    payload = json.dumps({"title": "t", "description": "d"})
+    for _ in range(3):
+        response = client.post(
+            "/api/v1/projects/llm-d/reports",
+            payload,
+            content_type="application/json",
+            headers={"Idempotency-Key": "same"},
+        )
+        assert response.status_code in {200, 201}
+
+
+def test_a_spammy_report_is_held_in_quarantine_not_dropped(client: Client, alice: User) -> None:
+    status, _ = _post(client, description=SPAM)
+    assert status == 201
+    report = Report.objects.get()
+    assert report.quarantined
+    assert "casino" in report.quarantine_reason
+    assert not OutboundEmail.objects.filter(kind="new-report-team").exists()
+
+
+def test_releasing_a_report_from_quarantine_tells_the_team(client: Client, alice: User) -> None:
+    _post(client, description=SPAM)
+    report = do_release_from_quarantine(Report.objects.get(), acting_user=alice)
+    assert not report.quarantined
+    assert OutboundEmail.objects.filter(kind="new-report-team").count() == 1
+
+
+def test_mail_is_not_refused_for_form_fields_it_cannot_carry(project_a: Project) -> None:
+    document = project_a.policy.as_json()
+    document["reporter_guidance"]["fields"] = [{"name": "reproduction_steps", "required": True}]
+    from vulndesk.projects.actions import do_update_policy  # noqa: PLC0415
+    from vulndesk.projects.policy import validate_policy  # noqa: PLC0415
+
+    project = do_update_policy(project_a, validate_policy(document), acting_user=None)
+    received = do_receive_report(
+        project,
+        Submission(title="by mail", description="steps inside"),
+        channel=Channel.EMAIL,
+        acting_user=None,
+    )
+    assert received.created

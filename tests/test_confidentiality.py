@@ -1,0 +1,93 @@
+"""A report's contents stay where they belong: with the reporter and the team.
+
+One marker string is sent through each intake channel of a real `vulndesk serve`; the team finds
+it in the app, and it is absent from the database's storage, the server's logs, and every mail.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from .live import Browser, LiveServer, live_server, post_json, stop
+
+pytestmark = pytest.mark.server
+
+
+def _send_all_channels(server: LiveServer, marker: str) -> None:
+    status, _ = post_json(
+        server,
+        "/api/v1/projects/llm-d/reports",
+        {
+            "title": f"API {marker}",
+            "description": f"api body {marker}",
+            "reporter_email": "api@researcher.test",
+        },
+    )
+    assert status == 201
+    status, page = Browser(server).post_form(
+        "/p/llm-d/report/",
+        {
+            "title": f"Web {marker}",
+            "description": f"web body {marker}",
+            "credit": "anonymous",
+            "reporter_email": "web@researcher.test",
+        },
+    )
+    assert status == 200, page
+    mail = EmailMessage()
+    mail["From"] = "Mail Reporter <mail@researcher.test>"
+    mail["To"] = "llm-d-security-reporting@googlegroups.com"
+    mail["Subject"] = f"Mail {marker}"
+    mail.set_content(f"mail body {marker}")
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as client:
+        client.send_message(mail)
+
+
+def _database_bytes(server: LiveServer) -> bytes:
+    if server.env.get("DATABASE_URL"):
+        import psycopg  # noqa: PLC0415
+
+        with psycopg.connect(server.env["DATABASE_URL"]) as conn:
+            tables = [
+                row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ]
+            dump = [str(row) for table in tables for row in conn.execute(f'SELECT t::text FROM "{table}" t')]  # noqa: S608
+        return "\n".join(dump).encode()
+    data_dir = Path(server.env["VULNDESK_DATA_DIR"])
+    return b"".join(path.read_bytes() for path in data_dir.glob("vulndesk.sqlite3*"))
+
+
+def _wait_for_mail(mail_dir: Path, count: int) -> list[Path]:
+    import time  # noqa: PLC0415
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = sorted(mail_dir.glob("*.log")) if mail_dir.exists() else []
+        if len(files) >= count:
+            return files
+        time.sleep(0.3)
+    raise AssertionError(f"the worker delivered {len(files)} mails, expected {count}")
+
+
+def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
+    marker = f"MARKER-{uuid.uuid4().hex}"
+    with live_server(tmp_path) as server:
+        _send_all_channels(server, marker)
+        team = Browser(server)
+        team.sign_in(server.admin_email, server.admin_password)
+        _, queue = team.get("/desk/reports/")
+        assert queue.count(marker) == 3
+        _, report = team.get("/desk/p/llm-d/reports/1/")
+        assert f"body {marker}" in report
+        mails = _wait_for_mail(Path(server.env["VULNDESK_DATA_DIR"]) / "mail", 3)
+        stored = _database_bytes(server)
+        assert stop(server) == 0
+    assert marker.encode() not in stored
+    assert marker not in server.logs()
+    for mail in mails:
+        assert marker not in mail.read_text(errors="replace"), mail.name

@@ -1,0 +1,59 @@
+"""Rate limits on intake, per network address and per sender, shared by every process.
+
+Counts live in the database (one row per accepted attempt) so that every web worker and the SMTP
+intake see the same numbers. Keys are HMACs: the table never holds an address in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from vulndesk.intake.models import IntakeAttempt
+
+WINDOW = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Throttled(Exception):  # noqa: N818 - reads as the condition: "Throttled"
+    """Too many reports from one address or sender in the last hour."""
+
+    who: str
+    limit: int
+    retry_after_seconds: int
+
+    def __str__(self) -> str:
+        minutes = max(1, self.retry_after_seconds // 60)
+        return (
+            f"too many reports from this {self.who} (at most {self.limit} an hour); "
+            f"please try again in {minutes} minutes"
+        )
+
+
+def bucket(kind: str, value: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_and_count(kind: str, value: str, limit: int) -> None:
+    """Count one attempt for ``kind:value``; raise ``Throttled`` when over ``limit`` this hour."""
+    if not value or limit <= 0:
+        return
+    key = bucket(kind, value)
+    now = timezone.now()
+    with transaction.atomic():
+        IntakeAttempt.objects.filter(bucket=key, at__lt=now - WINDOW).delete()
+        recent = list(IntakeAttempt.objects.filter(bucket=key).order_by("at").values_list("at", flat=True))
+        if len(recent) >= limit:
+            retry = int((recent[0] + WINDOW - now).total_seconds()) + 1
+            raise Throttled(kind_label(kind), limit, max(retry, 1))
+        IntakeAttempt.objects.create(bucket=key, at=now)
+
+
+def kind_label(kind: str) -> str:
+    return {"ip": "network address", "sender": "sender"}.get(kind, kind)
