@@ -71,3 +71,26 @@ def test_another_team_cannot_post_into_a_report(client: Client, alice: User, bob
     response = signed_in(bob).post(f"/desk/p/llm-d/reports/{report.number}/messages/", {"body": "hi"})
     assert response.status_code == 404
     assert not Message.objects.exists()
+
+
+def test_the_reporter_replaces_a_leaked_link_and_the_old_one_stops_working(
+    client: Client, alice: User
+) -> None:
+    report, link = _report_with_link(client)
+    page = client.post(link, {"action": "replace_link"}).content.decode()
+    new_link = re.search(r'href="http://testserver(/t/[^"]+/)"', page)
+    assert new_link
+    assert client.get(link).status_code == 404
+    assert client.get(new_link.group(1)).status_code == 200
+    mail = OutboundEmail.objects.get(kind="tracking-link-replaced")
+    assert new_link.group(1) in str(mail.message["text"])
+
+
+def test_the_team_revokes_a_reporters_access(client: Client, alice: User) -> None:
+    report, link = _report_with_link(client)
+    response = signed_in(alice).post(
+        f"/desk/p/llm-d/reports/{report.number}/tracking-link/", {"action": "revoke"}
+    )
+    assert response.status_code == 302
+    assert client.get(link).status_code == 404
+    assert report_for_reply_address(reply_address(report)) is None

@@ -21,6 +21,11 @@ urlpatterns = [
     path(
         "desk/p/<slug:slug>/reports/<int:number>/messages/", intake_desk.post_message, name="report-message"
     ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/tracking-link/",
+        intake_desk.tracking_link,
+        name="report-tracking-link",
+    ),
     path("desk/p/<slug:slug>/policy/", project_views.edit_policy, name="project-policy-edit"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
 from vulndesk.intake import emails
@@ -199,3 +200,34 @@ def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
         )
         _tell_the_team(locked)
     return locked
+
+
+def do_replace_tracking_link(report: Report, *, acting_user: User | None) -> str:
+    """A new private link for the reporter; the old one stops working at once.
+
+    The reporter asks for this when a link leaked; the team, when it was sent to the wrong place.
+    The new link is mailed to the reporter when they left an address, and returned once.
+    """
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+        locked.tracking_digest = digest(token)
+        locked.tracking_revoked_at = None
+        locked.save(update_fields=["tracking_digest", "tracking_revoked_at"])
+        record_event(
+            "report.tracking_link_replaced", acting_user=acting_user, project=locked.project, target=locked
+        )
+        if locked.reporter.get("email"):
+            queue_email(emails.tracking_link_replaced(locked, token), project=locked.project)
+    return token
+
+
+def do_revoke_tracking_link(report: Report, *, acting_user: User) -> None:
+    """Close the reporter's access (an abusive or mistaken reporter); no new link is sent."""
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        locked.tracking_revoked_at = timezone.now()
+        locked.save(update_fields=["tracking_revoked_at"])
+        record_event(
+            "report.tracking_link_revoked", acting_user=acting_user, project=locked.project, target=locked
+        )

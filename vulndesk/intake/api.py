@@ -14,7 +14,7 @@ from ninja.params.functions import Header
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.models import Channel, CreditPreference
-from vulndesk.intake.submission import MAX_ATTACHMENT_BYTES, Attachment, Submission, SubmissionError
+from vulndesk.intake.submission import Attachment, Submission, SubmissionError
 from vulndesk.intake.throttle import Throttled
 from vulndesk.projects.access import access_public_project
 from vulndesk.web.client import client_address
@@ -25,7 +25,8 @@ router = Router(tags=["intake"])
 class AttachmentIn(Schema):
     filename: str = Field(max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=100)
-    content_base64: str = Field(max_length=(MAX_ATTACHMENT_BYTES * 4) // 3 + 8)
+    # The request size limit bounds this; each file's own limit is checked once decoded.
+    content_base64: str
 
 
 class ReportIn(Schema):

@@ -16,6 +16,7 @@ from vulndesk.audit.actions import record_event
 from vulndesk.cases.actions import do_post_team_message
 from vulndesk.cases.models import Message, Visibility
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
+from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.emails import acknowledgement_due
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.projects.commitments import FIELD_LABELS
@@ -62,6 +63,22 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "conversation": Message.objects.filter(report=report).select_related("author"),
         },
     )
+
+
+@login_required
+@require_POST
+def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Replace the reporter's link (the new one is mailed to them) or revoke their access."""
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user)
+    if request.POST.get("action") == "revoke":
+        do_revoke_tracking_link(report, acting_user=user)
+        messages.success(request, "The reporter's tracking link is revoked.")
+    else:
+        do_replace_tracking_link(report, acting_user=user)
+        sent = " and mailed to the reporter" if report.reporter.get("email") else ""
+        messages.success(request, f"A new tracking link was made{sent}; the old one no longer works.")
+    return redirect("report-page", slug=slug, number=number)
 
 
 @login_required

@@ -53,3 +53,16 @@ def new_report_for_team(report: Report) -> Email:
             "acknowledge_by": acknowledgement_due(report),
         },
     )
+
+
+def tracking_link_replaced(report: Report, token: str) -> Email:
+    policy = report.project.policy
+    return Email(
+        kind="tracking-link-replaced",
+        to=[report.reporter["email"]],
+        context={
+            "project_name": policy.project.name,
+            "number": report.number,
+            "tracking_url": tracking_url(token),
+        },
+    )

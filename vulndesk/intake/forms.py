@@ -9,13 +9,12 @@ from django.core.files.uploadedfile import UploadedFile
 
 from vulndesk.intake.models import CreditPreference
 from vulndesk.intake.submission import (
-    MAX_ATTACHMENT_BYTES,
-    MAX_ATTACHMENTS,
     MAX_DESCRIPTION,
     MAX_FIELD,
     MAX_TITLE,
     Attachment,
     Submission,
+    attachment_limits,
 )
 from vulndesk.projects.commitments import FIELD_LABELS
 from vulndesk.projects.policy import Policy, ReportField
@@ -82,6 +81,12 @@ class ReportForm(forms.Form):
                 required=request.required,
                 widget=widget,
             )
+        limits = attachment_limits()
+        self.fields["attachments"].help_text = (
+            f"Optional: up to {limits.count} files, {limits.each_mb} MB each, "
+            f"{limits.total_bytes // 2**20} MB in all. Proof-of-concept scripts, screenshots and packet "
+            "captures help; link to anything larger."
+        )
         if policy.reporter_guidance.guidelines:
             self.fields["accepted_guidelines"] = forms.BooleanField(
                 label="I have read and accept the guidelines for reporters above", required=True
@@ -89,12 +94,13 @@ class ReportForm(forms.Form):
 
     def clean_attachments(self) -> list[UploadedFile]:
         uploads: list[UploadedFile] = self.cleaned_data["attachments"]
-        if len(uploads) > MAX_ATTACHMENTS:
-            raise forms.ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.")
+        limits = attachment_limits()
+        if len(uploads) > limits.count:
+            raise forms.ValidationError(f"Attach at most {limits.count} files.")
         for upload in uploads:
-            if (upload.size or 0) > MAX_ATTACHMENT_BYTES:
+            if (upload.size or 0) > limits.each_bytes:
                 raise forms.ValidationError(
-                    f"{upload.name} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB; link to it instead."
+                    f"{upload.name} is larger than {limits.each_mb} MB; link to it instead."
                 )
         return uploads
 

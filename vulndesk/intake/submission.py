@@ -11,15 +11,14 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from vulndesk.intake.models import CreditPreference
 from vulndesk.projects.policy import Policy, ReportField
 
 MAX_TITLE = 200
 MAX_FIELD = 100_000
 MAX_DESCRIPTION = 200_000
-MAX_ATTACHMENTS = 10
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_TOTAL_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
 _EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 # Control characters other than tab and newlines have no place in a report's text.
@@ -113,22 +112,42 @@ def _check_reporter(problems: dict[str, str], submission: Submission) -> None:
             problems[name] = f"is too long (the limit is {MAX_TITLE} characters)"
 
 
+@dataclass(frozen=True)
+class AttachmentLimits:
+    """Set by the operator (docs/CONFIGURATION.md): how many files, how large each and all."""
+
+    count: int
+    each_bytes: int
+    total_bytes: int
+
+    @property
+    def each_mb(self) -> int:
+        return self.each_bytes // 2**20
+
+
+def attachment_limits() -> AttachmentLimits:
+    return AttachmentLimits(
+        count=settings.INTAKE_MAX_ATTACHMENTS,
+        each_bytes=settings.INTAKE_MAX_ATTACHMENT_BYTES,
+        total_bytes=settings.INTAKE_MAX_ATTACHMENTS_TOTAL_BYTES,
+    )
+
+
 def _check_attachments(problems: dict[str, str], attachments: list[Attachment]) -> None:
-    if len(attachments) > MAX_ATTACHMENTS:
-        problems["attachments"] = f"at most {MAX_ATTACHMENTS} files"
+    limits = attachment_limits()
+    if len(attachments) > limits.count:
+        problems["attachments"] = f"at most {limits.count} files"
         return
     for attachment in attachments:
-        if len(attachment.content) > MAX_ATTACHMENT_BYTES:
-            problems["attachments"] = (
-                f"{attachment.filename!r} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB"
-            )
+        if len(attachment.content) > limits.each_bytes:
+            problems["attachments"] = f"{attachment.filename!r} is larger than {limits.each_mb} MB"
             return
     for attachment in attachments:
         if reason := decompression_bomb(attachment.content):
             problems["attachments"] = f"{safe_filename(attachment.filename)!r} {reason}"
             return
-    if sum(len(a.content) for a in attachments) > MAX_TOTAL_ATTACHMENT_BYTES:
-        problems["attachments"] = f"the files add up to more than {MAX_TOTAL_ATTACHMENT_BYTES // 2**20} MB"
+    if sum(len(a.content) for a in attachments) > limits.total_bytes:
+        problems["attachments"] = f"the files add up to more than {limits.total_bytes // 2**20} MB"
 
 
 def safe_filename(name: str) -> str:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Message, Via, Visibility
 from vulndesk.intake.access import access_report_by_tracking_token
-from vulndesk.intake.actions import Provenance, do_receive_report
+from vulndesk.intake.actions import Provenance, do_receive_report, do_replace_tracking_link
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.forms import ReportForm
 from vulndesk.intake.models import Channel
@@ -80,6 +80,13 @@ def _throttled(request: HttpRequest, context: dict[str, object], exc: Throttled)
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     report = access_report_by_tracking_token(token)
     reply_error = ""
+    if request.method == "POST" and request.POST.get("action") == "replace_link":
+        new_token = do_replace_tracking_link(report, acting_user=None)
+        return render(
+            request,
+            "intake/link_replaced.html",
+            {"report": report, "policy": report.project.policy, "tracking_url": tracking_url(new_token)},
+        )
     if request.method == "POST":
         try:
             do_post_reporter_reply(report, request.POST.get("body", ""), via=Via.WEB, acting_user=None)
