@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from .live import LiveServer, live_server
 
@@ -58,11 +58,11 @@ def test_an_admin_signs_in_and_opens_a_projects_policy_page(browser: Browser, se
     shot(page, "login")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/desk/")
-    assert page.get_by_role("heading", name="Your desk").is_visible()
+    expect(page.get_by_role("heading", name="Your desk")).to_be_visible()
     shot(page, "desk")
     page.get_by_role("link", name="LLM Agentic Tool Mesh").click()
     page.wait_for_url("**/p/agentic-tool-mesh/")
-    assert page.get_by_role("heading", name="Early disclosure to distributors").is_visible()
+    expect(page.get_by_role("heading", name="Early disclosure to distributors")).to_be_visible()
     shot(page, "policy")
     page.close()
 
@@ -73,7 +73,7 @@ def test_a_wrong_password_is_refused_with_a_message(browser: Browser, server: Li
     page.get_by_label("Email").fill(server.admin_email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     page.close()
 
 
@@ -90,3 +90,47 @@ def test_pages_fit_a_phone_screen_and_load_nothing_from_elsewhere(
     shot(page, "policy-phone")
     assert all(url.startswith(server.url) for url in requested), requested
     context.close()
+
+
+def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
+    browser: Browser, server: LiveServer
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url + "/p/agentic-tool-mesh/")
+    page.get_by_role("link", name="Report a vulnerability privately").click()
+    shot(page, "report-form")
+    page.get_by_label("Summary").fill("Tool router runs shell commands from model output")
+    page.get_by_label("Description").fill("A prompt makes the router call the shell tool with any argument.")
+    page.get_by_label("Detailed steps to reproduce the vulnerability").fill(
+        "1. Start the mesh\n2. Send the prompt"
+    )
+    page.get_by_label("Your name").fill("Rita Reporter")
+    page.get_by_label("Your email address").fill("rita@researcher.test")
+    page.get_by_role("button", name="Send the report privately").click()
+    expect(page.get_by_role("heading", name="Report #1 received")).to_be_visible()
+    shot(page, "report-received")
+    page.locator("a.tracking-link").click()
+    expect(
+        page.get_by_role("heading", name="Report #1: Tool router runs shell commands from model output")
+    ).to_be_visible()
+    page.get_by_label("Write to the LLM Agentic Tool Mesh Security Team").fill("I can also share a video.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text("Your message was sent to the team.")).to_be_visible()
+    shot(page, "tracking")
+    context.close()
+
+    team = browser.new_page()
+    team.goto(server.url + "/accounts/login/")
+    team.get_by_label("Email").fill(server.admin_email)
+    team.get_by_label("Password").fill(server.admin_password)
+    team.get_by_role("button", name="Sign in").click()
+    team.goto(server.url + "/desk/reports/")
+    shot(team, "queue")
+    team.get_by_role("link", name="#1 Tool router runs shell commands from model output").click()
+    expect(team.get_by_text("I can also share a video.")).to_be_visible()
+    team.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
+    team.get_by_role("button", name="Post").click()
+    expect(team.get_by_text("Message sent to the reporter.")).to_be_visible()
+    shot(team, "report-page")
+    team.close()

@@ -55,7 +55,7 @@ def test_a_reporter_sends_a_report_by_web_form_and_gets_a_tracking_link(
     assert tracking.status_code == 200
     assert "Prompt injection reaches the tool router" in tracking.content.decode()
     assert "America/New_York" in tracking.content.decode()
-    assert tracking["Referrer-Policy"] == "no-referrer"
+    assert tracking["Referrer-Policy"] == "same-origin"
 
 
 def test_the_acknowledgement_mail_is_queued_with_the_link_and_without_the_report(

@@ -111,7 +111,8 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=400 if reply_error else 200,
     )
-    # The link is the reporter's key: keep it out of Referer headers and shared caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # The link is the reporter's key: never send it to another site in a Referer header.
+    # (same-origin, not no-referrer: browsers then send "Origin: null", which fails CSRF.)
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
