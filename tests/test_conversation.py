@@ -76,7 +76,7 @@ def test_another_team_cannot_post_into_a_report(client: Client, alice: User, bob
 def test_the_reporter_replaces_a_leaked_link_and_the_old_one_stops_working(
     client: Client, alice: User
 ) -> None:
-    report, link = _report_with_link(client)
+    _, link = _report_with_link(client)
     page = client.post(link, {"action": "replace_link"}).content.decode()
     new_link = re.search(r'href="http://testserver(/t/[^"]+/)"', page)
     assert new_link
