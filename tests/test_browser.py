@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
     page.get_by_role("button", name="Send the report privately").click()
     expect(page.get_by_role("heading", name="Report #1 received")).to_be_visible()
     shot(page, "report-received")
+    tracking_url = page.locator("a.tracking-link").get_attribute("href")
+    assert tracking_url
     page.locator("a.tracking-link").click()
     expect(
         page.get_by_role("heading", name="Report #1: Tool router runs shell commands from model output")
@@ -132,5 +135,24 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
     team.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
     team.get_by_role("button", name="Post").click()
     expect(team.get_by_text("Message sent to the reporter.")).to_be_visible()
+    team.get_by_label("a vulnerability (valid)").check()
+    team.get_by_role("button", name="Record the decision").click()
+    expect(team.get_by_text("Decision recorded; the reporter has been told.")).to_be_visible()
     shot(team, "report-page")
     team.close()
+
+    reporter = browser.new_page()
+    reporter.goto(tracking_url)
+    expect(reporter.get_by_text("Confirmed as a vulnerability")).to_be_visible()
+    expect(reporter.get_by_text("Thanks, we reproduced it on 0.3.")).to_be_visible()
+    shot(reporter, "tracking-after-triage")
+    reporter.close()
+    mail_dir = Path(server.env["VULNDESK_DATA_DIR"]) / "mail"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        "confirmed as a vulnerability" in f.read_text(errors="replace") for f in mail_dir.glob("*.log")
+    ):
+        time.sleep(0.3)
+    assert any(
+        "confirmed as a vulnerability" in f.read_text(errors="replace") for f in mail_dir.glob("*.log")
+    )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from vulndesk.cases.replies import reply_address
+from vulndesk.cases.wording import reporter_status
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import Email
 
@@ -33,5 +34,19 @@ def team_replied(report: Report) -> Email:
             "project_name": report.project.name,
             "security_team": report.project.policy.project.security_team,
             "number": report.number,
+        },
+    )
+
+
+def status_changed(report: Report) -> Email:
+    return Email(
+        kind="status-changed",
+        to=[report.reporter["email"]],
+        reply_to=[reply_address(report)],
+        context={
+            "project_name": report.project.name,
+            "security_team": report.project.policy.project.security_team,
+            "number": report.number,
+            "status": reporter_status(report.rm_state),
         },
     )

@@ -19,6 +19,7 @@ from vulndesk.crypto import open_sealed, seal
 class Author(models.TextChoices):
     REPORTER = "reporter", "Reporter"
     TEAM = "team", "Security team"
+    SYSTEM = "system", "vulndesk"
 
 
 class Visibility(models.TextChoices):
@@ -58,3 +59,30 @@ class Message(models.Model):
     @body.setter
     def body(self, value: str) -> None:
         self.sealed_body = seal(value, context=f"message:{self.uid}")
+
+
+class Resolution(models.TextChoices):
+    NONE = "", "Open"
+    INVALID = "invalid", "Not a vulnerability"
+    DUPLICATE = "duplicate", "Duplicate of another report"
+    NOT_SECURITY = "not_security", "Not a security issue"
+
+
+class Triage(models.Model):
+    """What the team decided about a report, and the case it became when it was valid."""
+
+    report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="triage")
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "intake.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases"
+    )
+    assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
+    # Vultron case state in vfdpxa notation; the project, as the vendor, is aware from receipt.
+    case_state = models.CharField(max_length=6, default="Vfdpxa")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"triage of {self.report}"

@@ -5,19 +5,23 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
+from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
 from vulndesk.cases.models import Message, Visibility
+from vulndesk.cases.vultron import RM_TRANSITIONS, RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.emails import acknowledgement_due
+from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.projects.commitments import FIELD_LABELS
 from vulndesk.projects.policy import ReportField
@@ -61,6 +65,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "attachments": report.attachments.all(),
             "acknowledge_by": acknowledgement_due(report),
             "conversation": Message.objects.filter(report=report).select_related("author"),
+            "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         },
     )
 
@@ -101,3 +106,51 @@ def _label(name: str) -> str:
         return FIELD_LABELS[ReportField(name)]
     except ValueError:
         return name.replace("_", " ").capitalize()
+
+
+def _decide(decision: str, report: Report, user: User, form: QueryDict) -> None:
+    """Apply one triage decision from the report page's form."""
+    reason = form.get("reason", "")
+    match decision:
+        case "valid":
+            triage.do_mark_valid(report, acting_user=user)
+        case "invalid":
+            triage.do_mark_invalid(report, reason, acting_user=user)
+        case "not_security":
+            triage.do_mark_not_security(report, reason, acting_user=user)
+        case "duplicate":
+            triage.do_mark_duplicate(
+                report, _original(report, form.get("duplicate_of", "")), acting_user=user
+            )
+        case "accept":
+            triage.do_accept(report, acting_user=user)
+        case "defer":
+            triage.do_defer(report, reason, acting_user=user)
+        case "close":
+            triage.do_close(report, acting_user=user)
+        case _:
+            raise SubmissionError({"decision": "choose a decision"})
+
+
+def _original(report: Report, number: str) -> Report:
+    original = Report.objects.filter(
+        project=report.project, number=int(number) if number.isdigit() else 0
+    ).first()
+    if original is None:
+        raise SubmissionError({"duplicate_of": f"there is no report #{number} in this project"})
+    return original
+
+
+@login_required
+@require_POST
+def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user)
+    try:
+        _decide(request.POST.get("decision", ""), report, user, request.POST)
+    except (SubmissionError, TransitionError) as exc:
+        problem = "; ".join(exc.problems.values()) if isinstance(exc, SubmissionError) else str(exc)
+        messages.error(request, f"Not recorded: {problem}.")
+    else:
+        messages.success(request, "Decision recorded; the reporter has been told.")
+    return redirect("report-page", slug=slug, number=number)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from vulndesk.accounts.models import User
+from vulndesk.audit.models import AuditEvent
+from vulndesk.cases.models import Resolution, Triage
+from vulndesk.cases.triage import do_accept, do_close, do_mark_duplicate, do_mark_valid
+from vulndesk.cases.vultron import TransitionError
+from vulndesk.intake.models import Report
+from vulndesk.notify.models import OutboundEmail
+
+from .conftest import signed_in
+
+REASON = "The endpoint is only reachable by administrators, who can already run any command."
+
+
+def _report(client: Client, title: str = "t") -> tuple[Report, str]:
+    payload = json.dumps({"title": title, "description": "d", "reporter_email": "rita@researcher.test"})
+    body = client.post("/api/v1/projects/llm-d/reports", payload, content_type="application/json").json()
+    return Report.objects.get(number=body["number"]), re.sub(r"^http://testserver", "", body["tracking_url"])
+
+
+def test_rejecting_a_report_needs_a_written_reason_that_reaches_the_reporter(
+    client: Client, alice: User
+) -> None:
+    report, link = _report(client)
+    team = signed_in(alice)
+    team.post(f"/desk/p/llm-d/reports/{report.number}/triage/", {"decision": "invalid", "reason": "no"})
+    report.refresh_from_db()
+    assert report.rm_state == "received"
+    team.post(f"/desk/p/llm-d/reports/{report.number}/triage/", {"decision": "invalid", "reason": REASON})
+    report.refresh_from_db()
+    assert report.rm_state == "invalid"
+    tracking = client.get(link).content.decode()
+    assert "Not accepted as a vulnerability" in tracking
+    assert "only reachable by administrators" in tracking
+    mail = OutboundEmail.objects.filter(kind="status-changed").get()
+    assert "not accepted as a vulnerability" in str(mail.message["subject"])
+    assert "administrators" not in json.dumps(mail.message)
+
+
+def test_a_valid_report_becomes_a_case_owned_by_the_team_member(client: Client, alice: User) -> None:
+    report, _ = _report(client)
+    do_mark_valid(report, acting_user=alice)
+    triage = Triage.objects.get(report=report)
+    assert triage.owner == alice
+    assert triage.case_state == "Vfdpxa"
+    assert AuditEvent.objects.filter(action="report.marked_valid", actor=alice).exists()
+
+
+def test_a_valid_report_cannot_be_closed_before_it_is_accepted_or_deferred(
+    client: Client, alice: User
+) -> None:
+    report, _ = _report(client)
+    report = do_mark_valid(report, acting_user=alice)
+    with pytest.raises(TransitionError, match="cannot become closed"):
+        do_close(report, acting_user=alice)
+    report = do_accept(report, acting_user=alice)
+    assert do_close(report, acting_user=alice).rm_state == "closed"
+
+
+def test_a_duplicate_links_to_the_original_and_tells_the_reporter(client: Client, alice: User) -> None:
+    original, _ = _report(client, "first")
+    copy, link = _report(client, "second")
+    do_mark_duplicate(copy, original, acting_user=alice)
+    assert Triage.objects.get(report=copy).duplicate_of == original
+    assert Triage.objects.get(report=copy).resolution == Resolution.DUPLICATE
+    assert f"already reported (report #{original.number})" in client.get(link).content.decode()
+
+
+def test_the_desk_refuses_a_transition_vultron_forbids_with_a_message(client: Client, alice: User) -> None:
+    report, _ = _report(client)
+    team = signed_in(alice)
+    response = team.post(f"/desk/p/llm-d/reports/{report.number}/triage/", {"decision": "close"}, follow=True)
+    assert "a report that is received cannot become closed" in response.content.decode()
+
+
+def test_another_team_cannot_triage(client: Client, alice: User, bob: User) -> None:
+    report, _ = _report(client)
+    response = signed_in(bob).post(f"/desk/p/llm-d/reports/{report.number}/triage/", {"decision": "valid"})
+    assert response.status_code == 404
+    report.refresh_from_db()
+    assert report.rm_state == "received"
