@@ -1,0 +1,172 @@
+"""Who may do what: every route of the URL conf against every persona.
+
+The table below is the contract. A route that is missing from it fails the test, so a new page or
+API operation cannot ship without someone deciding who may reach it. Objects of another project
+or another reporter answer 404, never 403: nobody can probe for what exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from vulndesk.accounts.actions import do_create_api_token
+from vulndesk.accounts.models import User
+
+from .conftest import signed_in
+
+PERSONAS = ("admin", "alice", "bob", "outsider", "reporter", "anonymous")
+# Expected status for each persona, in PERSONAS order. "login" means a redirect to sign in.
+LOGIN = "login"
+EVERYONE_200 = (200, 200, 200, 200, 200, 200)
+TEAM_A_ONLY = (200, 200, 404, 404, LOGIN, LOGIN)
+TEAM_A_ACTS = (302, 302, 404, 404, LOGIN, LOGIN)
+SIGNED_IN = (200, 200, 200, 200, LOGIN, LOGIN)
+ADMIN_ONLY = (200, 404, 404, 404, LOGIN, LOGIN)
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str
+    path: str
+    expected: tuple[int | str, ...]
+    body: dict[str, str] | None = None
+    api: bool = False
+
+
+def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
+    n = report_number
+    return {
+        # First: later checks replace the reporter's link.
+        "tracking": [
+            Check("GET", tracking_path, EVERYONE_200),  # the link is the key, whoever holds it
+            Check("GET", "/t/" + "x" * 43 + "/", (404,) * 6),
+        ],
+        "home": [Check("GET", "/", EVERYONE_200)],
+        "healthz": [Check("GET", "/healthz", EVERYONE_200)],
+        "well-known-security-txt": [Check("GET", "/.well-known/security.txt", EVERYONE_200)],
+        "login": [Check("GET", "/accounts/login/", EVERYONE_200)],
+        "logout": [Check("POST", "/accounts/logout/", (302, 302, 302, 302, 302, 302))],
+        "desk": [Check("GET", "/desk/", SIGNED_IN)],
+        "report-queue": [Check("GET", "/desk/reports/", SIGNED_IN)],
+        "report-page": [
+            Check("GET", f"/desk/p/llm-d/reports/{n}/", TEAM_A_ONLY),
+            Check("GET", "/desk/p/llm-d/reports/999/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "report-message": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/messages/", TEAM_A_ACTS, {"body": "hello"})
+        ],
+        "report-tracking-link": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/tracking-link/", TEAM_A_ACTS, {"action": "replace"})
+        ],
+        "report-triage": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/triage/", TEAM_A_ACTS, {"decision": "x"})
+        ],
+        "project-policy-edit": [Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY)],
+        "project-policy": [Check("GET", "/p/llm-d/", EVERYONE_200)],
+        "report-form": [Check("GET", "/p/llm-d/report/", EVERYONE_200)],
+        "project-security-md": [Check("GET", "/p/llm-d/SECURITY.md", EVERYONE_200)],
+        "project-security-txt": [Check("GET", "/p/llm-d/security.txt", EVERYONE_200)],
+        "openapi-json": [Check("GET", "/api/v1/openapi.json", EVERYONE_200, api=True)],
+        "openapi-view": [Check("GET", "/api/v1/docs", EVERYONE_200, api=True)],
+        "me": [Check("GET", "/api/v1/me", (200, 200, 200, 200, 401, 401), api=True)],
+        "list_projects": [Check("GET", "/api/v1/projects", EVERYONE_200, api=True)],
+        "get_project": [Check("GET", "/api/v1/projects/llm-d", EVERYONE_200, api=True)],
+        "get_policy": [Check("GET", "/api/v1/projects/llm-d/policy", EVERYONE_200, api=True)],
+        "put_policy": [
+            Check(
+                "PUT",
+                "/api/v1/projects/llm-d/policy",
+                (422, 404, 404, 404, 401, 401),
+                {"not": "a policy"},
+                api=True,
+            )
+        ],
+        "submit_report": [
+            Check(
+                "POST",
+                "/api/v1/projects/llm-d/reports",
+                (201,) * 6,
+                {"title": "t", "description": "d"},
+                api=True,
+            )
+        ],
+        "api-root": [],  # the API's own prefix pattern: nothing is served at it
+    }
+
+
+def _route_names(patterns: list[URLPattern | URLResolver]) -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _route_names(pattern.url_patterns)
+        else:
+            yield str(pattern.name)
+
+
+@pytest.fixture
+def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, object]:
+    client = Client()
+    payload = json.dumps({"title": "secret", "description": "d", "reporter_email": "r@researcher.test"})
+    receipt = client.post("/api/v1/projects/llm-d/reports", payload, content_type="application/json").json()
+    return {
+        "users": {"admin": admin, "alice": alice, "bob": bob, "outsider": outsider},
+        "number": receipt["number"],
+        "tracking": re.sub(r"^http://testserver", "", receipt["tracking_url"]),
+    }
+
+
+def _client(persona: str, users: dict[str, User], *, api: bool) -> Client:
+    user = users.get(persona)
+    if user is None:
+        return Client()
+    if api:
+        token = do_create_api_token(user, acting_user=None).raw
+        return Client(headers={"Authorization": f"Bearer {token}"})
+    return signed_in(user)
+
+
+def _status(response: object, expected: int | str) -> int | str:
+    status: int = response.status_code  # type: ignore[attr-defined]
+    if expected == LOGIN and status == 302 and "/accounts/login/" in response["Location"]:  # type: ignore[index]
+        return LOGIN
+    return status
+
+
+def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
+    matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]))
+    missing = set(_route_names(get_resolver().url_patterns)) - set(matrix)
+    assert not missing, f"routes nobody decided access for: {sorted(missing)}"
+
+
+def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]) -> None:
+    users: dict[str, User] = cast["users"]  # type: ignore[assignment]
+    matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]))
+    wrong = []
+    for name, checks in matrix.items():
+        for check in checks:
+            for persona, expected in zip(PERSONAS, check.expected, strict=True):
+                client = _client(persona, users, api=check.api)
+                data = json.dumps(check.body) if check.api and check.body else check.body
+                kwargs = {"content_type": "application/json"} if check.api and check.body else {}
+                response = (
+                    client.generic(check.method, check.path, data or "", **kwargs)
+                    if check.api
+                    else (
+                        client.post(check.path, check.body or {})
+                        if check.method == "POST"
+                        else client.get(check.path)
+                    )
+                )
+                got = _status(response, expected)
+                if got != expected:
+                    wrong.append(
+                        f"{name} {check.method} {check.path} as {persona}: {got}, expected {expected}"
+                    )
+                assert got != 403, f"{name} answered 403 to {persona}: forbidden objects must answer 404"
+    assert not wrong, "\n".join(wrong)
