@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -131,11 +132,20 @@ def _client(persona: str, users: dict[str, User], *, api: bool) -> Client:
     return signed_in(user)
 
 
-def _status(response: object, expected: int | str) -> int | str:
-    status: int = response.status_code  # type: ignore[attr-defined]
-    if expected == LOGIN and status == 302 and "/accounts/login/" in response["Location"]:  # type: ignore[index]
+def _status(response: HttpResponseBase, expected: int | str) -> int | str:
+    status = response.status_code
+    if expected == LOGIN and status == 302 and "/accounts/login/" in response["Location"]:
         return LOGIN
     return status
+
+
+def _request(client: Client, check: Check) -> HttpResponseBase:
+    if check.api:
+        body = json.dumps(check.body) if check.body else ""
+        return client.generic(check.method, check.path, body, content_type="application/json")
+    if check.method == "POST":
+        return client.post(check.path, check.body or {})
+    return client.get(check.path)
 
 
 def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
@@ -151,18 +161,7 @@ def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]
     for name, checks in matrix.items():
         for check in checks:
             for persona, expected in zip(PERSONAS, check.expected, strict=True):
-                client = _client(persona, users, api=check.api)
-                data = json.dumps(check.body) if check.api and check.body else check.body
-                kwargs = {"content_type": "application/json"} if check.api and check.body else {}
-                response = (
-                    client.generic(check.method, check.path, data or "", **kwargs)
-                    if check.api
-                    else (
-                        client.post(check.path, check.body or {})
-                        if check.method == "POST"
-                        else client.get(check.path)
-                    )
-                )
+                response = _request(_client(persona, users, api=check.api), check)
                 got = _status(response, expected)
                 if got != expected:
                     wrong.append(
