@@ -86,3 +86,42 @@ def test_another_team_cannot_triage(client: Client, alice: User, bob: User) -> N
     assert response.status_code == 404
     report.refresh_from_db()
     assert report.rm_state == "received"
+
+
+def test_severity_is_computed_from_the_vectors_with_cwe_names(client: Client, alice: User) -> None:
+    report, _ = _report(client)
+    team = signed_in(alice)
+    team.post(
+        f"/desk/p/llm-d/reports/{report.number}/severity/",
+        {
+            "cvss31": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N",
+            "cvss40": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:N/SI:N/SA:N",
+            "cwes": "CWE-77, 1427",
+            "llm_risks": ["LLM01", "LLM06"],
+        },
+    )
+    triage = Triage.objects.get(report=report)
+    assert triage.cvss31_score == 9.1
+    assert triage.rating == "Critical"
+    assert triage.impacts == ["confidentiality", "integrity"]
+    assert triage.cwes == ["CWE-77", "CWE-1427"]
+    page = team.get(f"/desk/p/llm-d/reports/{report.number}/").content.decode()
+    assert "Improper Neutralization of Input Used for LLM Prompting" in page
+
+
+def test_a_bad_vector_is_refused_naming_the_problem(client: Client, alice: User) -> None:
+    report, _ = _report(client)
+    response = signed_in(alice).post(
+        f"/desk/p/llm-d/reports/{report.number}/severity/", {"cvss31": "CVSS:3.1/AV:Q"}, follow=True
+    )
+    assert "Severity not saved" in response.content.decode()
+    assert "AV:Q" in response.content.decode()
+    assert not Triage.objects.filter(report=report, cvss31_vector__gt="").exists()
+
+
+def test_an_unknown_cwe_is_refused(client: Client, alice: User) -> None:
+    report, _ = _report(client)
+    response = signed_in(alice).post(
+        f"/desk/p/llm-d/reports/{report.number}/severity/", {"cwes": "CWE-99999999"}, follow=True
+    )
+    assert "is not a CWE the catalog knows" in response.content.decode()

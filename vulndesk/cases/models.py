@@ -83,6 +83,17 @@ class Triage(models.Model):
     # Vultron case state in vfdpxa notation; the project, as the vendor, is aware from receipt.
     case_state = models.CharField(max_length=6, default="Vfdpxa")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Severity (cases/severity.py computes the scores; the vectors are what the team entered).
+    cvss31_vector = models.CharField(max_length=200, blank=True)
+    cvss31_score = models.FloatField(null=True, blank=True)
+    cvss40_vector = models.CharField(max_length=300, blank=True)
+    cvss40_score = models.FloatField(null=True, blank=True)
+    rating = models.CharField(
+        max_length=10, blank=True, help_text="Qualitative: Low, Medium, High, Critical."
+    )
+    cwes = models.JSONField(default=list, blank=True)
+    llm_risks = models.JSONField(default=list, blank=True)
+    impacts = models.JSONField(default=list, blank=True, help_text="confidentiality, integrity, availability")
 
     def __str__(self) -> str:
         return f"triage of {self.report}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
-from vulndesk.cases import emails
+from vulndesk.cases import emails, severity
 from vulndesk.cases.models import Author, Message, Resolution, Triage, Via, Visibility
 from vulndesk.cases.vultron import RMState, TransitionError, check_rm_transition
 from vulndesk.intake.models import Report
@@ -161,4 +161,40 @@ def _resolve(report: Report, resolution: Resolution) -> Triage:
     triage = triage_of(report)
     triage.resolution, triage.decided_at = resolution, timezone.now()
     triage.save(update_fields=["resolution", "decided_at"])
+    return triage
+
+
+def do_set_severity(
+    report: Report,
+    *,
+    acting_user: User,
+    cvss31_vector: str = "",
+    cvss40_vector: str = "",
+    cwes: list[str] | None = None,
+    llm_risks: list[str] | None = None,
+) -> Triage:
+    """Score a report. The qualitative rating follows CVSS 4.0 when given, else 3.1."""
+    v31 = severity.cvss31(cvss31_vector) if cvss31_vector.strip() else None
+    v40 = severity.cvss40(cvss40_vector) if cvss40_vector.strip() else None
+    checked_cwes = [severity.normalise_cwe(c) for c in cwes or [] if c.strip()]
+    try:
+        risks = [severity.LlmRisk(r).value for r in llm_risks or []]
+    except ValueError as exc:
+        raise severity.SeverityError(f"not an OWASP LLM Top 10 risk: {exc}") from None
+    with transaction.atomic():
+        triage = triage_of(Report.objects.select_for_update().get(pk=report.pk))
+        triage.cvss31_vector, triage.cvss31_score = (v31.vector, v31.score) if v31 else ("", None)
+        triage.cvss40_vector, triage.cvss40_score = (v40.vector, v40.score) if v40 else ("", None)
+        chosen = v40 or v31
+        triage.rating = chosen.rating if chosen else ""
+        triage.impacts = sorted(chosen.impacts) if chosen else []
+        triage.cwes, triage.llm_risks = checked_cwes, risks
+        triage.save()
+        record_event(
+            "report.severity_set",
+            acting_user=acting_user,
+            project=report.project,
+            target=report,
+            details={"rating": triage.rating, "cwes": checked_cwes},
+        )
     return triage

@@ -17,6 +17,7 @@ from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
 from vulndesk.cases.models import Message, Visibility
+from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.vultron import RM_TRANSITIONS, RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
@@ -65,6 +66,9 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "attachments": report.attachments.all(),
             "acknowledge_by": acknowledgement_due(report),
             "conversation": Message.objects.filter(report=report).select_related("author"),
+            "triage": triage.triage_of(report),
+            "llm_risks": list(LlmRisk),
+            "cwe_names": {c: cwe_name(c) for c in triage.triage_of(report).cwes},
             "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         },
     )
@@ -154,3 +158,24 @@ def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpRespons
     else:
         messages.success(request, "Decision recorded; the reporter has been told.")
     return redirect("report-page", slug=slug, number=number)
+
+
+@login_required
+@require_POST
+def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user)
+    try:
+        triage.do_set_severity(
+            report,
+            acting_user=user,
+            cvss31_vector=request.POST.get("cvss31", ""),
+            cvss40_vector=request.POST.get("cvss40", ""),
+            cwes=request.POST.get("cwes", "").replace(",", " ").split(),
+            llm_risks=request.POST.getlist("llm_risks"),
+        )
+    except SeverityError as exc:
+        messages.error(request, f"Severity not saved: {exc}.")
+    else:
+        messages.success(request, "Severity saved.")
+    return redirect(reverse("report-page", args=[slug, number]) + "#severity")
