@@ -16,6 +16,7 @@ from django.utils import timezone
 from vulndesk.audit.actions import record_event
 from vulndesk.intake import emails
 from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
+from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text, safe_filename
 from vulndesk.intake.throttle import check_and_count
@@ -136,6 +137,7 @@ def _create(
         _seal_contents(report, submission)
         report.save()
         _store_attachments(report, submission)
+        index_report(report, [submission.title, submission.description, *submission.fields.values()])
         record_event(
             "report.received",
             acting_user=acting_user,

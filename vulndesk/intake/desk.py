@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -21,8 +24,9 @@ from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.vultron import RM_TRANSITIONS, RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
-from vulndesk.intake.emails import acknowledgement_due
+from vulndesk.intake.emails import acknowledgement_deadline, acknowledgement_due
 from vulndesk.intake.models import Report
+from vulndesk.intake.search import search
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.projects.commitments import FIELD_LABELS
 from vulndesk.projects.policy import ReportField
@@ -30,19 +34,45 @@ from vulndesk.projects.policy import ReportField
 QUEUE_PAGE_SIZE = 100
 
 
+SORTS = {"newest": "-received_at", "oldest": "received_at", "number": "number"}
+
+
 @login_required
 @never_cache
 def queue(request: HttpRequest) -> HttpResponse:
+    """Open reports first, filtered and searched; each with the time left on its deadline."""
     user = signed_in_user(request)
-    reports = reports_visible_to(user).order_by("-received_at")
-    project = request.GET.get("project", "")
-    if project:
-        reports = reports.filter(project__slug=project)
-    rows = [
-        {"report": report, "acknowledge_by": acknowledgement_due(report)}
-        for report in reports[:QUEUE_PAGE_SIZE]
-    ]
-    return render(request, "intake/queue.html", {"rows": rows, "project_filter": project})
+    reports = reports_visible_to(user)
+    filters = {key: request.GET.get(key, "") for key in ("project", "state", "q", "sort")}
+    if filters["project"]:
+        reports = reports.filter(project__slug=filters["project"])
+    if filters["state"] == "quarantine":
+        reports = reports.filter(quarantined=True)
+    elif filters["state"]:
+        reports = reports.filter(rm_state=filters["state"], quarantined=False)
+    else:
+        reports = reports.exclude(rm_state__in=["closed"]).filter(quarantined=False)
+    if filters["q"].strip():
+        reports = search(reports, filters["q"])
+    reports = reports.order_by(SORTS.get(filters["sort"], "-received_at"))[:QUEUE_PAGE_SIZE]
+    now = timezone.now()
+    rows = [_queue_row(report, now) for report in reports]
+    return render(
+        request,
+        "intake/queue.html",
+        {"rows": rows, "filters": filters, "states": [s.value for s in RMState if s != RMState.START]},
+    )
+
+
+def _queue_row(report: Report, now: dt.datetime) -> dict[str, object]:
+    row: dict[str, object] = {"report": report, "deadline": "", "urgency": ""}
+    if report.rm_state == RMState.RECEIVED:
+        left = acknowledgement_deadline(report) - now
+        row["deadline"] = f"Acknowledge by {acknowledgement_due(report)}"
+        row["urgency"] = (
+            "red" if left.total_seconds() < 0 else "amber" if left < dt.timedelta(days=1) else "green"
+        )
+    return row
 
 
 @login_required

@@ -6,6 +6,8 @@ happened and links to the page where it can be read.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -18,11 +20,19 @@ def tracking_url(token: str) -> str:
     return settings.BASE_URL + reverse("tracking", args=[token])
 
 
-def acknowledgement_due(report: Report) -> str:
+def acknowledgement_deadline(report: Report) -> dt.datetime:
+    """When the project's policy says the report must be acknowledged, in UTC."""
     policy = report.project.policy
-    calendar = BusinessCalendar(policy.calendar)
-    due = calendar.add_working_days(report.received_at, policy.sla.acknowledge_working_days)
-    return calendar.local(due).strftime("%A %d %B %Y, %H:%M %Z") + f" ({policy.calendar.timezone})"
+    return BusinessCalendar(policy.calendar).add_working_days(
+        report.received_at, policy.sla.acknowledge_working_days
+    )
+
+
+def acknowledgement_due(report: Report) -> str:
+    """The acknowledgement deadline as people read it: local time, with the timezone named."""
+    policy = report.project.policy
+    local = BusinessCalendar(policy.calendar).local(acknowledgement_deadline(report))
+    return local.strftime("%A %d %B %Y, %H:%M %Z") + f" ({policy.calendar.timezone})"
 
 
 def report_received(report: Report, token: str) -> Email:

@@ -154,3 +154,18 @@ class IntakeAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"intake attempt at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportSearchTerm(models.Model):
+    """One keyed hash of one word of a report (see intake/search.py): searchable, not readable."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    term = models.CharField(max_length=16)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["term", "report"], name="one_term_per_report")
+        ]
+
+    def __str__(self) -> str:
+        return f"search term of report {self.report_id}"
