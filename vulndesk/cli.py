@@ -217,6 +217,9 @@ def cmd_smtpd(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command  # noqa: PLC0415
 
+    from vulndesk.cases.tasks import ensure_sweep_scheduled  # noqa: PLC0415
+
+    ensure_sweep_scheduled()
     call_command("db_worker", queue_name="*", reload=False, interval=args.interval, verbosity=0)
     return 0
 

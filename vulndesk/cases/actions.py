@@ -8,7 +8,7 @@ from django.db import transaction
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails
-from vulndesk.cases.models import Author, Message, Via, Visibility
+from vulndesk.cases.models import Author, InfoRequest, Message, Via, Visibility
 from vulndesk.intake.submission import SubmissionError, clean_text
 from vulndesk.notify.actions import queue_email
 
@@ -35,6 +35,9 @@ def do_post_reporter_reply(report: Report, body: str, *, via: Via, acting_user: 
         message = Message(report=report, author_kind=Author.REPORTER, via=via, visibility=Visibility.SHARED)
         message.body = text
         message.save()
+        InfoRequest.objects.filter(report=report, answered_at__isnull=True).update(
+            answered_at=message.created_at
+        )
         record_event(
             "message.reporter_replied",
             acting_user=acting_user,

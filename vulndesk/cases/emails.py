@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.urls import reverse
 
+from vulndesk.accounts.models import User
 from vulndesk.cases.replies import reply_address
 from vulndesk.cases.wording import reporter_status
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import Email
+from vulndesk.projects.calendar import BusinessCalendar
 
 
 def reporter_replied(report: Report) -> Email:
@@ -48,5 +52,43 @@ def status_changed(report: Report) -> Email:
             "security_team": report.project.policy.project.security_team,
             "number": report.number,
             "status": reporter_status(report.rm_state),
+        },
+    )
+
+
+def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, owner: str | None) -> Email:
+    """Before a deadline: the owner (or the team). After it: the whole team and the admins."""
+    team = sorted(
+        m.user.email for m in report.project.memberships.select_related("user").filter(user__is_active=True)
+    )
+    if kind == "reminder":
+        to = [owner] if owner else team
+    else:
+        admins = User.objects.filter(is_admin=True, is_active=True).values_list("email", flat=True)
+        to = sorted({*team, *admins})
+    calendar = BusinessCalendar(report.project.policy.calendar)
+    return Email(
+        kind=f"sla-{kind}",
+        to=to,
+        context={
+            "project_name": report.project.name,
+            "number": report.number,
+            "clock": clock.replace("_", " "),
+            "due": calendar.local(due).strftime("%A %d %B %Y, %H:%M %Z") + f" ({calendar.policy.timezone})",
+            "report_url": settings.BASE_URL
+            + reverse("report-page", args=[report.project.slug, report.number]),
+        },
+    )
+
+
+def closing_soon(report: Report, closes_at: dt.datetime) -> Email:
+    return Email(
+        kind="closing-soon",
+        to=[report.reporter["email"]],
+        reply_to=[reply_address(report)],
+        context={
+            "project_name": report.project.name,
+            "number": report.number,
+            "closes_at": f"{closes_at:%A %d %B %Y, %H:%M} UTC",
         },
     )

@@ -97,3 +97,41 @@ class Triage(models.Model):
 
     def __str__(self) -> str:
         return f"triage of {self.report}"
+
+
+class InfoRequest(models.Model):
+    """The team asked the reporter for more: the SLA clocks pause until the reporter answers."""
+
+    report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="info_requests")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(help_text="With no answer by then, the report closes.")
+    warned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reporter was told it will close."
+    )
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["answered_at", "closes_at"])]
+
+    def __str__(self) -> str:
+        return f"information request on {self.report}"
+
+
+class SlaNotice(models.Model):
+    """A reminder or escalation already sent for one deadline of one report: sent once only."""
+
+    report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="+")
+    clock = models.CharField(max_length=20)
+    kind = models.CharField(max_length=12, choices=[("reminder", "Reminder"), ("escalation", "Escalation")])
+    due = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["report", "clock", "kind", "due"], name="one_notice_per_deadline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.clock} of {self.report}"

@@ -6,13 +6,15 @@ conversation that the reporter reads, and mails the reporter (without the report
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails, severity
-from vulndesk.cases.models import Author, Message, Resolution, Triage, Via, Visibility
+from vulndesk.cases.models import Author, InfoRequest, Message, Resolution, Triage, Via, Visibility
 from vulndesk.cases.vultron import RMState, TransitionError, check_rm_transition
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
@@ -26,8 +28,8 @@ def triage_of(report: Report) -> Triage:
     return triage
 
 
-def _move(
-    report: Report, target: RMState, *, acting_user: User, note: str, event: str, **details: str
+def move_report(
+    report: Report, target: RMState, *, acting_user: User | None, note: str, event: str, **details: str
 ) -> Report:
     """The common path of every decision, inside the caller's transaction."""
     locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
@@ -54,7 +56,7 @@ def _reason(text: str) -> str:
 
 def do_mark_valid(report: Report, *, acting_user: User, owner: User | None = None) -> Report:
     with transaction.atomic():
-        moved = _move(
+        moved = move_report(
             report,
             RMState.VALID,
             acting_user=acting_user,
@@ -74,7 +76,7 @@ def do_mark_valid(report: Report, *, acting_user: User, owner: User | None = Non
 def do_mark_invalid(report: Report, reason: str, *, acting_user: User) -> Report:
     text = _reason(reason)
     with transaction.atomic():
-        moved = _move(
+        moved = move_report(
             report,
             RMState.INVALID,
             acting_user=acting_user,
@@ -88,7 +90,7 @@ def do_mark_invalid(report: Report, reason: str, *, acting_user: User) -> Report
 def do_mark_not_security(report: Report, reason: str, *, acting_user: User) -> Report:
     text = _reason(reason)
     with transaction.atomic():
-        moved = _move(
+        moved = move_report(
             report,
             RMState.INVALID,
             acting_user=acting_user,
@@ -106,7 +108,7 @@ def do_mark_duplicate(report: Report, original: Report, *, acting_user: User) ->
     if original.project_id != report.project_id or original.pk == report.pk:
         raise TransitionError("a report can only duplicate another report of the same project")
     with transaction.atomic():
-        moved = _move(
+        moved = move_report(
             report,
             RMState.INVALID,
             acting_user=acting_user,
@@ -125,7 +127,7 @@ def do_mark_duplicate(report: Report, original: Report, *, acting_user: User) ->
 
 def do_accept(report: Report, *, acting_user: User) -> Report:
     with transaction.atomic():
-        return _move(
+        return move_report(
             report,
             RMState.ACCEPTED,
             acting_user=acting_user,
@@ -137,7 +139,7 @@ def do_accept(report: Report, *, acting_user: User) -> Report:
 def do_defer(report: Report, reason: str, *, acting_user: User) -> Report:
     text = _reason(reason)
     with transaction.atomic():
-        return _move(
+        return move_report(
             report,
             RMState.DEFERRED,
             acting_user=acting_user,
@@ -148,7 +150,7 @@ def do_defer(report: Report, reason: str, *, acting_user: User) -> Report:
 
 def do_close(report: Report, *, acting_user: User) -> Report:
     with transaction.atomic():
-        return _move(
+        return move_report(
             report,
             RMState.CLOSED,
             acting_user=acting_user,
@@ -198,3 +200,27 @@ def do_set_severity(
             details={"rating": triage.rating, "cwes": checked_cwes},
         )
     return triage
+
+
+def do_request_info(report: Report, question: str, *, acting_user: User) -> InfoRequest:
+    """Ask the reporter for more; the SLA clocks pause until they answer (or the report closes)."""
+    text = clean_text(question)
+    if not text:
+        raise SubmissionError({"question": "write what you need from the reporter"})
+    now = timezone.now()
+    with transaction.atomic():
+        request = InfoRequest.objects.create(
+            report=report,
+            asked_at=now,
+            closes_at=now + dt.timedelta(days=report.project.policy.sla.needs_info_days),
+        )
+        message = Message(report=report, author_kind=Author.TEAM, author=acting_user, via=Via.WEB)
+        message.body = (
+            f"{text}\n\n(The team is waiting for your answer; without one by "
+            f"{request.closes_at:%Y-%m-%d %H:%M} UTC the report will be closed.)"
+        )
+        message.save()
+        record_event("report.info_requested", acting_user=acting_user, project=report.project, target=report)
+        if report.reporter.get("email"):
+            queue_email(emails.team_replied(report), project=report.project)
+    return request

@@ -21,6 +21,7 @@ from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
 from vulndesk.cases.models import Message, Visibility
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
+from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
@@ -97,6 +98,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "acknowledge_by": acknowledgement_due(report),
             "conversation": Message.objects.filter(report=report).select_related("author"),
             "triage": triage.triage_of(report),
+            "clocks": report_clocks(report),
             "llm_risks": list(LlmRisk),
             "cwe_names": {c: cwe_name(c) for c in triage.triage_of(report).cwes},
             "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
@@ -162,6 +164,8 @@ def _decide(decision: str, report: Report, user: User, form: QueryDict) -> None:
             triage.do_defer(report, reason, acting_user=user)
         case "close":
             triage.do_close(report, acting_user=user)
+        case "request_info":
+            triage.do_request_info(report, reason, acting_user=user)
         case _:
             raise SubmissionError({"decision": "choose a decision"})
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Message, Via, Visibility
+from vulndesk.cases.sla import reporter_commitment
 from vulndesk.intake.access import access_report_by_tracking_token
 from vulndesk.intake.actions import Provenance, do_receive_report, do_replace_tracking_link
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
@@ -102,7 +103,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             "report": report,
             "project": report.project,
             "policy": report.project.policy,
-            "acknowledge_by": acknowledgement_due(report),
+            "commitment": reporter_commitment(report),
             "base_url": settings.BASE_URL,
             "conversation": Message.objects.filter(
                 report=report, visibility=Visibility.SHARED

@@ -1,0 +1,112 @@
+"""Background work of the cases domain: the SLA sweep. Plain functions the tests call directly.
+
+The sweep runs every few minutes (it re-enqueues itself; ``vulndesk worker`` starts the chain):
+it reminds the case owner before a deadline, escalates to the team and the admins after it, warns
+a reporter who has not answered a question, and closes the report when the policy's wait is over.
+Each notice is sent once: an ``SlaNotice`` row records it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from vulndesk.cases import emails
+from vulndesk.cases.clocks import ClockState
+from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
+from vulndesk.cases.sla import report_clocks
+from vulndesk.cases.triage import move_report
+from vulndesk.cases.vultron import RMState
+from vulndesk.intake.models import Report
+from vulndesk.notify.actions import queue_email
+
+logger = logging.getLogger(__name__)
+
+SWEEP_EVERY = dt.timedelta(minutes=5)
+WARN_BEFORE_CLOSING = dt.timedelta(days=2)
+
+
+@task()
+def sla_sweep() -> str:
+    done = sweep()
+    sla_sweep.using(run_after=timezone.now() + SWEEP_EVERY).enqueue()
+    return done
+
+
+def ensure_sweep_scheduled() -> None:
+    """Start the sweep chain unless a sweep is already waiting (called when a worker starts)."""
+    pending = DBTaskResult.objects.filter(task_path=sla_sweep.module_path, status="READY").exists()
+    if not pending:
+        sla_sweep.enqueue()
+
+
+def sweep(now: dt.datetime | None = None) -> str:
+    moment = now or timezone.now()
+    notices = _clock_notices(moment)
+    closed = _expire_info_requests(moment)
+    return f"{notices} notices, {closed} reports closed"
+
+
+def _clock_notices(now: dt.datetime) -> int:
+    sent = 0
+    open_reports = (
+        Report.objects.select_related("project").exclude(rm_state=RMState.CLOSED).filter(quarantined=False)
+    )
+    for report in open_reports.iterator(chunk_size=200):
+        for clock in report_clocks(report, now):
+            if clock.state == ClockState.DUE_SOON:
+                sent += _notice_once(report, clock.name, "reminder", clock.due)
+            elif clock.state == ClockState.OVERDUE:
+                sent += _notice_once(report, clock.name, "escalation", clock.due)
+    return sent
+
+
+def _notice_once(report: Report, clock: str, kind: str, due: dt.datetime) -> int:
+    try:
+        with transaction.atomic():
+            SlaNotice.objects.create(report=report, clock=clock, kind=kind, due=due)
+            owner = Triage.objects.filter(report=report).values_list("owner__email", flat=True).first()
+            queue_email(emails.sla_notice(report, clock, kind, due, owner), project=report.project)
+    except IntegrityError:
+        return 0  # already sent for this deadline
+    return 1
+
+
+def _expire_info_requests(now: dt.datetime) -> int:
+    closed = 0
+    waiting = InfoRequest.objects.select_related("report__project").filter(answered_at__isnull=True)
+    for request in waiting.filter(warned_at__isnull=True, closes_at__lte=now + WARN_BEFORE_CLOSING):
+        with transaction.atomic():
+            InfoRequest.objects.filter(pk=request.pk).update(warned_at=now)
+            if request.report.reporter.get("email"):
+                queue_email(
+                    emails.closing_soon(request.report, request.closes_at), project=request.report.project
+                )
+    for request in waiting.filter(closes_at__lte=now):
+        closed += _close_unanswered(request)
+    return closed
+
+
+def _close_unanswered(request: InfoRequest) -> int:
+    report = request.report
+    note = (
+        "The security team asked for more information and received no answer, so this report is now closed."
+    )
+    with transaction.atomic():
+        InfoRequest.objects.filter(pk=request.pk).update(answered_at=timezone.now())
+        state = RMState(report.rm_state)
+        if state == RMState.RECEIVED:
+            report = move_report(
+                report, RMState.INVALID, acting_user=None, note=note, event="report.closed_no_answer"
+            )
+            state = RMState.INVALID
+        if state in {RMState.INVALID, RMState.ACCEPTED, RMState.DEFERRED}:
+            move_report(report, RMState.CLOSED, acting_user=None, note=note, event="report.closed_no_answer")
+            return 1
+    logger.warning("report %s: no answer, but a %s report cannot be closed directly", report.pk, state.value)
+    return 0
