@@ -99,6 +99,10 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
                 api=True,
             )
         ],
+        "list_reports": [Check("GET", "/api/v1/reports", (200, 200, 200, 200, 401, 401), api=True)],
+        "get_report": [
+            Check("GET", f"/api/v1/projects/llm-d/reports/{n}", (200, 200, 404, 404, 401, 401), api=True)
+        ],
         "api-root": [],  # the API's own prefix pattern: nothing is served at it
     }
 

@@ -34,12 +34,14 @@ api = NinjaAPI(
 
 def _register_routers() -> None:
     from vulndesk.accounts.api import router as accounts_router  # noqa: PLC0415 - after api exists
+    from vulndesk.cases.api import router as cases_router  # noqa: PLC0415
     from vulndesk.intake.api import router as intake_router  # noqa: PLC0415
     from vulndesk.projects.api import router as projects_router  # noqa: PLC0415
 
     api.add_router("/", accounts_router)
     api.add_router("/projects", projects_router)
     api.add_router("/projects", intake_router)
+    api.add_router("/", cases_router)
 
 
 _register_routers()

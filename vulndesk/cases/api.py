@@ -1,0 +1,126 @@
+"""The team's queue and cases in the API: the same data as the desk, for tokens of the team."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.params.functions import Query
+
+from vulndesk.accounts.models import ApiToken, User
+from vulndesk.accounts.permissions import Permission
+from vulndesk.api import TokenAuth
+from vulndesk.audit.actions import record_event
+from vulndesk.cases.models import Message, Triage
+from vulndesk.cases.sla import report_clocks
+from vulndesk.intake.access import access_report_for_team, reports_visible_to
+from vulndesk.intake.models import Report
+from vulndesk.intake.search import search
+
+router = Router(tags=["cases"], auth=TokenAuth())
+MAX_PAGE = 200
+
+
+class ClockOut(Schema):
+    name: str
+    due: dt.datetime
+    met_at: dt.datetime | None
+    state: str
+
+
+class ReportSummary(Schema):
+    project: str
+    number: int
+    title: str
+    state: str
+    quarantined: bool
+    received_at: dt.datetime
+    rating: str
+    clocks: list[ClockOut]
+
+
+class MessageOut(Schema):
+    author: str
+    visibility: str
+    created_at: dt.datetime
+    body: str
+
+
+class ReportDetail(ReportSummary):
+    fields: dict[str, str]
+    cvss31_vector: str
+    cvss40_vector: str
+    cwes: list[str]
+    messages: list[MessageOut]
+
+
+def _caller(request: HttpRequest) -> User:
+    token: ApiToken = request.api_token  # type: ignore[attr-defined]
+    if not token.allows(Permission.PROJECT_REPORT_READ):
+        raise HttpError(404, "Not Found")
+    user: User = request.auth  # type: ignore[attr-defined]
+    return user
+
+
+def _summary(report: Report, triage: Triage | None) -> dict[str, object]:
+    return {
+        "project": report.project.slug,
+        "number": report.number,
+        "title": report.title,
+        "state": report.rm_state,
+        "quarantined": report.quarantined,
+        "received_at": report.received_at,
+        "rating": triage.rating if triage else "",
+        "clocks": [
+            ClockOut(name=c.name, due=c.due, met_at=c.met_at, state=c.state) for c in report_clocks(report)
+        ],
+    }
+
+
+@router.get("/reports", response=list[ReportSummary], summary="The queue: reports of the caller's projects")
+def list_reports(
+    request: HttpRequest,
+    project: str = "",
+    state: str = "",
+    q: Annotated[str, Query(description="Words that must all appear in the report")] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> list[ReportSummary]:
+    reports = reports_visible_to(_caller(request))
+    if project:
+        reports = reports.filter(project__slug=project)
+    if state:
+        reports = reports.filter(rm_state=state)
+    if q.strip():
+        reports = search(reports, q)
+    rows = list(reports.order_by("-received_at")[:limit])
+    triages = {t.report_id: t for t in Triage.objects.filter(report__in=rows)}
+    return [ReportSummary(**_summary(r, triages.get(r.pk))) for r in rows]  # type: ignore[arg-type]
+
+
+@router.get(
+    "/projects/{slug}/reports/{number}", response=ReportDetail, summary="One report, with its conversation"
+)
+def get_report(request: HttpRequest, slug: str, number: int) -> ReportDetail:
+    user = _caller(request)
+    report = access_report_for_team(slug, number, user)
+    with transaction.atomic():
+        record_event(
+            "report.read", acting_user=user, project=report.project, target=report, details={"via": "api"}
+        )
+    triage = Triage.objects.filter(report=report).first()
+    messages = Message.objects.filter(report=report).select_related("author")
+    return ReportDetail(
+        **_summary(report, triage),  # type: ignore[arg-type]
+        fields=report.fields,
+        cvss31_vector=triage.cvss31_vector if triage else "",
+        cvss40_vector=triage.cvss40_vector if triage else "",
+        cwes=triage.cwes if triage else [],
+        messages=[
+            MessageOut(author=m.author_kind, visibility=m.visibility, created_at=m.created_at, body=m.body)
+            for m in messages
+        ],
+    )
