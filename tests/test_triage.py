@@ -125,3 +125,15 @@ def test_an_unknown_cwe_is_refused(client: Client, alice: User) -> None:
         f"/desk/p/llm-d/reports/{report.number}/severity/", {"cwes": "CWE-99999999"}, follow=True
     )
     assert "is not a CWE the catalog knows" in response.content.decode()
+
+
+def test_a_bug_that_is_not_a_security_issue_becomes_public_bug_text(client: Client, alice: User) -> None:
+    report, _ = _report(client, "Crash on empty config")
+    team = signed_in(alice)
+    team.post(
+        f"/desk/p/llm-d/reports/{report.number}/triage/", {"decision": "not_security", "reason": REASON}
+    )
+    page = team.get(f"/desk/p/llm-d/reports/{report.number}/").content.decode()
+    assert "Text for a public bug report" in page
+    assert "# Crash on empty config" in page
+    assert "rita@researcher.test" not in page.split("Text for a public bug report")[1].split("</textarea>")[0]

@@ -224,3 +224,19 @@ def do_request_info(report: Report, question: str, *, acting_user: User) -> Info
         if report.reporter.get("email"):
             queue_email(emails.team_replied(report), project=report.project)
     return request
+
+
+def public_bug_text(report: Report) -> str:
+    """A report judged not a security issue, as text for the project's public issue tracker.
+
+    It carries what the reporter wrote about the bug and nothing about who they are.
+    """
+    fields = report.fields
+    parts = [f"# {report.title}", "", fields.pop("description", "")]
+    for name, value in fields.items():
+        parts += ["", f"## {name.replace('_', ' ').capitalize()}", "", value]
+    parts += [
+        "",
+        f"(Reported privately to the security team as report #{report.number}; judged not a security issue.)",
+    ]
+    return "\n".join(parts).strip() + "\n"

@@ -19,7 +19,7 @@ from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
-from vulndesk.cases.models import Message, Visibility
+from vulndesk.cases.models import Message, Resolution, Visibility
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, RMState, TransitionError
@@ -99,6 +99,11 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "conversation": Message.objects.filter(report=report).select_related("author"),
             "triage": triage.triage_of(report),
             "clocks": report_clocks(report),
+            "public_bug_text": (
+                triage.public_bug_text(report)
+                if triage.triage_of(report).resolution == Resolution.NOT_SECURITY
+                else ""
+            ),
             "llm_risks": list(LlmRisk),
             "cwe_names": {c: cwe_name(c) for c in triage.triage_of(report).cwes},
             "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
