@@ -347,23 +347,24 @@ def test_an_unknown_charset_is_read_as_utf8_and_noted() -> None:
     assert "unknown charset 'x-martian': the text was read as UTF-8" in parsed.problems
 
 
-def test_windows_1252_and_koi8_r_bodies_are_decoded() -> None:
-    for charset, text in (
-        ("windows-1252", "“quoted” \u2013 €5"),
-        ("koi8-r", "Уязвимость"),
-        ("shift_jis", "脆弱性"),
-    ):
-        raw = f"Subject: x\r\nContent-Type: text/plain; charset={charset}\r\n\r\n".encode() + text.encode(
-            charset
-        )
-        assert parse_report_email(raw).submission.description == text
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [("windows-1252", "“quoted” \u2013 €5"), ("koi8-r", "Уязвимость"), ("shift_jis", "脆弱性")],
+)
+def test_bodies_in_any_declared_charset_are_decoded(charset: str, text: str) -> None:
+    header = f"Subject: x\r\nContent-Type: text/plain; charset={charset}\r\n\r\n"
+    assert parse_report_email(header.encode() + text.encode(charset)).submission.description == text
 
 
-_sample = mail()
-_sample.set_content("Body text.")
-_sample.add_alternative("<p>Body <b>text</b>.</p>", subtype="html")
-_sample.add_attachment(b"data", "application", "octet-stream", filename="poc.bin")
-SAMPLE = _sample.as_bytes()
+def sample_message() -> bytes:
+    message = mail()
+    message.set_content("Body text.")
+    message.add_alternative("<p>Body <b>text</b>.</p>", subtype="html")
+    message.add_attachment(b"data", "application", "octet-stream", filename="poc.bin")
+    return message.as_bytes()
+
+
+SAMPLE = sample_message()
 TOKENS = [b"\r\n", b"\r\n\r\n", b"--", b"boundary=", b"=?utf-8?q?", b"=?", b"?=", b"(", b"<", b'"', b"\x00"]
 TOKENS += [b"Content-Type: multipart/mixed; boundary=x\r\n", b"charset=idna", b"message/rfc822", b"\xff"]
 

@@ -270,6 +270,8 @@ class _BodyReader:
                 if wanted in {child.get_content_type(), child.get_content_maintype()}:
                     self.read(child)
                     return
+        for child in children:  # no form we read (text/calendar …): keep them all as files
+            self._attach(child)
 
     def _forwarded(self, part: EmailMessage) -> None:
         self.forwarded += 1
@@ -309,15 +311,13 @@ class _BodyReader:
         else:
             payload = part.get_payload(decode=True)
             content = payload if isinstance(payload, bytes) else b""
-        self.attachments.append(Attachment(_filename(part, len(self.attachments) + 1), _type(part), content))
+        self.attachments.append(
+            Attachment(_filename(part, len(self.attachments) + 1), part.get_content_type(), content)
+        )
 
 
 def _is_attachment(part: EmailMessage) -> bool:
     return part.get_content_disposition() == "attachment" or part.get_filename() is not None
-
-
-def _type(part: EmailMessage) -> str:
-    return part.get_content_type()
 
 
 def _filename(part: EmailMessage, number: int) -> str:

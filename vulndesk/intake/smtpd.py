@@ -79,8 +79,9 @@ def receive_email(project_id: int, raw: bytes) -> int:
 
 
 def _close_thread_connections() -> None:
-    # Worker threads come and go with asyncio's pool: a connection left open in one would outlive
-    # it (and, on PostgreSQL, hold a server session), so each piece of work closes its own.
+    # Django keeps one connection per thread, and asyncio's pool threads live as long as the
+    # server: a connection left open in one would sit idle (on PostgreSQL, holding a server
+    # session) between messages, so each piece of work closes its own.
     connections.close_all()
 
 
