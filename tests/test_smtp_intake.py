@@ -407,3 +407,37 @@ def test_random_bytes_parse_or_are_refused_cleanly(raw: bytes) -> None:
 @given(mutated_samples())
 def test_mutated_messages_parse_or_are_refused_cleanly(raw: bytes) -> None:
     only_parsed_or_refused(raw)
+
+
+def test_a_reporter_answers_by_email_and_the_reply_lands_in_the_conversation(intake: int) -> None:
+    from vulndesk.cases.models import Message  # noqa: PLC0415
+    from vulndesk.cases.replies import reply_address  # noqa: PLC0415
+
+    assert send(intake, plain())[0] == 250
+    report = only_report()
+    answer = mail(subject="Re: your report", Message_ID="<answer@researcher.test>")
+    answer.set_content("Yes, 0.3.1 is affected too.\n\nOn Monday the team wrote:\n> which version?\n")
+    code, reply = send(intake, answer.as_bytes(), to=reply_address(report))
+    assert (code, reply) == (250, f"2.0.0 Reply added to report #{report.number}")
+    message = Message.objects.get(report=report)
+    assert message.body == "Yes, 0.3.1 is affected too."
+    assert message.via == "email"
+
+
+def test_a_forged_reply_address_is_refused_at_rcpt(intake: int) -> None:
+    with smtplib.SMTP("127.0.0.1", intake, timeout=30) as client:
+        client.ehlo()
+        client.mail(RITA)
+        code, reply = client.rcpt("reply+" + "0" * 32 + "." + "1" * 32 + "@googlegroups.com")
+    assert code == 550
+    assert b"no such reply address" in reply
+
+
+def test_a_sender_over_the_limit_hears_450_with_the_reason(intake: int, settings: Settings) -> None:
+    settings.INTAKE_PER_SENDER_PER_HOUR = 1
+    assert send(intake, plain())[0] == 250
+    second = mail(subject="second", Message_ID="<second@researcher.test>")
+    second.set_content("Another one.\n")
+    code, reply = send(intake, second.as_bytes())
+    assert code == 450
+    assert "too many reports from this sender" in reply

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import threading
 import time
@@ -23,10 +24,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from vulndesk.cases.actions import do_post_reporter_reply
+from vulndesk.cases.models import Via
+from vulndesk.cases.replies import report_for_reply_address
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.mail import MailParseError, parse_report_email
 from vulndesk.intake.models import Channel
 from vulndesk.intake.submission import SubmissionError
+from vulndesk.intake.throttle import Throttled
 from vulndesk.projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -78,6 +83,40 @@ def receive_email(project_id: int, raw: bytes) -> int:
         _close_thread_connections()
 
 
+def reply_address_known(address: str) -> bool:
+    try:
+        return report_for_reply_address(address) is not None
+    finally:
+        _close_thread_connections()
+
+
+def receive_reply(address: str, raw: bytes) -> int:
+    """Add a reporter's emailed answer to their report's conversation; the report's number."""
+    try:
+        report = report_for_reply_address(address)
+        if report is None:
+            raise SubmissionError({"recipient": "no such reply address"})
+        text = without_quoted_text(parse_report_email(raw).submission.description)
+        do_post_reporter_reply(report, text, via=Via.EMAIL, acting_user=None)
+        return report.number
+    finally:
+        _close_thread_connections()
+
+
+_QUOTE_HEADER = re.compile(r"^(On .{0,200} wrote:|-----Original Message-----)\s*$")
+
+
+def without_quoted_text(body: str) -> str:
+    """The new part of an answer: stop at the quoted message the mail client appended."""
+    kept = []
+    for line in body.splitlines():
+        if _QUOTE_HEADER.match(line.strip()):
+            break
+        if not line.startswith(">"):
+            kept.append(line)
+    return "\n".join(kept).strip() or body.strip()
+
+
 def _close_thread_connections() -> None:
     # Django keeps one connection per thread, and asyncio's pool threads live as long as the
     # server: a connection left open in one would sit idle (on PostgreSQL, holding a server
@@ -110,6 +149,8 @@ class IntakeHandler:
     async def handle_RCPT(  # noqa: N802 - the name aiosmtpd looks up
         self, _server: SMTP, _session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        if address.lower().startswith("reply+"):
+            return await self._reply_rcpt(envelope, address, rcpt_options)
         try:
             addresses = await self.intake_addresses()
         except Exception as exc:  # noqa: BLE001 - the database is away: the sender retries a 451
@@ -119,8 +160,23 @@ class IntakeHandler:
         if project_id is None:
             return smtp_reply("550", f"5.1.1 <{address}>: no such intake address")
         others = {addresses.get(earlier.lower()) for earlier in envelope.rcpt_tos}
-        if others - {project_id}:
+        if others - {project_id} or any(r.lower().startswith("reply+") for r in envelope.rcpt_tos):
             return ONE_PROJECT
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def _reply_rcpt(self, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
+        """A per-report reply address: one conversation per message, and nothing else with it."""
+        try:
+            known = await asyncio.to_thread(reply_address_known, address)
+        except Exception as exc:  # noqa: BLE001 - the database is away: the sender retries a 451
+            log_failure(exc)
+            return TEMPORARY_FAILURE
+        if not known:
+            return smtp_reply("550", f"5.1.1 <{address}>: no such reply address")
+        if envelope.rcpt_tos:
+            return "452 4.5.3 one conversation per message"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
@@ -128,20 +184,39 @@ class IntakeHandler:
     async def handle_DATA(  # noqa: N802 - the name aiosmtpd looks up
         self, _server: SMTP, _session: Session, envelope: Envelope
     ) -> str:
-        recipient = envelope.rcpt_tos[0]
+        recipient, raw = envelope.rcpt_tos[0], envelope.original_content or b""
+        if recipient.lower().startswith("reply+"):
+            return await self._reply_data(recipient, raw)
+        return await self._report_data(recipient, raw)
+
+    async def _report_data(self, recipient: str, raw: bytes) -> str:
         try:
             project_id = (await self.intake_addresses()).get(recipient.lower())
             if project_id is None:  # the policy dropped the address since RCPT
                 return smtp_reply("550", f"5.1.1 <{recipient}>: no such intake address")
-            number = await asyncio.to_thread(receive_email, project_id, envelope.original_content or b"")
+            number = await asyncio.to_thread(receive_email, project_id, raw)
         except MailParseError as exc:
             return smtp_reply("550", f"5.6.0 the message cannot be read as a report: {exc}")
         except SubmissionError as exc:
             return smtp_reply("550", f"5.6.0 the report was refused: {exc}")
+        except Throttled as exc:
+            return smtp_reply("450", f"4.7.1 {exc}")
         except Exception as exc:  # noqa: BLE001 - the sender's server retries a 451
             log_failure(exc)
             return TEMPORARY_FAILURE
         return f"250 2.0.0 Report #{number} received"
+
+    async def _reply_data(self, recipient: str, raw: bytes) -> str:
+        try:
+            number = await asyncio.to_thread(receive_reply, recipient, raw)
+        except MailParseError as exc:
+            return smtp_reply("550", f"5.6.0 the message cannot be read: {exc}")
+        except SubmissionError as exc:
+            return smtp_reply("550", f"5.6.0 the reply was refused: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the sender's server retries a 451
+            log_failure(exc)
+            return TEMPORARY_FAILURE
+        return f"250 2.0.0 Reply added to report #{number}"
 
 
 def log_failure(exc: Exception) -> None:
