@@ -137,3 +137,18 @@ def test_a_bug_that_is_not_a_security_issue_becomes_public_bug_text(client: Clie
     assert "Text for a public bug report" in page
     assert "# Crash on empty config" in page
     assert "rita@researcher.test" not in page.split("Text for a public bug report")[1].split("</textarea>")[0]
+
+
+def test_owner_and_assignees_come_from_the_projects_team(client: Client, alice: User, bob: User) -> None:
+    from vulndesk.cases.triage import do_assign  # noqa: PLC0415
+    from vulndesk.intake.submission import SubmissionError  # noqa: PLC0415
+
+    report, _ = _report(client)
+    triage = do_assign(report, owner=alice, assignees=[alice], acting_user=alice)
+    assert triage.owner == alice
+    assert list(triage.assignees.all()) == [alice]
+    with pytest.raises(SubmissionError, match=re.escape("not on the project's team: bob@atm.test")):
+        do_assign(report, owner=bob, assignees=[], acting_user=alice)
+    team = signed_in(alice)
+    team.post(f"/desk/p/llm-d/reports/{report.number}/assign/", {"owner": "", "assignees": [str(bob.pk)]})
+    assert list(Triage.objects.get(report=report).assignees.all()) == []

@@ -32,6 +32,7 @@ urlpatterns = [
     path(
         "desk/p/<slug:slug>/reports/<int:number>/severity/", intake_desk.set_severity, name="report-severity"
     ),
+    path("desk/p/<slug:slug>/reports/<int:number>/assign/", intake_desk.assign, name="report-assign"),
     path("desk/p/<slug:slug>/policy/", project_views.edit_policy, name="project-policy-edit"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),

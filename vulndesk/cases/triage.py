@@ -240,3 +240,28 @@ def public_bug_text(report: Report) -> str:
         f"(Reported privately to the security team as report #{report.number}; judged not a security issue.)",
     ]
     return "\n".join(parts).strip() + "\n"
+
+
+def team_of(report: Report) -> list[User]:
+    """Who can own or be assigned a case: the project's team (admins are not on it by default)."""
+    return list(User.objects.filter(memberships__project=report.project, is_active=True).order_by("email"))
+
+
+def do_assign(report: Report, *, owner: User | None, assignees: list[User], acting_user: User) -> Triage:
+    team = set(team_of(report))
+    outsiders = [u.email for u in [*([owner] if owner else []), *assignees] if u not in team]
+    if outsiders:
+        raise SubmissionError({"assignees": f"not on the project's team: {', '.join(outsiders)}"})
+    with transaction.atomic():
+        triage = triage_of(Report.objects.select_for_update().get(pk=report.pk))
+        triage.owner = owner
+        triage.save(update_fields=["owner"])
+        triage.assignees.set(assignees)
+        record_event(
+            "case.assigned",
+            acting_user=acting_user,
+            project=report.project,
+            target=report,
+            details={"owner": owner.email if owner else "", "assignees": [u.email for u in assignees]},
+        )
+    return triage

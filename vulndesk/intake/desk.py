@@ -99,6 +99,8 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "conversation": Message.objects.filter(report=report).select_related("author"),
             "triage": triage.triage_of(report),
             "clocks": report_clocks(report),
+            "team": triage.team_of(report),
+            "assignee_ids": set(triage.triage_of(report).assignees.values_list("pk", flat=True)),
             "public_bug_text": (
                 triage.public_bug_text(report)
                 if triage.triage_of(report).resolution == Resolution.NOT_SECURITY
@@ -218,3 +220,16 @@ def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     else:
         messages.success(request, "Severity saved.")
     return redirect(reverse("report-page", args=[slug, number]) + "#severity")
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user)
+    team = {str(member.pk): member for member in triage.team_of(report)}
+    owner = team.get(request.POST.get("owner", ""))
+    assignees = [team[pk] for pk in request.POST.getlist("assignees") if pk in team]
+    triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
+    messages.success(request, "Owner and assignees saved.")
+    return redirect(reverse("report-page", args=[slug, number]) + "#people")
