@@ -162,7 +162,9 @@ BEHIND_PROXY = env_bool("VULNDESK_BEHIND_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = False
+# Preloading asks browsers to use HTTPS for the host before its first visit; opt out if the host
+# may ever serve plain HTTP again.
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("VULNDESK_HSTS_PRELOAD", default=True)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
