@@ -16,7 +16,7 @@ def test_manage_check_deploy_is_clean_with_production_settings(tmp_path: Path) -
         "VULNDESK_DATA_DIR": str(tmp_path),
         "VULNDESK_BASE_URL": "https://desk.example.org",
     }
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, str(REPO / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
         capture_output=True,
