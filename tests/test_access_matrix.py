@@ -71,6 +71,7 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
         ],
         "report-severity": [Check("POST", f"/desk/p/llm-d/reports/{n}/severity/", TEAM_A_ACTS, {"cwes": ""})],
         "report-assign": [Check("POST", f"/desk/p/llm-d/reports/{n}/assign/", TEAM_A_ACTS, {"owner": ""})],
+        "outbox": [Check("GET", "/desk/outbox/", ADMIN_ONLY)],
         "project-policy-edit": [Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY)],
         "project-policy": [Check("GET", "/p/llm-d/", EVERYONE_200)],
         "report-form": [Check("GET", "/p/llm-d/report/", EVERYONE_200)],

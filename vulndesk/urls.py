@@ -6,6 +6,7 @@ from django.urls import path
 from vulndesk.api import api
 from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
+from vulndesk.notify import views as notify_views
 from vulndesk.projects import views as project_views
 from vulndesk.web import views as web_views
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("desk/", web_views.desk, name="desk"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
+    path("desk/outbox/", notify_views.outbox, name="outbox"),
     path("desk/p/<slug:slug>/reports/<int:number>/", intake_desk.report_page, name="report-page"),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/messages/", intake_desk.post_message, name="report-message"

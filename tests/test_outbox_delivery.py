@@ -1,0 +1,143 @@
+"""Outgoing mail survives a relay outage: retried with backoff, delivered exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.notify.tasks import MAX_ATTEMPTS, deliver
+from vulndesk.projects.models import Project
+
+from .live import free_port
+
+
+class Relay:
+    """A real SMTP relay on loopback that records what it accepts; it can be stopped and started."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.received: list[str] = []
+        self.lock = threading.Lock()
+        self.controller: Controller | None = None
+
+    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+        with self.lock:
+            self.received.append(
+                envelope.content.decode(errors="replace") if isinstance(envelope.content, bytes) else ""
+            )
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [
+                line.split(":", 1)[1].strip()
+                for text in self.received
+                for line in text.splitlines()
+                if line.lower().startswith("message-id:")
+            ]
+
+
+@pytest.fixture
+def relay(settings: Settings) -> Iterator[Relay]:
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+    settings.EMAIL_TIMEOUT = 5
+    running = Relay(port)
+    yield running
+    running.stop()
+
+
+def _burst(client: Client, count: int) -> list[OutboundEmail]:
+    for n in range(count):
+        payload = json.dumps(
+            {"title": f"t{n}", "description": "d", "reporter_email": f"r{n}@researcher.test"}
+        )
+        assert (
+            client.post(
+                "/api/v1/projects/llm-d/reports", payload, content_type="application/json"
+            ).status_code
+            == 201
+        )
+    return list(OutboundEmail.objects.filter(kind="report-received"))
+
+
+def _deliver_due(later: dt.timedelta) -> None:
+    """What the worker does: try every queued mail whose time has come (the clock moved on)."""
+    OutboundEmail.objects.filter(status=OutboundStatus.QUEUED).update(next_attempt_at=timezone.now() - later)
+    for uid in OutboundEmail.objects.filter(status=OutboundStatus.QUEUED).values_list("uid", flat=True):
+        deliver(str(uid))
+
+
+def test_a_relay_outage_delays_mail_and_loses_or_doubles_none(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    outbox = _burst(client, 12)
+    for mail in outbox:
+        assert deliver(str(mail.uid)) == "deferred"  # the relay is down
+    assert OutboundEmail.objects.filter(status=OutboundStatus.QUEUED, attempts=1).count() == 12
+    assert all(m.last_error for m in OutboundEmail.objects.all() if m.kind == "report-received")
+
+    relay.start()
+    _deliver_due(dt.timedelta(minutes=1))
+    _deliver_due(dt.timedelta(minutes=1))  # a second pass finds nothing left to send
+
+    expected = sorted(m.message_id for m in outbox)
+    assert sorted(relay.message_ids()) == expected
+    assert OutboundEmail.objects.filter(kind="report-received", status=OutboundStatus.SENT).count() == 12
+
+
+def test_a_mail_that_never_goes_through_is_marked_failed_for_admins(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    (mail,) = _burst(client, 1)
+    for _ in range(MAX_ATTEMPTS):
+        _deliver_due(dt.timedelta(hours=2))
+    mail.refresh_from_db()
+    assert mail.status == OutboundStatus.FAILED
+    assert mail.attempts == MAX_ATTEMPTS
+    assert "Connection refused" in mail.last_error or "Errno" in mail.last_error
+
+
+def test_two_workers_never_send_the_same_mail(client: Client, project_a: Project, relay: Relay) -> None:
+    (mail,) = _burst(client, 1)
+    relay.start()
+    assert deliver(str(mail.uid)) == "sent"
+    assert deliver(str(mail.uid)) == "not due"
+    assert len(relay.message_ids()) == 1
+
+
+def test_admins_see_failed_mail_without_its_contents(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    from vulndesk.accounts.actions import do_create_user  # noqa: PLC0415
+    from vulndesk.accounts.permissions import Role  # noqa: PLC0415
+
+    from .conftest import signed_in  # noqa: PLC0415
+
+    (mail,) = _burst(client, 1)
+    for _ in range(MAX_ATTEMPTS):
+        _deliver_due(dt.timedelta(hours=2))
+    admin = do_create_user("root@x.test", role=Role.ADMIN, acting_user=None)
+    page = signed_in(admin).get("/desk/outbox/").content.decode()
+    assert mail.message_id.strip("<>") in page
+    assert "/t/" not in page
