@@ -94,3 +94,18 @@ def test_the_team_revokes_a_reporters_access(client: Client, alice: User) -> Non
     assert response.status_code == 302
     assert client.get(link).status_code == 404
     assert report_for_reply_address(reply_address(report)) is None
+
+
+def test_messages_render_markdown_and_hostile_markup_stays_inert(client: Client, alice: User) -> None:
+    report, link = _report_with_link(client)
+    hostile = (
+        "**bold** <script>alert(1)</script> [click](javascript:alert(2)) "
+        '<img src=x onerror="alert(3)"> <svg onload="alert(4)"></svg> <a style="x" href="https://ok.example">ok</a>'
+    )
+    client.post(link, {"body": hostile})
+    page = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/").content.decode()
+    body = page.split('class="timeline-body prose"')[1].split("</div>")[0]
+    assert "<strong>bold</strong>" in body
+    # Hostile markup may remain as visible text; it must never become a tag or a link.
+    for tag in ("<script", "<img", "<svg", "<a style", 'href="javascript'):
+        assert tag not in body, tag
