@@ -152,3 +152,16 @@ def test_owner_and_assignees_come_from_the_projects_team(client: Client, alice: 
     team = signed_in(alice)
     team.post(f"/desk/p/llm-d/reports/{report.number}/assign/", {"owner": "", "assignees": [str(bob.pk)]})
     assert list(Triage.objects.get(report=report).assignees.all()) == []
+
+
+def test_a_duplicates_reporter_follows_the_original(client: Client, alice: User) -> None:
+    original, _ = _report(client, "first")
+    copy, link = _report(client, "second")
+    do_mark_duplicate(copy, original, acting_user=alice)
+    do_mark_valid(original, acting_user=alice)
+    notice = OutboundEmail.objects.get(kind="original-changed")
+    assert notice.message["to"] == ["rita@researcher.test"]
+    assert "confirmed as a vulnerability" in str(notice.message["subject"])
+    page = client.get(link).content.decode()
+    assert f"Report #{original.number}, which is confirmed as a vulnerability" in page
+    assert "first" not in page.split("Same issue as")[1].split("</dd>")[0]

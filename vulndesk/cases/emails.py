@@ -92,3 +92,17 @@ def closing_soon(report: Report, closes_at: dt.datetime) -> Email:
             "closes_at": f"{closes_at:%A %d %B %Y, %H:%M} UTC",
         },
     )
+
+
+def original_changed(duplicate: Report, original: Report) -> Email:
+    return Email(
+        kind="original-changed",
+        to=[duplicate.reporter["email"]],
+        reply_to=[reply_address(duplicate)],
+        context={
+            "project_name": duplicate.project.name,
+            "number": duplicate.number,
+            "original_number": original.number,
+            "status": reporter_status(original.rm_state),
+        },
+    )

@@ -80,6 +80,9 @@ class Triage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases"
     )
     assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
+    follows_original = models.BooleanField(
+        default=False, help_text="A duplicate's reporter is told when the original report changes."
+    )
     # Vultron case state in vfdpxa notation; the project, as the vendor, is aware from receipt.
     case_state = models.CharField(max_length=6, default="Vfdpxa")
     decided_at = models.DateTimeField(null=True, blank=True)

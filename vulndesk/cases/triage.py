@@ -42,7 +42,18 @@ def move_report(
     record_event(event, acting_user=acting_user, project=locked.project, target=locked, details=dict(details))
     if locked.reporter.get("email"):
         queue_email(emails.status_changed(locked), project=locked.project)
+    _tell_followers(locked)
     return locked
+
+
+def _tell_followers(original: Report) -> None:
+    """Reporters of duplicates who follow this report hear of its changes, on their own report."""
+    followers = Triage.objects.filter(duplicate_of=original, follows_original=True).select_related(
+        "report__project"
+    )
+    for follower in followers:
+        if follower.report.reporter.get("email"):
+            queue_email(emails.original_changed(follower.report, original), project=original.project)
 
 
 def _reason(text: str) -> str:
@@ -104,7 +115,8 @@ def do_mark_not_security(report: Report, reason: str, *, acting_user: User) -> R
     return moved
 
 
-def do_mark_duplicate(report: Report, original: Report, *, acting_user: User) -> Report:
+def do_mark_duplicate(report: Report, original: Report, *, acting_user: User, follow: bool = True) -> Report:
+    """Link a report to the one it repeats; by default its reporter follows the original's progress."""
     if original.project_id != report.project_id or original.pk == report.pk:
         raise TransitionError("a report can only duplicate another report of the same project")
     with transaction.atomic():
@@ -120,8 +132,8 @@ def do_mark_duplicate(report: Report, original: Report, *, acting_user: User) ->
             original=str(original.number),
         )
         triage = _resolve(moved, Resolution.DUPLICATE)
-        triage.duplicate_of = original
-        triage.save(update_fields=["duplicate_of"])
+        triage.duplicate_of, triage.follows_original = original, follow
+        triage.save(update_fields=["duplicate_of", "follows_original"])
     return moved
 
 

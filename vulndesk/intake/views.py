@@ -12,13 +12,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from vulndesk.cases.actions import do_post_reporter_reply
-from vulndesk.cases.models import Message, Via, Visibility
+from vulndesk.cases.models import Message, Triage, Via, Visibility
 from vulndesk.cases.sla import reporter_commitment
 from vulndesk.intake.access import access_report_by_tracking_token
 from vulndesk.intake.actions import Provenance, do_receive_report, do_replace_tracking_link
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.forms import ReportForm
-from vulndesk.intake.models import Channel
+from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.intake.throttle import Throttled
 from vulndesk.projects.access import access_public_project
@@ -104,6 +104,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             "project": report.project,
             "policy": report.project.policy,
             "commitment": reporter_commitment(report),
+            "original": _followed_original(report),
             "base_url": settings.BASE_URL,
             "conversation": Message.objects.filter(
                 report=report, visibility=Visibility.SHARED
@@ -117,3 +118,10 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def _followed_original(report: Report) -> Report | None:
+    triage = (
+        Triage.objects.filter(report=report, follows_original=True).select_related("duplicate_of").first()
+    )
+    return triage.duplicate_of if triage else None
