@@ -165,3 +165,23 @@ def test_a_duplicates_reporter_follows_the_original(client: Client, alice: User)
     page = client.get(link).content.decode()
     assert f"Report #{original.number}, which is confirmed as a vulnerability" in page
     assert "first" not in page.split("Same issue as")[1].split("</dd>")[0]
+
+
+def test_case_events_follow_vultron_and_the_reporter_is_told(client: Client, alice: User) -> None:
+    from vulndesk.cases.triage import do_record_case_event  # noqa: PLC0415
+    from vulndesk.cases.vultron import CaseEvent  # noqa: PLC0415
+
+    report, link = _report(client)
+    team = signed_in(alice)
+    refused = team.post(
+        f"/desk/p/llm-d/reports/{report.number}/triage/", {"decision": "event:D"}, follow=True
+    )
+    assert "the fix being deployed needs a fix being ready first" in refused.content.decode()
+    triage = do_record_case_event(report, CaseEvent.EXPLOIT_PUBLIC, acting_user=alice)
+    assert triage.case_state == "VfdPXa"
+    assert (
+        "An exploit for the issue has been published. The issue is now public."
+        in client.get(link).content.decode()
+    )
+    with pytest.raises(TransitionError, match="already happened"):
+        do_record_case_event(report, CaseEvent.PUBLIC_AWARE, acting_user=alice)

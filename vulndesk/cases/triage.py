@@ -15,7 +15,7 @@ from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails, severity
 from vulndesk.cases.models import Author, InfoRequest, Message, Resolution, Triage, Via, Visibility
-from vulndesk.cases.vultron import RMState, TransitionError, check_rm_transition
+from vulndesk.cases.vultron import CaseEvent, CaseState, RMState, TransitionError, check_rm_transition
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
 from vulndesk.notify.actions import queue_email
@@ -276,4 +276,37 @@ def do_assign(report: Report, *, owner: User | None, assignees: list[User], acti
             target=report,
             details={"owner": owner.email if owner else "", "assignees": [u.email for u in assignees]},
         )
+    return triage
+
+
+_EVENT_WORDS = {
+    CaseEvent.VENDOR_AWARE: "The project's maintainers are aware of the issue.",
+    CaseEvent.FIX_READY: "A fix is ready.",
+    CaseEvent.FIX_DEPLOYED: "The fix has been released.",
+    CaseEvent.PUBLIC_AWARE: "The issue is now public.",
+    CaseEvent.EXPLOIT_PUBLIC: "An exploit for the issue has been published.",
+    CaseEvent.ATTACKS_OBSERVED: "Attacks using the issue have been seen.",
+}
+
+
+def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User) -> Triage:
+    """One Vultron case event; implied events follow it (a public exploit makes the case public)."""
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+        triage = triage_of(locked)
+        state, happened = CaseState.parse(triage.case_state).record(event)
+        triage.case_state = str(state)
+        triage.save(update_fields=["case_state"])
+        message = Message(report=locked, author_kind=Author.SYSTEM, via=Via.WEB, visibility=Visibility.SHARED)
+        message.body = " ".join(_EVENT_WORDS[e] for e in happened)
+        message.save()
+        record_event(
+            "case.event",
+            acting_user=acting_user,
+            project=locked.project,
+            target=locked,
+            details={"events": [e.value for e in happened], "case_state": triage.case_state},
+        )
+        if locked.reporter.get("email"):
+            queue_email(emails.status_changed(locked), project=locked.project)
     return triage

@@ -22,7 +22,7 @@ from vulndesk.cases.actions import do_post_team_message
 from vulndesk.cases.models import Message, Resolution, Visibility
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.vultron import RM_TRANSITIONS, RMState, TransitionError
+from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.emails import acknowledgement_deadline, acknowledgement_due
@@ -99,6 +99,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "conversation": Message.objects.filter(report=report).select_related("author"),
             "triage": triage.triage_of(report),
             "clocks": report_clocks(report),
+            "case_events": _case_events(triage.triage_of(report).case_state),
             "team": triage.team_of(report),
             "assignee_ids": set(triage.triage_of(report).assignees.values_list("pk", flat=True)),
             "public_bug_text": (
@@ -173,6 +174,8 @@ def _decide(decision: str, report: Report, user: User, form: QueryDict) -> None:
             triage.do_close(report, acting_user=user)
         case "request_info":
             triage.do_request_info(report, reason, acting_user=user)
+        case event if event.startswith("event:"):
+            triage.do_record_case_event(report, CaseEvent(event.removeprefix("event:")), acting_user=user)
         case _:
             raise SubmissionError({"decision": "choose a decision"})
 
@@ -233,3 +236,17 @@ def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
     messages.success(request, "Owner and assignees saved.")
     return redirect(reverse("report-page", args=[slug, number]) + "#people")
+
+
+def _case_events(notation: str) -> list[tuple[str, str, bool]]:
+    """(letter, name, happened) for each Vultron case event, for the report page."""
+    happened = CaseState.parse(notation).happened
+    names = {
+        CaseEvent.VENDOR_AWARE: "Vendor aware",
+        CaseEvent.FIX_READY: "Fix ready",
+        CaseEvent.FIX_DEPLOYED: "Fix deployed",
+        CaseEvent.PUBLIC_AWARE: "Public aware",
+        CaseEvent.EXPLOIT_PUBLIC: "Exploit public",
+        CaseEvent.ATTACKS_OBSERVED: "Attacks observed",
+    }
+    return [(event.value, names[event], event in happened) for event in CaseEvent]
