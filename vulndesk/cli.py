@@ -189,6 +189,17 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 0
 
 
+# --- keys -------------------------------------------------------------------------------------
+
+
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    from vulndesk.rotation import keys_in_use, rotate  # noqa: PLC0415
+
+    rotate(lambda column, count: _out(f"{column}: re-sealed {count}"))
+    _out("Values per key id now: " + ", ".join(f"{kid}={n}" for kid, n in sorted(keys_in_use().items())))
+    return 0
+
+
 # --- processes --------------------------------------------------------------------------------
 
 
@@ -318,6 +329,13 @@ def _add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     exp = policy.add_parser("export", help="print a project's policy as TOML")
     exp.add_argument("slug")
     exp.set_defaults(handler=cmd_policy_export)
+
+    keys = sub.add_parser("keys", help="encryption keys at rest").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
+    keys.add_parser(
+        "rotate", help="re-seal stored data with the first key of VULNDESK_ENCRYPTION_KEYS"
+    ).set_defaults(handler=cmd_keys_rotate)
 
     project = sub.add_parser("project", help="projects").add_subparsers(
         dest="project_command", required=True, metavar="ACTION"

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from vulndesk import crypto
+from vulndesk.cli import main
+from vulndesk.intake.models import Report
+from vulndesk.notify.models import OutboundEmail
+from vulndesk.projects.models import Project
+from vulndesk.rotation import keys_in_use, rotate
+
+OLD = "old:" + "o" * 40
+NEW = "new:" + "n" * 40
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keyring() -> None:
+    crypto.keyring.cache_clear()
+
+
+def _use(settings: Settings, keys: str) -> None:
+    settings.ENCRYPTION_KEYS = keys
+    crypto.keyring.cache_clear()
+
+
+def test_rotation_reseals_everything_with_the_new_key_and_the_old_key_can_go(
+    client: Client, project_a: Project, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _use(settings, OLD)
+    payload = {"title": "secret title", "description": "secret body", "reporter_email": "r@researcher.test"}
+    client.post("/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json")
+    assert set(keys_in_use()) == {"old"}
+
+    _use(settings, f"{NEW},{OLD}")
+    assert Report.objects.get().title == "secret title"  # both keys open, before and during rotation
+    assert main(["keys", "rotate"]) == 0
+    assert "new=" in capsys.readouterr().out
+    assert set(keys_in_use()) == {"new"}
+    assert sum(rotate().values()) == 0, "a second run finds nothing left to do"
+
+    _use(settings, NEW)
+    report = Report.objects.get()
+    assert report.title == "secret title"
+    assert report.fields["description"] == "secret body"
+    assert OutboundEmail.objects.get(kind="report-received").message["to"] == ["r@researcher.test"]

@@ -1,0 +1,80 @@
+"""Re-sealing stored data with the current encryption key (``vulndesk keys rotate``).
+
+To rotate: put a new ``kid:secret`` first in VULNDESK_ENCRYPTION_KEYS, keeping the old one after
+it, restart, and run ``vulndesk keys rotate``; when it reports nothing left under the old key,
+remove the old key. The service keeps running throughout: every value opens with either key, and
+each batch is re-sealed in its own short transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import models, transaction
+
+from vulndesk.cases.models import Message
+from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
+from vulndesk.intake.models import Report, ReportAttachment
+from vulndesk.notify.models import OutboundEmail
+
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class SealedColumn:
+    model: type[models.Model]
+    field: str
+    context: Callable[[models.Model], str]
+
+
+SEALED_COLUMNS = [
+    SealedColumn(Report, "sealed_title", lambda r: f"report:{r.uid}:title"),  # type: ignore[attr-defined]
+    SealedColumn(Report, "sealed_fields", lambda r: f"report:{r.uid}:fields"),  # type: ignore[attr-defined]
+    SealedColumn(Report, "sealed_reporter", lambda r: f"report:{r.uid}:reporter"),  # type: ignore[attr-defined]
+    SealedColumn(ReportAttachment, "sealed_filename", lambda a: f"attachment:{a.uid}:filename"),  # type: ignore[attr-defined]
+    SealedColumn(ReportAttachment, "sealed_content", lambda a: f"attachment:{a.uid}:content"),  # type: ignore[attr-defined]
+    SealedColumn(Message, "sealed_body", lambda m: f"message:{m.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(OutboundEmail, "sealed_message", lambda o: f"outbound:{o.uid}"),  # type: ignore[attr-defined]
+]
+
+
+def rotate(on_progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Re-seal every value not sealed with the current key; how many per column."""
+    current = keyring().current
+    counts: dict[str, int] = {}
+    for column in SEALED_COLUMNS:
+        label = f"{column.model._meta.label}.{column.field}"  # noqa: SLF001 - Django's API
+        counts[label] = _rotate_column(column, current)
+        if on_progress:
+            on_progress(label, counts[label])
+    return counts
+
+
+def _rotate_column(column: SealedColumn, current: str) -> int:
+    done = 0
+    stale = column.model._default_manager.exclude(  # noqa: SLF001 - Django API
+        **{f"{column.field}__startswith": f"v1:{current}:"}
+    ).order_by("pk")
+    while True:
+        with transaction.atomic():
+            rows = list(stale.select_for_update()[:BATCH])
+            for row in rows:
+                value = getattr(row, column.field)
+                context = column.context(row)
+                setattr(row, column.field, seal(open_sealed(value, context=context), context=context))
+                row.save(update_fields=[column.field])
+        done += len(rows)
+        if len(rows) < BATCH:
+            return done
+
+
+def keys_in_use() -> dict[str, int]:
+    """How many stored values each key id seals (to know when an old key can go)."""
+    used: dict[str, int] = {}
+    for column in SEALED_COLUMNS:
+        manager = column.model._default_manager  # noqa: SLF001 - Django API
+        for value in manager.values_list(column.field, flat=True).iterator():
+            kid = key_id_of(value)
+            used[kid] = used.get(kid, 0) + 1
+    return used
