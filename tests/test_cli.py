@@ -24,6 +24,8 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["audit", "verify"],
         ["user", "create"],
         ["token", "create"],
+        ["keys", "rotate"],
+        ["smtpd"],
         ["policy", "import"],
         ["policy", "export"],
         ["policy", "check"],
