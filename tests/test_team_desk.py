@@ -65,3 +65,18 @@ def test_the_team_is_told_of_a_new_report_without_its_contents(client: Client, a
     notice = OutboundEmail.objects.get(kind="new-report-team")
     assert notice.message["to"] == ["alice@llm-d.test"]
     assert MARKER not in json.dumps(notice.message)
+
+
+def test_the_queue_shows_severity_owner_and_the_nearest_deadline_coloured(
+    client: Client, alice: User
+) -> None:
+    from vulndesk.cases.triage import do_mark_valid, do_set_severity  # noqa: PLC0415
+
+    report = _report(client, "llm-d")
+    do_mark_valid(report, acting_user=alice)
+    do_set_severity(report, acting_user=alice, cvss31_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    page = signed_in(alice).get("/desk/reports/").content.decode()
+    assert "badge-critical" in page
+    assert "alice@llm-d.test" in page
+    assert "clock-green" in page
+    assert "Next update by" in page

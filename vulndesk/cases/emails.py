@@ -56,13 +56,13 @@ def status_changed(report: Report) -> Email:
     )
 
 
-def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, owner: str | None) -> Email:
-    """Before a deadline: the owner (or the team). After it: the whole team and the admins."""
+def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, people: list[str]) -> Email:
+    """Before a deadline: the owner and assignees (or the team). After it: the team and the admins."""
     team = sorted(
         m.user.email for m in report.project.memberships.select_related("user").filter(user__is_active=True)
     )
     if kind == "reminder":
-        to = [owner] if owner else team
+        to = people or team
     else:
         admins = User.objects.filter(is_admin=True, is_active=True).values_list("email", flat=True)
         to = sorted({*team, *admins})

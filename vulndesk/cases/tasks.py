@@ -70,11 +70,22 @@ def _notice_once(report: Report, clock: str, kind: str, due: dt.datetime) -> int
     try:
         with transaction.atomic():
             SlaNotice.objects.create(report=report, clock=clock, kind=kind, due=due)
-            owner = Triage.objects.filter(report=report).values_list("owner__email", flat=True).first()
-            queue_email(emails.sla_notice(report, clock, kind, due, owner), project=report.project)
+            queue_email(
+                emails.sla_notice(report, clock, kind, due, _people_on(report)), project=report.project
+            )
     except IntegrityError:
         return 0  # already sent for this deadline
     return 1
+
+
+def _people_on(report: Report) -> list[str]:
+    """The owner and the assignees of a case: who a reminder goes to before the team."""
+    case = Triage.objects.filter(report=report).select_related("owner").first()
+    if case is None:
+        return []
+    people = {case.owner.email} if case.owner else set()
+    people |= set(case.assignees.values_list("email", flat=True))
+    return sorted(people)
 
 
 def _expire_info_requests(now: dt.datetime) -> int:

@@ -19,13 +19,14 @@ from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
-from vulndesk.cases.models import Message, Resolution, Visibility
+from vulndesk.cases.clocks import ClockState, next_commitment
+from vulndesk.cases.models import Message, Resolution, Triage, Visibility
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
-from vulndesk.intake.emails import acknowledgement_deadline, acknowledgement_due
+from vulndesk.intake.emails import acknowledgement_due
 from vulndesk.intake.models import Report
 from vulndesk.intake.search import search
 from vulndesk.intake.submission import SubmissionError
@@ -66,14 +67,24 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _queue_row(report: Report, now: dt.datetime) -> dict[str, object]:
-    row: dict[str, object] = {"report": report, "deadline": "", "urgency": ""}
-    if report.rm_state == RMState.RECEIVED:
-        left = acknowledgement_deadline(report) - now
-        row["deadline"] = f"Acknowledge by {acknowledgement_due(report)}"
-        row["urgency"] = (
-            "red" if left.total_seconds() < 0 else "amber" if left < dt.timedelta(days=1) else "green"
-        )
-    return row
+    """A queue line: the nearest promise not yet kept, coloured by the time left on it."""
+    pending = next_commitment(report_clocks(report, now))
+    case = Triage.objects.filter(report=report).select_related("owner").first()
+    return {
+        "report": report,
+        "rating": case.rating if case else "",
+        "owner": case.owner if case else None,
+        "clock": pending,
+        "urgency": _URGENCY.get(pending.state, "") if pending else "",
+    }
+
+
+_URGENCY = {
+    ClockState.OVERDUE: "red",
+    ClockState.DUE_SOON: "amber",
+    ClockState.RUNNING: "green",
+    ClockState.PAUSED: "paused",
+}
 
 
 @login_required
