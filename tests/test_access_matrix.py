@@ -155,6 +155,14 @@ def _request(client: Client, check: Check) -> HttpResponseBase:
     return client.get(check.path)
 
 
+def _check_page_title(name: str, response: HttpResponseBase) -> None:
+    """Every HTML page has a plain-text title: a template whose blocks leaked shows up here."""
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+        title = re.search(rb"<title>(.*?)</title>", response.content, re.DOTALL)
+        assert title, f"{name} has no <title>"
+        assert b"<" not in title.group(1), f"{name} has markup in its <title>"
+
+
 def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
     matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]))
     missing = set(_route_names(get_resolver().url_patterns)) - set(matrix)
@@ -170,6 +178,7 @@ def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]
             for persona, expected in zip(PERSONAS, check.expected, strict=True):
                 response = _request(_client(persona, users, api=check.api), check)
                 got = _status(response, expected)
+                _check_page_title(name, response)
                 if got != expected:
                     wrong.append(
                         f"{name} {check.method} {check.path} as {persona}: {got}, expected {expected}"
