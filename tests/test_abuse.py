@@ -85,7 +85,7 @@ def test_a_spammy_report_is_held_in_quarantine_not_dropped(client: Client, alice
     assert status == 201
     report = Report.objects.get()
     assert report.quarantined
-    assert "casino" in report.quarantine_reason
+    assert report.quarantine_reason == "spam vocabulary"
     assert not OutboundEmail.objects.filter(kind="new-report-team").exists()
 
 
@@ -110,3 +110,28 @@ def test_mail_is_not_refused_for_form_fields_it_cannot_carry(project_a: Project)
         acting_user=None,
     )
     assert received.created
+
+
+def test_the_reporters_email_must_be_one_plain_address(client: Client, project_a: Project) -> None:
+    for address in ("x,victim@evil.test", "a;b@x.test", "postmaster(x@researcher.test", '"r"@x.test'):
+        status, body = _post(client, reporter_email=address)
+        assert status == 422, address
+        assert body["problems"] == {"reporter_email": "is not an email address"}
+
+
+def test_a_spam_reason_names_the_rule_never_the_reports_words(client: Client, alice: User) -> None:
+    _post(client, description=SPAM)
+    assert Report.objects.get().quarantine_reason == "spam vocabulary"
+
+
+def test_a_leaked_link_cannot_be_replaced_over_and_over(client: Client, project_a: Project) -> None:
+    import re  # noqa: PLC0415
+
+    _, body = _post(client, reporter_email="rita@researcher.test")
+    link = re.sub(r"^http://testserver", "", str(body["tracking_url"]))
+    for _ in range(3):
+        page = client.post(link, {"action": "replace_link"}).content.decode()
+        link = re.search(r'href="http://testserver(/t/[^"]+/)"', page).group(1)  # type: ignore[union-attr]
+    refused = client.post(link, {"action": "replace_link"})
+    assert refused.status_code == 429
+    assert client.get(link).status_code == 200, "the last link still works"

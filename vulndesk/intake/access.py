@@ -24,9 +24,11 @@ def access_report_by_tracking_token(token: str) -> Report:
     return report
 
 
-def access_report_for_team(slug: str, number: int, user: User) -> Report:
-    """A report of a project the user is on the team of; 404 whether missing or forbidden."""
-    project = access_project(slug, user, Permission.PROJECT_REPORT_READ)
+def access_report_for_team(
+    slug: str, number: int, user: User, permission: Permission = Permission.PROJECT_REPORT_READ
+) -> Report:
+    """A report of a project on which the user holds ``permission``; 404 whether missing or forbidden."""
+    project = access_project(slug, user, permission)
     report = Report.objects.select_related("project").filter(project=project, number=number).first()
     if report is None:
         raise Http404

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
+from vulndesk.accounts.permissions import Permission
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
@@ -130,7 +131,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Replace the reporter's link (the new one is mailed to them) or revoke their access."""
     user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     if request.POST.get("action") == "revoke":
         do_revoke_tracking_link(report, acting_user=user)
         messages.success(request, "The reporter's tracking link is revoked.")
@@ -145,7 +146,7 @@ def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @require_POST
 def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     internal = request.POST.get("visibility") == Visibility.INTERNAL
     try:
         do_post_team_message(report, request.POST.get("body", ""), internal=internal, acting_user=user)
@@ -204,7 +205,7 @@ def _original(report: Report, number: str) -> Report:
 @require_POST
 def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     try:
         _decide(request.POST.get("decision", ""), report, user, request.POST)
     except (SubmissionError, TransitionError) as exc:
@@ -219,7 +220,7 @@ def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpRespons
 @require_POST
 def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     try:
         triage.do_set_severity(
             report,
@@ -240,7 +241,7 @@ def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     team = {str(member.pk): member for member in triage.team_of(report)}
     owner = team.get(request.POST.get("owner", ""))
     assignees = [team[pk] for pk in request.POST.getlist("assignees") if pk in team]

@@ -23,8 +23,9 @@ MIN_WORDS_PER_LINK = 15
 def spam_reason(submission: Submission) -> str:
     """Why this submission looks like spam, or "" when it does not."""
     text = " ".join([submission.title, submission.description, *submission.fields.values()])
-    if match := _SPAM_WORDS.search(text):
-        return f"spam vocabulary ({match.group(0).lower()!r})"
+    # The reason is stored in clear: it names the rule, never words from the report.
+    if _SPAM_WORDS.search(text):
+        return "spam vocabulary"
     links = len(_LINK.findall(text))
     words = len(text.split())
     if links > MAX_LINKS_WITHOUT_TEXT and words < links * MIN_WORDS_PER_LINK:

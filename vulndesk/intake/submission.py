@@ -12,6 +12,9 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
 
 from vulndesk.intake.models import CreditPreference
 from vulndesk.projects.policy import Policy, ReportField
@@ -53,6 +56,19 @@ class SubmissionError(ValueError):
     def __init__(self, problems: dict[str, str]) -> None:
         self.problems = problems
         super().__init__("; ".join(f"{name}: {problem}" for name, problem in problems.items()))
+
+
+def is_deliverable_address(address: str) -> bool:
+    """A single plain address that outgoing mail will use as it is: Django's validator, then
+    the same encoding the SMTP backend applies must give it back unchanged (no comments, no lists,
+    no route that would deliver somewhere else)."""
+    if not _EMAIL.match(address) or any(c in address for c in ",;()<>[]\\\"'"):
+        return False
+    try:
+        validate_email(address)
+        return sanitize_address(address, "utf-8") == address
+    except (ValidationError, ValueError):
+        return False
 
 
 def clean_text(value: str) -> str:
@@ -99,7 +115,7 @@ def _check_length(problems: dict[str, str], name: str, value: str, limit: int, *
 
 
 def _check_reporter(problems: dict[str, str], submission: Submission) -> None:
-    if submission.reporter_email and not _EMAIL.match(submission.reporter_email):
+    if submission.reporter_email and not is_deliverable_address(submission.reporter_email):
         problems["reporter_email"] = "is not an email address"
     if submission.credit not in CreditPreference.values:
         problems["credit"] = "must be one of: " + ", ".join(CreditPreference.values)
@@ -140,7 +156,9 @@ def _check_attachments(problems: dict[str, str], attachments: list[Attachment]) 
         return
     for attachment in attachments:
         if len(attachment.content) > limits.each_bytes:
-            problems["attachments"] = f"{attachment.filename!r} is larger than {limits.each_mb} MB"
+            problems["attachments"] = (
+                f"{safe_filename(attachment.filename)!r} is larger than {limits.each_mb} MB"
+            )
             return
     for attachment in attachments:
         if reason := decompression_bomb(attachment.content):

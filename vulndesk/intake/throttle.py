@@ -56,4 +56,4 @@ def check_and_count(kind: str, value: str, limit: int) -> None:
 
 
 def kind_label(kind: str) -> str:
-    return {"ip": "network address", "sender": "sender"}.get(kind, kind)
+    return {"ip": "network address", "sender": "sender", "replace-link": "link"}.get(kind, kind)

@@ -20,10 +20,12 @@ from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.forms import ReportForm
 from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.submission import SubmissionError
-from vulndesk.intake.throttle import Throttled
+from vulndesk.intake.throttle import Throttled, check_and_count
 from vulndesk.projects.access import access_public_project
 from vulndesk.projects.rendering import policy_context
 from vulndesk.web.client import client_address
+
+LINK_REPLACEMENTS_PER_HOUR = 3
 
 
 @never_cache
@@ -82,6 +84,11 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     report = access_report_by_tracking_token(token)
     reply_error = ""
     if request.method == "POST" and request.POST.get("action") == "replace_link":
+        # Whoever holds a leaked link could otherwise lock the reporter out, or flood their inbox.
+        try:
+            check_and_count("replace-link", str(report.uid), LINK_REPLACEMENTS_PER_HOUR)
+        except Throttled as exc:
+            return _throttled(request, {"policy": report.project.policy, "project": report.project}, exc)
         new_token = do_replace_tracking_link(report, acting_user=None)
         return render(
             request,
