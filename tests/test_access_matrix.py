@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -158,6 +159,7 @@ def _request(client: Client, check: Check) -> HttpResponseBase:
 def _check_page_title(name: str, response: HttpResponseBase) -> None:
     """Every HTML page has a plain-text title: a template whose blocks leaked shows up here."""
     if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+        assert isinstance(response, HttpResponse)
         title = re.search(rb"<title>(.*?)</title>", response.content, re.DOTALL)
         assert title, f"{name} has no <title>"
         assert b"<" not in title.group(1), f"{name} has markup in its <title>"
