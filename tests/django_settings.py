@@ -16,3 +16,7 @@ os.environ.pop("VULNDESK_ENCRYPTION_KEYS", None)
 from vulndesk.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+# aiosmtpd logs every connection at INFO from its own thread, sometimes after pytest has closed the
+# captured stream; the server run by `vulndesk smtpd` sets the same level (vulndesk/intake/smtpd.py).
+LOGGING["loggers"]["mail.log"] = {"level": "WARNING"}  # type: ignore[index]  # noqa: F405
