@@ -78,6 +78,8 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
         "report-form": [Check("GET", "/p/llm-d/report/", EVERYONE_200)],
         "project-security-md": [Check("GET", "/p/llm-d/SECURITY.md", EVERYONE_200)],
         "project-security-txt": [Check("GET", "/p/llm-d/security.txt", EVERYONE_200)],
+        # Public when the project has a key (tests/test_openpgp.py); llm-d has none here.
+        "project-openpgp-key": [Check("GET", "/p/llm-d/openpgp.asc", (404,) * 6)],
         "openapi-json": [Check("GET", "/api/v1/openapi.json", EVERYONE_200, api=True)],
         "openapi-view": [Check("GET", "/api/v1/docs", EVERYONE_200, api=True)],
         "me": [Check("GET", "/api/v1/me", (200, 200, 200, 200, 401, 401), api=True)],

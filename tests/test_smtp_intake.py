@@ -323,7 +323,7 @@ def test_nesting_deeper_than_10_is_refused() -> None:
         parse_report_email(b"Subject: deep\r\n" + head + b"Content-Type: text/plain\r\n\r\ndeep\r\n")
 
 
-def test_an_openpgp_encrypted_message_is_kept_as_attachments_for_now() -> None:
+def test_without_a_key_the_parser_keeps_an_encrypted_message_as_attachments() -> None:
     raw = (
         b"From: rita@researcher.test\r\nSubject: secret\r\n"
         b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=e\r\n\r\n'
@@ -337,7 +337,7 @@ def test_an_openpgp_encrypted_message_is_kept_as_attachments_for_now() -> None:
         ("encrypted.asc", "application/octet-stream"),
     ]
     assert parsed.submission.description.startswith("(The message has no readable text")
-    assert "OpenPGP-encrypted content is kept as attachments (not decrypted yet)" in parsed.problems
+    assert "OpenPGP-encrypted content is kept as attachments, not decrypted" in parsed.problems
 
 
 def test_an_unknown_charset_is_read_as_utf8_and_noted() -> None:

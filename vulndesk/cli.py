@@ -200,6 +200,53 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
     return 0
 
 
+# --- OpenPGP keys of projects ------------------------------------------------------------------
+
+
+def cmd_key_generate(args: argparse.Namespace) -> int:
+    from vulndesk.openpgp.actions import ProjectKeyError, do_generate_project_key  # noqa: PLC0415
+
+    project = _project_or_none(args.slug)
+    if project is None:
+        raise CommandError("name a project")
+    try:
+        key = do_generate_project_key(project, acting_user=None, replace=args.replace)
+    except ProjectKeyError as exc:
+        raise CommandError(str(exc)) from None
+    _out(f"Generated the OpenPGP key of {project.slug}: {key.spaced_fingerprint}")
+    _out("Its public key is in security.txt; print it with: vulndesk key export " + project.slug)
+    return 0
+
+
+def cmd_key_import(args: argparse.Namespace) -> int:
+    from vulndesk.openpgp.actions import ProjectKeyError, do_import_project_key  # noqa: PLC0415
+
+    project = _project_or_none(args.slug)
+    if project is None:
+        raise CommandError("name a project")
+    try:
+        armored = Path(args.file).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{args.file}: cannot read an armored key ({exc})") from None
+    try:
+        key = do_import_project_key(project, armored, acting_user=None, replace=args.replace)
+    except ProjectKeyError as exc:
+        raise CommandError(f"{args.file}: {exc}") from None
+    _out(f"Imported the OpenPGP key of {project.slug}: {key.spaced_fingerprint}")
+    return 0
+
+
+def cmd_key_export(args: argparse.Namespace) -> int:
+    from vulndesk.openpgp.models import ProjectKey  # noqa: PLC0415
+
+    project = _project_or_none(args.slug)
+    key = ProjectKey.objects.filter(project=project).first() if project is not None else None
+    if project is None or key is None:
+        raise CommandError(f"{args.slug} has no OpenPGP key (see: vulndesk key generate)")
+    sys.stdout.write(key.public_key)  # the public key only: the secret never leaves sealed storage
+    return 0
+
+
 # --- processes --------------------------------------------------------------------------------
 
 
@@ -341,6 +388,26 @@ def _add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         dest="project_command", required=True, metavar="ACTION"
     )
     project.add_parser("list", help="list the projects").set_defaults(handler=cmd_project_list)
+    _add_key_commands(sub)
+
+
+def _add_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    key = sub.add_parser("key", help="a project's OpenPGP key, for encrypted reports").add_subparsers(
+        dest="key_command", required=True, metavar="ACTION"
+    )
+    replace_help = "replace the project's current key (mail encrypted to it can no longer be read)"
+    generate = key.add_parser("generate", help="generate the project's key (Ed25519, no expiry)")
+    generate.add_argument("slug")
+    generate.add_argument("--replace", action="store_true", help=replace_help)
+    generate.set_defaults(handler=cmd_key_generate)
+    imp = key.add_parser("import", help="import the team's secret key (armored, without passphrase)")
+    imp.add_argument("slug")
+    imp.add_argument("file")
+    imp.add_argument("--replace", action="store_true", help=replace_help)
+    imp.set_defaults(handler=cmd_key_import)
+    exp = key.add_parser("export", help="print the project's public key")
+    exp.add_argument("slug")
+    exp.set_defaults(handler=cmd_key_export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

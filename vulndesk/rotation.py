@@ -17,6 +17,7 @@ from vulndesk.cases.models import Message
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.notify.models import OutboundEmail
+from vulndesk.openpgp.models import ProjectKey, ReporterKey
 
 BATCH = 200
 
@@ -36,6 +37,8 @@ SEALED_COLUMNS = [
     SealedColumn(ReportAttachment, "sealed_content", lambda a: f"attachment:{a.uid}:content"),  # type: ignore[attr-defined]
     SealedColumn(Message, "sealed_body", lambda m: f"message:{m.uid}"),  # type: ignore[attr-defined]
     SealedColumn(OutboundEmail, "sealed_message", lambda o: f"outbound:{o.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(ProjectKey, "sealed_private_key", lambda k: f"projectkey:{k.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(ReporterKey, "sealed_public_key", lambda k: f"reporterkey:{k.uid}"),  # type: ignore[attr-defined]
 ]
 
 

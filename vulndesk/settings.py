@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "vulndesk.intake",
     "vulndesk.cases",
     "vulndesk.notify",
+    "vulndesk.openpgp",
     "vulndesk.web",
 ]
 

@@ -7,6 +7,7 @@ from vulndesk.api import api
 from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
 from vulndesk.notify import views as notify_views
+from vulndesk.openpgp import views as openpgp_views
 from vulndesk.projects import views as project_views
 from vulndesk.web import views as web_views
 
@@ -41,5 +42,6 @@ urlpatterns = [
     path("t/<str:token>/", intake_views.tracking_page, name="tracking"),
     path("p/<slug:slug>/SECURITY.md", project_views.security_md, name="project-security-md"),
     path("p/<slug:slug>/security.txt", project_views.security_txt, name="project-security-txt"),
+    path("p/<slug:slug>/openpgp.asc", openpgp_views.project_key, name="project-openpgp-key"),
     path("api/v1/", api.urls),
 ]

@@ -69,5 +69,5 @@ def do_post_team_message(report: Report, body: str, *, internal: bool, acting_us
             details={"visibility": str(visibility)},
         )
         if not internal and report.reporter.get("email"):
-            queue_email(emails.team_replied(report), project=report.project)
+            queue_email(emails.team_replied(report), project=report.project, report=report)
     return message

@@ -21,6 +21,7 @@ from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text, safe_filename
 from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email
+from vulndesk.openpgp.actions import store_reporter_key
 from vulndesk.projects.models import Project
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class Provenance:
     signature: str = SignatureStatus.NONE
     signer_fingerprint: str = ""
     client_address: str = ""  # the network peer, for rate limits; never stored in clear
+    # The OpenPGP public key that came with the message (armored, public parts only) and its
+    # fingerprint: mail to the reporter is then encrypted to it.
+    reporter_public_key: str = ""
+    reporter_key_fingerprint: str = ""
 
 
 def digest(value: str) -> str:
@@ -136,6 +141,8 @@ def _create(
         report.quarantined = bool(report.quarantine_reason)
         _seal_contents(report, submission)
         report.save()
+        if origin.reporter_public_key:
+            store_reporter_key(report, origin.reporter_public_key, origin.reporter_key_fingerprint)
         _store_attachments(report, submission)
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
         record_event(
@@ -177,7 +184,7 @@ def _store_attachments(report: Report, submission: Submission) -> None:
 
 def _announce(report: Report, submission: Submission, token: str) -> None:
     if submission.reporter_email:
-        queue_email(emails.report_received(report, token), project=report.project)
+        queue_email(emails.report_received(report, token), project=report.project, report=report)
     # A quarantined report waits in the queue's quarantine; the team hears of it when released.
     if not report.quarantined:
         _tell_the_team(report)
@@ -220,7 +227,7 @@ def do_replace_tracking_link(report: Report, *, acting_user: User | None) -> str
             "report.tracking_link_replaced", acting_user=acting_user, project=locked.project, target=locked
         )
         if locked.reporter.get("email"):
-            queue_email(emails.tracking_link_replaced(locked, token), project=locked.project)
+            queue_email(emails.tracking_link_replaced(locked, token), project=locked.project, report=locked)
     return token
 
 

@@ -7,7 +7,9 @@ an attachment, and a forwarded message (message/rfc822) both an attachment and t
 description. Hostile input ends in ``MailParseError`` and nothing else: the email package raises
 many kinds of exception on malformed mail, and the limits below keep its work bounded.
 
-OpenPGP is not handled yet: see ``open_openpgp``, the hook where it will go.
+Given the project's key (``openpgp.inbound.IntakeKey``), OpenPGP is read as the walk meets it:
+PGP/MIME (RFC 3156) and inline PGP are decrypted and read as if they had come in clear, signatures
+are checked, and ``ParsedEmail.openpgp`` says what was found (``openpgp/inbound.py`` does the work).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import html
 import mimetypes
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -26,6 +29,8 @@ import nh3
 
 from vulndesk.intake.models import CreditPreference
 from vulndesk.intake.submission import MAX_TITLE, Attachment, Submission
+from vulndesk.openpgp.inbound import IntakeKey, MessageOpenPGP, OpenPGPOutcome
+from vulndesk.openpgp.keys import GnuPGUnavailableError, OpenPGPError
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_PARTS = 100
@@ -75,6 +80,10 @@ class MailParseError(ValueError):
     """A message that cannot become a report; the message says why, in words for the sender."""
 
 
+class OpenPGPMailError(MailParseError):
+    """Encrypted to a key we do not hold, or OpenPGP we cannot read (RFC 3463 X.7.5)."""
+
+
 @dataclass(frozen=True)
 class ParsedEmail:
     """A report read from an email; ``problems`` lists what was odd but did not stop it.
@@ -86,33 +95,27 @@ class ParsedEmail:
     submission: Submission
     message_id: str
     problems: list[str] = field(default_factory=list)
+    openpgp: OpenPGPOutcome = field(default_factory=OpenPGPOutcome)
 
 
-def parse_report_email(raw: bytes) -> ParsedEmail:
-    """Read one RFC 822 message; raise ``MailParseError`` (only) when it cannot be a report."""
+def parse_report_email(raw: bytes, key: IntakeKey | None = None) -> ParsedEmail:
+    """Read one RFC 822 message; raise ``MailParseError`` when it cannot be a report.
+
+    Without ``key`` no OpenPGP is read (encrypted parts stay attachments, as they came) and no
+    gpg runs. With it, a gpg that cannot run or runs too long raises ``GnuPGUnavailableError``
+    (an ``OSError``): the host's fault, for the sender to retry.
+    """
     _check_raw_limits(raw)
     try:
-        return _parse(raw)
-    except MailParseError:
+        return _parse(raw, key)
+    except (MailParseError, GnuPGUnavailableError):
         raise
+    except OpenPGPError as exc:
+        raise OpenPGPMailError(str(exc)) from None
     except Exception as exc:
         # The email package raises many kinds (HeaderParseError, IndexError, RecursionError …)
         # on hostile input. Only the kind is named: the exception's text may quote the message.
         raise MailParseError(f"the message could not be read as MIME ({type(exc).__name__})") from exc
-
-
-def open_openpgp(message: EmailMessage) -> EmailMessage | None:
-    """The OpenPGP hook, NOT IMPLEMENTED YET: it returns None, so the message is read as it came.
-
-    When implemented, it will decrypt PGP/MIME (RFC 3156 multipart/encrypted) and inline PGP
-    ("-----BEGIN PGP MESSAGE-----" in the text) with the project's key, check signatures, and
-    return the message to read instead (the caller will then also need to know the project and to
-    fill ``Provenance.was_encrypted``, ``signature`` and ``signer_fingerprint``). Until then an
-    encrypted message arrives with its control part and ciphertext as attachments, an inline
-    armoured block stays in the description as text, and ``ParsedEmail.problems`` says so.
-    """
-    del message
-    return None
 
 
 def _check_raw_limits(raw: bytes) -> None:
@@ -132,15 +135,10 @@ def _check_raw_limits(raw: bytes) -> None:
             raise too_many
 
 
-def _parse(raw: bytes) -> ParsedEmail:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    if not isinstance(message, EmailMessage):  # policy.default always builds EmailMessage
-        raise MailParseError("the message could not be read as MIME")
-    _check_structure(message)
-    message = open_openpgp(message) or message
+def _parse(raw: bytes, key: IntakeKey | None) -> ParsedEmail:
+    message = _read_entity(raw)
     problems: list[str] = []
-    reader = _BodyReader(problems)
-    reader.read(message)
+    reader, outcome = _read_body(message, raw, key, problems)
     description = reader.text()
     if not description:
         if not reader.attachments:
@@ -148,7 +146,7 @@ def _parse(raw: bytes) -> ParsedEmail:
         description = NO_TEXT
     name, address = _sender(message, problems)
     submission = Submission(
-        title=_title(message, problems),
+        title=_title(_subject(message, reader, problems), problems),
         description=description,
         reporter_name=name,
         reporter_email=address,
@@ -156,7 +154,32 @@ def _parse(raw: bytes) -> ParsedEmail:
         attachments=reader.attachments,
     )
     problems.extend(_defects(message))
-    return ParsedEmail(submission, _header(message, "message-id", problems).strip(), problems)
+    return ParsedEmail(submission, _header(message, "message-id", problems).strip(), problems, outcome)
+
+
+def _read_body(
+    message: EmailMessage, raw: bytes, key: IntakeKey | None, problems: list[str]
+) -> tuple[_BodyReader, OpenPGPOutcome]:
+    if key is None:
+        reader = _BodyReader(problems)
+        reader.read(message)
+        return reader, OpenPGPOutcome()
+    with ExitStack() as gnupg_home:  # a GnuPG home opens at the first OpenPGP part, and goes here
+        openpgp = MessageOpenPGP(key, gnupg_home)
+        openpgp.learn_keys(message)
+        reader = _BodyReader(problems, openpgp, raw)
+        reader.read(message)
+        outcome = openpgp.outcome()
+    problems.extend(openpgp.problems)
+    return reader, outcome
+
+
+def _read_entity(raw: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    if not isinstance(message, EmailMessage):  # policy.default always builds EmailMessage
+        raise MailParseError("the message could not be read as MIME")
+    _check_structure(message)
+    return message
 
 
 def _children(part: Message) -> list[EmailMessage]:
@@ -198,8 +221,16 @@ def _header(message: EmailMessage, name: str, problems: list[str]) -> str:
         return ""
 
 
-def _title(message: EmailMessage, problems: list[str]) -> str:
-    title = _header(message, "subject", problems) or NO_SUBJECT
+def _subject(message: EmailMessage, reader: _BodyReader, problems: list[str]) -> str:
+    # Protected headers: a client that encrypts the whole message puts the real subject inside,
+    # and "..." or "Encrypted message" outside.
+    if message.get_content_type() == "multipart/encrypted" and reader.protected_subject:
+        return reader.protected_subject
+    return _header(message, "subject", problems)
+
+
+def _title(subject: str, problems: list[str]) -> str:
+    title = subject or NO_SUBJECT
     if len(title) > MAX_TITLE:
         problems.append(f"the subject was cut to {MAX_TITLE} characters")
         title = title[: MAX_TITLE - 1].rstrip() + "…"
@@ -215,13 +246,23 @@ def _sender(message: EmailMessage, problems: list[str]) -> tuple[str, str]:
 
 
 class _BodyReader:
-    """Walks the MIME tree: text parts become the description, the rest attachments."""
+    """Walks the MIME tree: text parts become the description, the rest attachments.
 
-    def __init__(self, problems: list[str]) -> None:
+    With ``openpgp``, encrypted parts are decrypted and read in place, and signatures noted for
+    checking; ``sources`` holds the raw bytes the parts being read were parsed from (the message,
+    or a decrypted entity), since a signature covers a part exactly as it was sent.
+    """
+
+    def __init__(
+        self, problems: list[str], openpgp: MessageOpenPGP | None = None, source: bytes = b""
+    ) -> None:
         self.problems = problems
         self.texts: list[str] = []
         self.attachments: list[Attachment] = []
         self.forwarded = 0
+        self.openpgp = openpgp
+        self.sources = [source]
+        self.protected_subject = ""
 
     def text(self) -> str:
         return "\n\n".join(t for t in (text.strip() for text in self.texts) if t)
@@ -250,10 +291,10 @@ class _BodyReader:
         if content_type == "multipart/alternative":
             self._alternative(children)
         elif content_type == "multipart/encrypted":
-            self.problems.append("OpenPGP-encrypted content is kept as attachments (not decrypted yet)")
-            for child in children:
-                self._attach(child)
+            self._encrypted(children)
         elif content_type in {"multipart/signed", "multipart/related"} and children:
+            if content_type == "multipart/signed":
+                self._check_signature(part, children)
             # RFC 1847: the first part is the content, the rest its signature; RFC 2387: the
             # first part is the root, the rest what it refers to (images …).
             self.read(children[0])
@@ -262,6 +303,35 @@ class _BodyReader:
         else:
             for child in children:
                 self.read(child)
+
+    def _encrypted(self, children: list[EmailMessage]) -> None:
+        # RFC 3156 §4: a control part (application/pgp-encrypted), then the OpenPGP message.
+        if self.openpgp is None or not _is_pgp_mime(children):
+            self.problems.append("OpenPGP-encrypted content is kept as attachments, not decrypted")
+            for child in children:
+                self._attach(child)
+            return
+        plaintext = self.openpgp.decrypt(_payload(children[1]))
+        _check_raw_limits(plaintext)
+        entity = _read_entity(plaintext)
+        self.openpgp.learn_keys(entity)
+        self.protected_subject = self.protected_subject or _header(entity, "subject", self.problems)
+        self.sources.append(plaintext)
+        try:
+            self.read(entity)
+        finally:
+            self.sources.pop()
+
+    def _check_signature(self, part: EmailMessage, children: list[EmailMessage]) -> None:
+        # RFC 3156 §5: the signed part, then an application/pgp-signature part.
+        protocol = str(part.get_param("protocol", "")).lower()
+        if self.openpgp is None or protocol != "application/pgp-signature" or len(children) != 2:  # noqa: PLR2004
+            return
+        signed = _signed_part(self.sources[-1], part.get_boundary())
+        if signed is None:
+            self.problems.append("the signed part could not be found as sent: its signature is not checked")
+            return
+        self.openpgp.check_detached(signed, _payload(children[1]))
 
     def _alternative(self, children: list[EmailMessage]) -> None:
         # The same content in several forms: prefer plain text, else the richest form we read.
@@ -293,8 +363,10 @@ class _BodyReader:
         self.texts.append("\n".join(header) + "\n\n" + reader.text())
 
     def _add_text(self, text: str) -> None:
-        if _ARMOURED_MESSAGE in text:
-            self.problems.append("an inline OpenPGP message is kept as text (not decrypted yet)")
+        if self.openpgp is not None:
+            text = self.openpgp.open_inline(text)
+        elif _ARMOURED_MESSAGE in text:
+            self.problems.append("an inline OpenPGP message is kept as text, not decrypted")
         self.texts.append(text)
 
     def _add_html(self, part: EmailMessage) -> None:
@@ -314,6 +386,29 @@ class _BodyReader:
         self.attachments.append(
             Attachment(_filename(part, len(self.attachments) + 1), part.get_content_type(), content)
         )
+
+
+def _is_pgp_mime(children: list[EmailMessage]) -> bool:
+    return len(children) == 2 and children[0].get_content_type() == "application/pgp-encrypted"  # noqa: PLR2004
+
+
+def _payload(part: EmailMessage) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _signed_part(source: bytes, boundary: str | None) -> bytes | None:
+    """The first part of a multipart/signed exactly as sent (RFC 3156 §5): from after its
+    boundary line up to the line break before the next one, which belongs to the boundary
+    (RFC 2046 §5.1.1). A boundary is unique in the message, so searching the source finds it."""
+    if not boundary:
+        return None
+    delimiter = re.compile(rb"\r?\n--" + re.escape(boundary.encode(errors="replace")) + rb"[ \t]*\r?\n")
+    first = delimiter.search(source)
+    following = delimiter.search(source, first.end()) if first else None
+    if first is None or following is None:
+        return None
+    return source[first.end() : following.start()]
 
 
 def _is_attachment(part: EmailMessage) -> bool:

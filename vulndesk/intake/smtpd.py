@@ -28,10 +28,11 @@ from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Via
 from vulndesk.cases.replies import report_for_reply_address
 from vulndesk.intake.actions import Provenance, do_receive_report
-from vulndesk.intake.mail import MailParseError, parse_report_email
+from vulndesk.intake.mail import MailParseError, OpenPGPMailError, ParsedEmail, parse_report_email
 from vulndesk.intake.models import Channel
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.intake.throttle import Throttled
+from vulndesk.openpgp.inbound import intake_key
 from vulndesk.projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -66,21 +67,33 @@ def receive_email(project_id: int, raw: bytes) -> int:
     """Parse and store one message for a project; the report's number, once committed."""
     close_old_connections()
     try:
-        parsed = parse_report_email(raw)
+        project = Project.objects.get(pk=project_id)
+        parsed = parse_report_email(raw, intake_key(project))
         if parsed.problems:
             # Problems name structure only (defects, charsets), never what the reporter wrote.
             logger.info("SMTP intake: message read with problems: %s", "; ".join(parsed.problems))
-        project = Project.objects.get(pk=project_id)
         received = do_receive_report(
             project,
             parsed.submission,
             channel=Channel.EMAIL,
             acting_user=None,
-            provenance=Provenance(message_id=parsed.message_id),
+            provenance=_provenance(parsed),
         )
         return received.report.number
     finally:
         _close_thread_connections()
+
+
+def _provenance(parsed: ParsedEmail) -> Provenance:
+    openpgp = parsed.openpgp
+    return Provenance(
+        message_id=parsed.message_id,
+        was_encrypted=openpgp.was_encrypted,
+        signature=openpgp.signature,
+        signer_fingerprint=openpgp.signer_fingerprint,
+        reporter_public_key=openpgp.reporter_key,
+        reporter_key_fingerprint=openpgp.reporter_key_fingerprint,
+    )
 
 
 def reply_address_known(address: str) -> bool:
@@ -96,7 +109,8 @@ def receive_reply(address: str, raw: bytes) -> int:
         report = report_for_reply_address(address)
         if report is None:
             raise SubmissionError({"recipient": "no such reply address"})
-        text = without_quoted_text(parse_report_email(raw).submission.description)
+        parsed = parse_report_email(raw, intake_key(report.project))
+        text = without_quoted_text(parsed.submission.description)
         do_post_reporter_reply(report, text, via=Via.EMAIL, acting_user=None)
         return report.number
     finally:
@@ -128,6 +142,13 @@ def smtp_reply(code: str, text: str) -> str:
     """One reply line: printable ASCII only, bounded, since SMTP clients show it to the sender."""
     printable = "".join(c if " " <= c <= "~" else "?" for c in " ".join(text.split()))
     return f"{code} {printable[:MAX_REPLY_CHARACTERS]}"
+
+
+def unreadable(exc: MailParseError, what: str) -> str:
+    if isinstance(exc, OpenPGPMailError):
+        # RFC 3463 X.7.5: a cryptographic failure (a key we do not hold, OpenPGP we cannot read).
+        return smtp_reply("550", f"5.7.5 {exc}")
+    return smtp_reply("550", f"5.6.0 {what}: {exc}")
 
 
 class IntakeHandler:
@@ -196,7 +217,7 @@ class IntakeHandler:
                 return smtp_reply("550", f"5.1.1 <{recipient}>: no such intake address")
             number = await asyncio.to_thread(receive_email, project_id, raw)
         except MailParseError as exc:
-            return smtp_reply("550", f"5.6.0 the message cannot be read as a report: {exc}")
+            return unreadable(exc, "the message cannot be read as a report")
         except SubmissionError as exc:
             return smtp_reply("550", f"5.6.0 the report was refused: {exc}")
         except Throttled as exc:
@@ -210,7 +231,7 @@ class IntakeHandler:
         try:
             number = await asyncio.to_thread(receive_reply, recipient, raw)
         except MailParseError as exc:
-            return smtp_reply("550", f"5.6.0 the message cannot be read: {exc}")
+            return unreadable(exc, "the message cannot be read")
         except SubmissionError as exc:
             return smtp_reply("550", f"5.6.0 the reply was refused: {exc}")
         except Exception as exc:  # noqa: BLE001 - the sender's server retries a 451

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from vulndesk.notify.models import OutboundEmail
 
 if TYPE_CHECKING:
+    from vulndesk.intake.models import Report
     from vulndesk.projects.models import Project
 
 
@@ -38,14 +39,22 @@ def render(email: Email) -> dict[str, object]:
     }
 
 
-def queue_email(email: Email, *, project: Project | None = None) -> OutboundEmail:
-    """Must run inside the action's transaction: the mail exists only if the change commits."""
+def queue_email(
+    email: Email, *, project: Project | None = None, report: Report | None = None
+) -> OutboundEmail:
+    """Must run inside the action's transaction: the mail exists only if the change commits.
+
+    ``report`` is given for mail to that report's reporter, and only then: it is how delivery
+    finds the reporter's OpenPGP key (``openpgp.outbound``).
+    """
     from vulndesk.notify.tasks import deliver_outbound  # noqa: PLC0415 - tasks import this module
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("queue_email must run inside the action's transaction")
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "vulndesk.invalid"
-    outbound = OutboundEmail(kind=email.kind, project=project, message_id=f"<{uuid.uuid4()}@{domain}>")
+    outbound = OutboundEmail(
+        kind=email.kind, project=project, report=report, message_id=f"<{uuid.uuid4()}@{domain}>"
+    )
     outbound.message = render(email)
     outbound.save()
     deliver_outbound.enqueue(str(outbound.uid))

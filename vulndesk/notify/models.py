@@ -24,6 +24,14 @@ class OutboundEmail(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=60, help_text="Which named email this is, e.g. report-received.")
     project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.SET_NULL)
+    report = models.ForeignKey(
+        "intake.Report",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set on mail to a report's reporter: their OpenPGP key, if they gave one, encrypts it.",
+    )
     message_id = models.CharField(max_length=250, unique=True, help_text="Stable across retries.")
     sealed_message = models.TextField(help_text="Recipients, subject and bodies, as sealed JSON.")
     status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.openpgp.outbound import for_recipient
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _send(outbound: OutboundEmail) -> None:
         headers={"Message-ID": outbound.message_id, "Auto-Submitted": "auto-generated"},
     )
     mail.attach_alternative(cast("str", message["html"]), "text/html")
-    mail.send(fail_silently=False)
+    for_recipient(outbound, mail).send(fail_silently=False)
 
 
 def _retry_later(outbound: OutboundEmail, exc: Exception) -> str:

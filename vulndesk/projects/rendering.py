@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from vulndesk.openpgp.models import ProjectKey
 from vulndesk.projects import commitments
 
 if TYPE_CHECKING:
@@ -39,7 +40,13 @@ def policy_context(project: Project) -> dict[str, object]:
         "fields": [(commitments.FIELD_LABELS[f.name], f.required) for f in policy.reporter_guidance.fields],
         "languages": commitments.language_names(policy.reporter_guidance.preferred_languages),
         "impacts": commitments.join_words([str(i) for i in policy.severity.highest_priority_impacts]),
+        "openpgp_key": ProjectKey.objects.filter(project=project).first(),
+        "openpgp_key_url": openpgp_key_url(project),
     }
+
+
+def openpgp_key_url(project: Project) -> str:
+    return absolute(reverse("project-openpgp-key", args=[project.slug]))
 
 
 def render_security_md(project: Project) -> str:
@@ -59,6 +66,8 @@ def render_security_txt(project: Project, *, is_default: bool) -> str:
     lines = [f"# Security contact for {policy.project.name}, from its vulndesk policy."]
     lines += [f"Contact: mailto:{address}" for address in policy.contacts.intake_addresses]
     lines.append(f"Contact: {absolute(reverse('report-form', args=[project.slug]))}")
+    if ProjectKey.objects.filter(project=project).exists():
+        lines.append(f"Encryption: {openpgp_key_url(project)}")  # RFC 9116 §2.5.4
     lines.append(f"Expires: {expires.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
     lines.append(f"Policy: {absolute(reverse('project-policy', args=[project.slug]))}")
     lines.append(f"Preferred-Languages: {', '.join(policy.reporter_guidance.preferred_languages)}")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OpenPGPConfig(AppConfig):
+    name = "vulndesk.openpgp"
+    label = "openpgp"
+    verbose_name = "OpenPGP"
