@@ -141,3 +141,32 @@ def test_admins_see_failed_mail_without_its_contents(
     page = signed_in(admin).get("/desk/outbox/").content.decode()
     assert mail.message_id.strip("<>") in page
     assert "/t/" not in page
+
+
+def test_refused_recipients_never_reach_the_log_or_the_outbox(
+    client: Client, project_a: Project, relay: Relay, caplog: pytest.LogCaptureFixture
+) -> None:
+    import smtplib  # noqa: PLC0415
+
+    from vulndesk.notify.tasks import failure_reason  # noqa: PLC0415
+
+    refused = smtplib.SMTPRecipientsRefused({"rita.secret@researcher.test": (550, b"no such user")})
+    assert failure_reason(refused) == "SMTPRecipientsRefused: 1 recipient(s) refused"
+    (mail,) = _burst(client, 1)
+    deliver(str(mail.uid))
+    mail.refresh_from_db()
+    assert "researcher.test" not in mail.last_error
+    assert "researcher.test" not in caplog.text
+
+
+def test_mail_stranded_by_a_dead_worker_is_requeued(client: Client, project_a: Project, relay: Relay) -> None:
+    from vulndesk.notify.tasks import requeue_stranded  # noqa: PLC0415
+
+    (mail,) = _burst(client, 1)
+    OutboundEmail.objects.filter(pk=mail.pk).update(
+        status=OutboundStatus.SENDING, next_attempt_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    assert requeue_stranded() == 1
+    relay.start()
+    assert deliver(str(mail.uid)) == "sent"
+    assert len(relay.message_ids()) == 1

@@ -24,6 +24,7 @@ from vulndesk.cases.triage import move_report
 from vulndesk.cases.vultron import RMState
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import queue_email
+from vulndesk.notify.tasks import requeue_stranded
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def sweep(now: dt.datetime | None = None) -> str:
     moment = now or timezone.now()
     notices = _clock_notices(moment)
     closed = _expire_info_requests(moment)
-    return f"{notices} notices, {closed} reports closed"
+    requeued = requeue_stranded(moment)
+    return f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued"
 
 
 def _clock_notices(now: dt.datetime) -> int:
@@ -96,7 +98,9 @@ def _expire_info_requests(now: dt.datetime) -> int:
             InfoRequest.objects.filter(pk=request.pk).update(warned_at=now)
             if request.report.reporter.get("email"):
                 queue_email(
-                    emails.closing_soon(request.report, request.closes_at), project=request.report.project
+                    emails.closing_soon(request.report, request.closes_at),
+                    project=request.report.project,
+                    report=request.report,
                 )
     for request in waiting.filter(closes_at__lte=now):
         closed += _close_unanswered(request)

@@ -41,7 +41,7 @@ def move_report(
     message.save()
     record_event(event, acting_user=acting_user, project=locked.project, target=locked, details=dict(details))
     if locked.reporter.get("email"):
-        queue_email(emails.status_changed(locked), project=locked.project)
+        queue_email(emails.status_changed(locked), project=locked.project, report=locked)
     _tell_followers(locked)
     return locked
 
@@ -53,7 +53,11 @@ def _tell_followers(original: Report) -> None:
     )
     for follower in followers:
         if follower.report.reporter.get("email"):
-            queue_email(emails.original_changed(follower.report, original), project=original.project)
+            queue_email(
+                emails.original_changed(follower.report, original),
+                project=original.project,
+                report=follower.report,
+            )
 
 
 def _reason(text: str) -> str:
@@ -234,7 +238,7 @@ def do_request_info(report: Report, question: str, *, acting_user: User) -> Info
         message.save()
         record_event("report.info_requested", acting_user=acting_user, project=report.project, target=report)
         if report.reporter.get("email"):
-            queue_email(emails.team_replied(report), project=report.project)
+            queue_email(emails.team_replied(report), project=report.project, report=report)
     return request
 
 
@@ -308,5 +312,5 @@ def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User)
             details={"events": [e.value for e in happened], "case_state": triage.case_state},
         )
         if locked.reporter.get("email"):
-            queue_email(emails.status_changed(locked), project=locked.project)
+            queue_email(emails.status_changed(locked), project=locked.project, report=locked)
     return triage

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import smtplib
 from typing import cast
 
@@ -19,6 +20,7 @@ from vulndesk.openpgp.outbound import for_recipient
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+STRANDED_AFTER = dt.timedelta(minutes=15)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -36,7 +38,12 @@ def deliver(uid: str) -> str:
     now = timezone.now()
     claimed = OutboundEmail.objects.filter(
         uid=uid, status=OutboundStatus.QUEUED, next_attempt_at__lte=now
-    ).update(status=OutboundStatus.SENDING, attempts=F("attempts") + 1)
+    ).update(
+        # While sending, next_attempt_at holds the claim time: requeue_stranded measures from it.
+        status=OutboundStatus.SENDING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now,
+    )
     if not claimed:
         return "not due"
     outbound = OutboundEmail.objects.get(uid=uid)
@@ -44,6 +51,8 @@ def deliver(uid: str) -> str:
         _send(outbound)
     except (smtplib.SMTPException, OSError) as exc:
         return _retry_later(outbound, exc)
+    except Exception as exc:  # noqa: BLE001 - a mail that cannot be built will never go: say so, once
+        return _fail(outbound, failure_reason(exc))
     OutboundEmail.objects.filter(pk=outbound.pk).update(status=OutboundStatus.SENT, sent_at=timezone.now())
     return "sent"
 
@@ -61,13 +70,46 @@ def _send(outbound: OutboundEmail) -> None:
     for_recipient(outbound, mail).send(fail_silently=False)
 
 
+def failure_reason(exc: Exception) -> str:
+    """What went wrong, in words that carry no address and no content: an exception's own text
+    can quote the recipients (SMTPRecipientsRefused) or the message, so only its kind and codes."""
+    kind = type(exc).__name__
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"{kind}: {len(exc.recipients)} recipient(s) refused"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{kind}: the relay answered {exc.smtp_code}"
+    if isinstance(exc, OSError) and exc.errno:
+        return f"{kind}: errno {exc.errno} ({os.strerror(exc.errno)})"
+    return kind
+
+
+def _fail(outbound: OutboundEmail, reason: str) -> str:
+    OutboundEmail.objects.filter(pk=outbound.pk).update(status=OutboundStatus.FAILED, last_error=reason)
+    logger.error("outbound %s failed for good after %d attempts: %s", outbound.uid, outbound.attempts, reason)
+    return "failed"
+
+
+def requeue_stranded(now: dt.datetime | None = None) -> int:
+    """Mail left "sending" by a worker that died mid-send goes back to the queue. The stable
+    Message-ID lets receiving servers drop the copy if the first attempt did get through."""
+    moment = now or timezone.now()
+    stranded = OutboundEmail.objects.filter(
+        status=OutboundStatus.SENDING, next_attempt_at__lt=moment - STRANDED_AFTER
+    )
+    uids = list(stranded.values_list("uid", flat=True))
+    for uid in uids:
+        with transaction.atomic():
+            if OutboundEmail.objects.filter(uid=uid, status=OutboundStatus.SENDING).update(
+                status=OutboundStatus.QUEUED, next_attempt_at=moment
+            ):
+                deliver_outbound.enqueue(str(uid))
+    return len(uids)
+
+
 def _retry_later(outbound: OutboundEmail, exc: Exception) -> str:
-    # The error names the relay's complaint, never the message: logs must not carry contents.
-    reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+    reason = failure_reason(exc)
     if outbound.attempts >= MAX_ATTEMPTS:
-        OutboundEmail.objects.filter(pk=outbound.pk).update(status=OutboundStatus.FAILED, last_error=reason)
-        logger.error("outbound %s failed for good after %d attempts", outbound.uid, outbound.attempts)
-        return "failed"
+        return _fail(outbound, reason)
     when = timezone.now() + backoff(outbound.attempts)
     with transaction.atomic():
         OutboundEmail.objects.filter(pk=outbound.pk).update(
