@@ -171,3 +171,17 @@ def test_report_contents_are_sealed_in_the_database(client: Client, project_a: P
 @pytest.mark.django_db
 def test_an_unknown_tracking_link_answers_404(client: Client) -> None:
     assert client.get("/t/not-a-real-token/").status_code == 404
+
+
+def test_a_different_report_under_a_used_idempotency_key_is_not_swallowed(
+    client: Client, project_a: Project
+) -> None:
+    first = json.dumps({"title": "first", "description": "d"})
+    second = json.dumps({"title": "second", "description": "d"})
+    headers = {"Idempotency-Key": "k1"}
+    client.post("/api/v1/projects/llm-d/reports", first, content_type="application/json", headers=headers)
+    response = client.post(
+        "/api/v1/projects/llm-d/reports", second, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 201
+    assert sorted(r.title for r in Report.objects.all()) == ["first", "second"]

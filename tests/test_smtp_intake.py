@@ -441,3 +441,25 @@ def test_a_sender_over_the_limit_hears_450_with_the_reason(intake: int, settings
     code, reply = send(intake, second.as_bytes())
     assert code == 450
     assert "too many reports from this sender" in reply
+
+
+def test_one_connecting_host_is_limited_whatever_from_it_claims(intake: int, settings: Settings) -> None:
+    settings.INTAKE_PER_ADDRESS_PER_HOUR = 2
+    codes = []
+    for n in range(3):
+        message = mail(
+            subject=f"report {n}", From=f"r{n}@researcher.test", Message_ID=f"<m{n}@researcher.test>"
+        )
+        message.set_content(f"Report number {n}.\n")
+        codes.append(send(intake, message.as_bytes())[0])
+    assert codes == [250, 250, 450]
+
+
+def test_a_forged_message_id_cannot_hide_a_genuine_report(intake: int) -> None:
+    junk = mail(subject="junk", Message_ID="<first@researcher.test>")
+    junk.set_content("junk\n")
+    assert send(intake, junk.as_bytes())[0] == 250
+    assert send(intake, plain())[0] == 250  # same Message-ID, different report: both are kept
+    assert Report.objects.count() == 2
+    assert send(intake, plain())[0] == 250  # the genuine retry stays one report
+    assert Report.objects.count() == 2

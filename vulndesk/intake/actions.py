@@ -83,7 +83,7 @@ def do_receive_report(
         require_guidelines=channel == Channel.WEB,
         require_fields=channel != Channel.EMAIL,
     )
-    existing = _find_retry(project, origin)
+    existing = _find_retry(project, submission, origin)
     if existing is not None:
         return Received(existing, None, created=False)
     _enforce_rate_limits(submission, origin)
@@ -91,7 +91,7 @@ def do_receive_report(
         return _create(project, submission, channel=channel, acting_user=acting_user, origin=origin)
     except IntegrityError:
         # A concurrent retry won the race on the unique key: answer with its report.
-        existing = _find_retry(project, origin)
+        existing = _find_retry(project, submission, origin)
         if existing is None:
             raise
         return Received(existing, None, created=False)
@@ -103,13 +103,23 @@ def _enforce_rate_limits(submission: Submission, origin: Provenance) -> None:
     check_and_count("sender", submission.reporter_email.strip().lower(), settings.INTAKE_PER_SENDER_PER_HOUR)
 
 
-def _find_retry(project: Project, origin: Provenance) -> Report | None:
+def retry_key(key: str, submission: Submission) -> str:
+    """A retry is the same key with the same report: the key alone would let anyone who learns a
+    Message-ID or an Idempotency-Key make a genuine report vanish behind their own. Keyed with the
+    secret, so the stored value confirms nothing about a report's contents."""
+    content = "\x1f".join(
+        [key, submission.reporter_email.strip().lower(), submission.title, submission.description]
+    )
+    return hmac.new(settings.SECRET_KEY.encode(), content.encode(), hashlib.sha256).hexdigest()
+
+
+def _find_retry(project: Project, submission: Submission, origin: Provenance) -> Report | None:
     if origin.idempotency_key:
-        return Report.objects.filter(
-            project=project, idempotency_digest=digest(origin.idempotency_key)
-        ).first()
+        key = retry_key(origin.idempotency_key, submission)
+        return Report.objects.filter(project=project, idempotency_digest=key).first()
     if origin.message_id:
-        return Report.objects.filter(project=project, message_id_digest=digest(origin.message_id)).first()
+        key = retry_key(origin.message_id, submission)
+        return Report.objects.filter(project=project, message_id_digest=key).first()
     return None
 
 
@@ -131,8 +141,10 @@ def _create(
             channel=channel,
             reporter_index=reporter_index(submission.reporter_email),
             tracking_digest=digest(token),
-            idempotency_digest=digest(origin.idempotency_key) if origin.idempotency_key else None,
-            message_id_digest=digest(origin.message_id) if origin.message_id else None,
+            idempotency_digest=retry_key(origin.idempotency_key, submission)
+            if origin.idempotency_key
+            else None,
+            message_id_digest=retry_key(origin.message_id, submission) if origin.message_id else None,
             was_encrypted=origin.was_encrypted,
             signature=origin.signature,
             signer_fingerprint=origin.signer_fingerprint,

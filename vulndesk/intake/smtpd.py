@@ -63,7 +63,7 @@ def load_intake_addresses() -> dict[str, int]:
         _close_thread_connections()
 
 
-def receive_email(project_id: int, raw: bytes) -> int:
+def receive_email(project_id: int, raw: bytes, peer: str = "") -> int:
     """Parse and store one message for a project; the report's number, once committed."""
     close_old_connections()
     try:
@@ -77,17 +77,27 @@ def receive_email(project_id: int, raw: bytes) -> int:
             parsed.submission,
             channel=Channel.EMAIL,
             acting_user=None,
-            provenance=_provenance(parsed),
+            provenance=_provenance(parsed, peer),
         )
         return received.report.number
     finally:
         _close_thread_connections()
 
 
-def _provenance(parsed: ParsedEmail) -> Provenance:
+def peer_address(session: Session) -> str:
+    """The connecting host's address (aiosmtpd keeps the socket's (host, port) tuple)."""
+    peer: object = session.peer
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return str(peer or "")
+
+
+def _provenance(parsed: ParsedEmail, peer: str) -> Provenance:
     openpgp = parsed.openpgp
     return Provenance(
         message_id=parsed.message_id,
+        # The connecting server: the sender's address is whatever the From header claims.
+        client_address=peer,
         was_encrypted=openpgp.was_encrypted,
         signature=openpgp.signature,
         signer_fingerprint=openpgp.signer_fingerprint,
@@ -203,19 +213,20 @@ class IntakeHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(  # noqa: N802 - the name aiosmtpd looks up
-        self, _server: SMTP, _session: Session, envelope: Envelope
+        self, _server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         recipient, raw = envelope.rcpt_tos[0], envelope.original_content or b""
+        peer = peer_address(session)
         if recipient.lower().startswith("reply+"):
             return await self._reply_data(recipient, raw)
-        return await self._report_data(recipient, raw)
+        return await self._report_data(recipient, raw, peer)
 
-    async def _report_data(self, recipient: str, raw: bytes) -> str:
+    async def _report_data(self, recipient: str, raw: bytes, peer: str) -> str:
         try:
             project_id = (await self.intake_addresses()).get(recipient.lower())
             if project_id is None:  # the policy dropped the address since RCPT
                 return smtp_reply("550", f"5.1.1 <{recipient}>: no such intake address")
-            number = await asyncio.to_thread(receive_email, project_id, raw)
+            number = await asyncio.to_thread(receive_email, project_id, raw, peer)
         except MailParseError as exc:
             return unreadable(exc, "the message cannot be read as a report")
         except SubmissionError as exc:
