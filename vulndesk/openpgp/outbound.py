@@ -36,8 +36,11 @@ def for_recipient(outbound: OutboundEmail, mail: EmailMessage) -> EmailMessage:
     try:
         return _encrypted(mail, key)
     except OpenPGPError as exc:
+        # Only the kind: gpg's own text can quote the key's user ids (the reporter's name and address).
         logger.warning(
-            "outbound %s: the reporter's key cannot be used (%s); sent unencrypted", outbound.uid, exc
+            "outbound %s: the reporter's key cannot be used (%s); sent unencrypted",
+            outbound.uid,
+            type(exc).__name__,
         )
         return mail
 
