@@ -400,15 +400,19 @@ def _payload(part: EmailMessage) -> bytes:
 def _signed_part(source: bytes, boundary: str | None) -> bytes | None:
     """The first part of a multipart/signed exactly as sent (RFC 3156 §5): from after its
     boundary line up to the line break before the next one, which belongs to the boundary
-    (RFC 2046 §5.1.1). A boundary is unique in the message, so searching the source finds it."""
+    (RFC 2046 §5.1.1).
+
+    The boundary must delimit exactly the two parts, once each: a message that repeats the
+    delimiter elsewhere (a sender can plant it in an earlier part around bytes someone once
+    signed) is ambiguous, and its signature is not checked rather than checked on other bytes
+    than the ones shown."""
     if not boundary:
         return None
-    delimiter = re.compile(rb"\r?\n--" + re.escape(boundary.encode(errors="replace")) + rb"[ \t]*\r?\n")
-    first = delimiter.search(source)
-    following = delimiter.search(source, first.end()) if first else None
-    if first is None or following is None:
+    delimiter = re.compile(rb"(?:^|\r?\n)--" + re.escape(boundary.encode(errors="replace")) + rb"[ \t]*\r?\n")
+    found = list(delimiter.finditer(source))
+    if len(found) != 2:  # noqa: PLR2004 - one before the signed part, one before the signature
         return None
-    return source[first.end() : following.start()]
+    return source[found[0].end() : found[1].start()]
 
 
 def _is_attachment(part: EmailMessage) -> bool:
