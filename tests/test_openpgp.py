@@ -464,10 +464,14 @@ def test_mail_to_a_reporter_without_a_key_is_sent_as_before(
 def test_a_signed_part_is_only_found_where_the_boundary_is_unambiguous() -> None:
     from vulndesk.intake.mail import _signed_part  # noqa: PLC0415
 
-    honest = b"Content-Type: multipart/signed; boundary=B\r\n\r\n--B\r\nsigned text\r\n--B\r\nsignature\r\n--B--\r\n"
+    honest = (
+        b"Content-Type: multipart/signed; boundary=B\r\n\r\n"
+        b"--B\r\nsigned text\r\n--B\r\nsignature\r\n--B--\r\n"
+    )
     assert _signed_part(honest, "B") == b"signed text"
     planted = (
         b"Content-Type: multipart/mixed; boundary=O\r\n\r\n--O\r\n\r\n--B\r\nbytes once signed\r\n--B\r\n"
-        b"--O\r\nContent-Type: multipart/signed; boundary=B\r\n\r\n--B\r\nattacker text\r\n--B\r\nsig\r\n--B--\r\n--O--\r\n"
+        b"--O\r\nContent-Type: multipart/signed; boundary=B\r\n\r\n"
+        b"--B\r\nattacker text\r\n--B\r\nsig\r\n--B--\r\n--O--\r\n"
     )
     assert _signed_part(planted, "B") is None
