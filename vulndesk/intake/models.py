@@ -32,7 +32,7 @@ class CreditPreference(models.TextChoices):
 
 class SignatureStatus(models.TextChoices):
     NONE = "none", "Not signed"
-    VALID = "valid", "Good signature"
+    VALID = "valid", "Good signature by the key attached to the message"
     INVALID = "invalid", "Bad signature"
     UNKNOWN_KEY = "unknown_key", "Signed with a key we do not have"
 
