@@ -29,31 +29,27 @@ def reporter_replied(report: Report) -> Email:
     )
 
 
-def team_replied(report: Report) -> Email:
+def to_reporter(report: Report, kind: str, **context: object) -> Email:
+    """A mail to a report's reporter; answering it lands in the report's conversation."""
     return Email(
-        kind="team-replied",
+        kind=kind,
         to=[report.reporter["email"]],
         reply_to=[reply_address(report)],
         context={
             "project_name": report.project.name,
             "security_team": report.project.policy.project.security_team,
             "number": report.number,
+            **context,
         },
     )
+
+
+def team_replied(report: Report) -> Email:
+    return to_reporter(report, "team-replied")
 
 
 def status_changed(report: Report) -> Email:
-    return Email(
-        kind="status-changed",
-        to=[report.reporter["email"]],
-        reply_to=[reply_address(report)],
-        context={
-            "project_name": report.project.name,
-            "security_team": report.project.policy.project.security_team,
-            "number": report.number,
-            "status": reporter_status(report.rm_state),
-        },
-    )
+    return to_reporter(report, "status-changed", status=reporter_status(report.rm_state))
 
 
 def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, people: list[str]) -> Email:
@@ -82,27 +78,13 @@ def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, people: 
 
 
 def closing_soon(report: Report, closes_at: dt.datetime) -> Email:
-    return Email(
-        kind="closing-soon",
-        to=[report.reporter["email"]],
-        reply_to=[reply_address(report)],
-        context={
-            "project_name": report.project.name,
-            "number": report.number,
-            "closes_at": f"{closes_at:%A %d %B %Y, %H:%M} UTC",
-        },
-    )
+    return to_reporter(report, "closing-soon", closes_at=f"{closes_at:%A %d %B %Y, %H:%M} UTC")
 
 
 def original_changed(duplicate: Report, original: Report) -> Email:
-    return Email(
-        kind="original-changed",
-        to=[duplicate.reporter["email"]],
-        reply_to=[reply_address(duplicate)],
-        context={
-            "project_name": duplicate.project.name,
-            "number": duplicate.number,
-            "original_number": original.number,
-            "status": reporter_status(original.rm_state),
-        },
+    return to_reporter(
+        duplicate,
+        "original-changed",
+        original_number=original.number,
+        status=reporter_status(original.rm_state),
     )
