@@ -28,12 +28,12 @@ test: install-dev
 	$(MAKE) lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check vulndesk tests
-	$(BIN)/ruff format --check vulndesk tests
+	$(BIN)/ruff check vulndesk tests bench
+	$(BIN)/ruff format --check vulndesk tests bench
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude '*/migrations/*' vulndesk
 
 typecheck:
-	$(BIN)/mypy vulndesk tests
+	$(BIN)/mypy vulndesk tests bench
 
 # SQLite always; PostgreSQL too when VULNDESK_TEST_DATABASE_URL is set.
 pytest:
@@ -42,6 +42,12 @@ pytest:
 	  echo "== again on PostgreSQL =="; \
 	  DATABASE_URL="$$VULNDESK_TEST_DATABASE_URL" $(BIN)/pytest -n 2 --dist loadfile; \
 	fi
+
+# Benchmarks (bench/README.md): SCALE=tiny|small|full, DB=sqlite|postgres|both.
+SCALE ?= full
+DB ?= both
+bench: install-dev
+	$(BIN)/python -m bench.run --scale $(SCALE) --db $(DB)
 
 # Re-resolve the locks (needs network access to the package index).
 lock:

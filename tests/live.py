@@ -192,6 +192,11 @@ class Browser:
 
     def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
         """POST ``fields`` to ``path`` with the CSRF token of the page at ``path``."""
+        return self.post_to(path, path, fields)
+
+    def post_to(self, action: str, page_path: str, fields: dict[str, str]) -> tuple[int, str]:
+        """POST ``fields`` to ``action``, a form's target, with the CSRF token of the page showing it."""
+        path = page_path
         _, page = self.get(path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert token, f"no CSRF token on {path}"
@@ -200,9 +205,9 @@ class Browser:
         if form_token and "form_token" not in fields:
             data["form_token"] = form_token.group(1)
         request = urllib.request.Request(
-            self.server.url + path,
+            self.server.url + action,
             data=urllib.parse.urlencode(data).encode(),
-            headers={"Referer": self.server.url + path},
+            headers={"Referer": self.server.url + page_path},
         )
         return self._open(request)
 

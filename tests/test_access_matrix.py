@@ -17,9 +17,18 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from vulndesk.accounts.actions import do_create_api_token
 from vulndesk.accounts.models import User
+from vulndesk.advisories.actions import (
+    do_approve_draft,
+    do_create_advisory,
+    do_edit_draft,
+    do_publish_advisory,
+)
+from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.projects.models import Project
 
 from .conftest import signed_in
 
@@ -44,11 +53,17 @@ class Check:
 
 def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
     n = report_number
+    year = timezone.now().year
+    published, draft = f"x_LLMD-{year}-0001", f"x_LLMD-{year}-0002"
     return {
         # First: later checks replace the reporter's link.
         "tracking": [
             Check("GET", tracking_path, EVERYONE_200),  # the link is the key, whoever holds it
             Check("GET", "/t/" + "x" * 43 + "/", (404,) * 6),
+        ],
+        "tracking-embargo": [
+            Check("POST", tracking_path + "embargo/", (302,) * 6, {"action": "accept", "proposal": "0"}),
+            Check("POST", "/t/" + "x" * 43 + "/embargo/", (404,) * 6, {"action": "accept"}),
         ],
         "home": [Check("GET", "/", EVERYONE_200)],
         "healthz": [Check("GET", "/healthz", EVERYONE_200)],
@@ -72,6 +87,45 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
         ],
         "report-severity": [Check("POST", f"/desk/p/llm-d/reports/{n}/severity/", TEAM_A_ACTS, {"cwes": ""})],
         "report-assign": [Check("POST", f"/desk/p/llm-d/reports/{n}/assign/", TEAM_A_ACTS, {"owner": ""})],
+        "report-affected": [
+            Check(
+                "POST", f"/desk/p/llm-d/reports/{n}/affected/", TEAM_A_ACTS, {"package": "x", "affected": "x"}
+            )
+        ],
+        "report-backport": [
+            Check(
+                "POST", f"/desk/p/llm-d/reports/{n}/backports/", TEAM_A_ACTS, {"package": "x", "line": "1.0"}
+            )
+        ],
+        "report-fix-plan": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/fix-plan/", TEAM_A_ACTS, {"timeline": ""})
+        ],
+        "project-releases": [
+            Check("GET", "/desk/p/llm-d/releases/", TEAM_A_ONLY),
+            Check("GET", "/desk/p/nope/releases/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "report-embargo": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/embargo/", TEAM_A_ACTS, {"action": "x"})
+        ],
+        "report-draft-advisory": [Check("POST", f"/desk/p/llm-d/reports/{n}/advisory/", TEAM_A_ACTS, {})],
+        "advisory-desk-list": [Check("GET", "/desk/p/llm-d/advisories/", TEAM_A_ONLY)],
+        "advisory-edit": [
+            Check("GET", f"/desk/p/llm-d/advisories/{draft}/", TEAM_A_ONLY),
+            Check("GET", "/desk/p/llm-d/advisories/x_LLMD-1999-0001/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "advisory-action": [Check("POST", f"/desk/p/llm-d/advisories/{draft}/approve/", TEAM_A_ACTS, {})],
+        "advisory-publish": [Check("POST", f"/desk/p/llm-d/advisories/{draft}/publish/", TEAM_A_ACTS, {})],
+        "all-advisories": [Check("GET", "/advisories/", EVERYONE_200)],
+        "advisory-list": [Check("GET", "/p/llm-d/advisories/", EVERYONE_200)],
+        "advisory-feed": [Check("GET", "/p/llm-d/advisories.atom", EVERYONE_200)],
+        "advisory-index": [Check("GET", "/p/llm-d/advisories.json", EVERYONE_200)],
+        "advisory-page": [
+            Check("GET", f"/p/llm-d/advisories/{published}/", EVERYONE_200),
+            Check("GET", f"/p/llm-d/advisories/{draft}/", (404,) * 6),  # a draft is nobody's public page
+        ],
+        "announce-subscribe": [Check("GET", "/p/llm-d/announce/", EVERYONE_200)],
+        "announce-confirm": [Check("GET", "/p/llm-d/announce/confirm/forged/", (404,) * 6)],
+        "announce-unsubscribe": [Check("GET", "/p/llm-d/announce/unsubscribe/forged/", (404,) * 6)],
         "outbox": [Check("GET", "/desk/outbox/", ADMIN_ONLY)],
         "project-policy-edit": [Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY)],
         "project-policy": [Check("GET", "/p/llm-d/", EVERYONE_200)],
@@ -80,6 +134,11 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
         "project-security-txt": [Check("GET", "/p/llm-d/security.txt", EVERYONE_200)],
         # Public when the project has a key (tests/test_openpgp.py); llm-d has none here.
         "project-openpgp-key": [Check("GET", "/p/llm-d/openpgp.asc", (404,) * 6)],
+        "advisory-export": [
+            Check("GET", f"/p/llm-d/advisories/{published}/osv.json", EVERYONE_200),
+            Check("GET", f"/p/llm-d/advisories/{draft}/csaf.json", (404,) * 6),  # a draft exports to nobody
+            Check("GET", f"/p/llm-d/advisories/{published}/spdx.json", (404,) * 6),
+        ],
         "openapi-json": [Check("GET", "/api/v1/openapi.json", EVERYONE_200, api=True)],
         "openapi-view": [Check("GET", "/api/v1/docs", EVERYONE_200, api=True)],
         "me": [Check("GET", "/api/v1/me", (200, 200, 200, 200, 401, 401), api=True)],
@@ -108,6 +167,54 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
         "get_report": [
             Check("GET", f"/api/v1/projects/llm-d/reports/{n}", (200, 200, 404, 404, 401, 401), api=True)
         ],
+        "list_releases": [
+            Check("GET", "/api/v1/projects/llm-d/releases", (200, 200, 404, 404, 401, 401), api=True)
+        ],
+        "record_release": [
+            Check(
+                "POST",
+                "/api/v1/projects/llm-d/releases",
+                (422, 422, 404, 404, 401, 401),
+                {"package": "pypi", "version": "1.0"},
+                api=True,
+            )
+        ],
+        "get_fix": [
+            Check("GET", f"/api/v1/projects/llm-d/reports/{n}/fix", (200, 200, 404, 404, 401, 401), api=True)
+        ],
+        "set_affected": [
+            Check(
+                "PUT",
+                f"/api/v1/projects/llm-d/reports/{n}/affected",
+                (422, 422, 404, 404, 401, 401),
+                {"package": "x", "affected": "x"},
+                api=True,
+            )
+        ],
+        "set_backport": [
+            Check(
+                "PUT",
+                f"/api/v1/projects/llm-d/reports/{n}/backports",
+                (422, 422, 404, 404, 401, 401),
+                {"package": "pkg:pypi/x", "line": "1.0", "status": "affected"},
+                api=True,
+            )
+        ],
+        "set_fix_plan": [
+            Check(
+                "PUT",
+                f"/api/v1/projects/llm-d/reports/{n}/fix-plan",
+                (200, 200, 404, 404, 401, 401),
+                {"timeline": "Next Tuesday."},
+                api=True,
+            )
+        ],
+        "export_published_advisory": [
+            Check(
+                "GET", f"/api/v1/projects/llm-d/advisories/{published}/export/openvex", EVERYONE_200, api=True
+            ),
+            Check("GET", f"/api/v1/projects/llm-d/advisories/{draft}/export/cve", (404,) * 6, api=True),
+        ],
         "api-root": [],  # the API's own prefix pattern: nothing is served at it
     }
 
@@ -125,11 +232,24 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
     client = Client()
     payload = json.dumps({"title": "secret", "description": "d", "reporter_email": "r@researcher.test"})
     receipt = client.post("/api/v1/projects/llm-d/reports", payload, content_type="application/json").json()
+    _advisories(Project.objects.get(slug="llm-d"), alice, admin)
     return {
         "users": {"admin": admin, "alice": alice, "bob": bob, "outsider": outsider},
         "number": receipt["number"],
         "tracking": re.sub(r"^http://testserver", "", receipt["tracking_url"]),
     }
+
+
+def _advisories(project: Project, author: User, reviewer: User) -> None:
+    """x_LLMD-YYYY-0001 published, x_LLMD-YYYY-0002 a draft."""
+    published = do_create_advisory(project, acting_user=author)
+    content = AdvisoryContent(
+        title="Public", summary="S", affected=[{"package": "pkg:pypi/x", "affected": "<1.0"}]
+    )
+    do_edit_draft(published, content, acting_user=author)
+    do_approve_draft(published, acting_user=reviewer)
+    do_publish_advisory(published, acting_user=reviewer)
+    do_create_advisory(project, acting_user=author)
 
 
 def _client(persona: str, users: dict[str, User], *, api: bool) -> Client:

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import importlib
+
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.actions import verify_chain
 from vulndesk.audit.models import AuditEvent, AuditLogIsAppendOnlyError
 from vulndesk.projects.models import Project
+
+_triggers = importlib.import_module("vulndesk.audit.migrations.0002_append_only_triggers")
+SQLITE_DROP: list[str] = _triggers.SQLITE_DROP
+POSTGRESQL_DROP: list[str] = _triggers.POSTGRESQL_DROP
 
 
 def test_every_action_writes_a_chained_audit_event(project_a: Project, alice: User) -> None:
@@ -29,8 +35,31 @@ def _raw_update(sql: str, params: list[str | int]) -> None:
         cursor.execute(sql, params)
 
 
+def test_the_database_refuses_to_change_or_delete_an_event(project_a: Project, alice: User) -> None:
+    table = AuditEvent._meta.db_table
+    attempts: list[tuple[str, list[str | int]]] = [
+        (f"UPDATE {table} SET action = %s WHERE seq = %s", ["forged", 2]),  # noqa: S608
+        (f"DELETE FROM {table} WHERE seq = %s", [2]),  # noqa: S608
+    ]
+    for sql, params in attempts:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            _raw_update(sql, params)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(seq=1).update(action="forged")
+    assert verify_chain() is None
+
+
+def _as_an_attacker_with_the_database() -> None:
+    """Someone who can run DDL drops the triggers first; the chain is what still catches them."""
+    statements = {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}[connection.vendor]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
 def test_verify_names_the_first_event_changed_behind_the_apps_back(project_a: Project, alice: User) -> None:
     table = AuditEvent._meta.db_table
+    _as_an_attacker_with_the_database()
     _raw_update(f"UPDATE {table} SET action = %s WHERE seq = %s", ["forged", 2])  # noqa: S608
     broken = verify_chain()
     assert broken is not None
@@ -40,6 +69,7 @@ def test_verify_names_the_first_event_changed_behind_the_apps_back(project_a: Pr
 
 def test_verify_names_a_deleted_event(project_a: Project, alice: User) -> None:
     table = AuditEvent._meta.db_table
+    _as_an_attacker_with_the_database()
     _raw_update(f"DELETE FROM {table} WHERE seq = %s", [2])  # noqa: S608
     broken = verify_chain()
     assert broken is not None
@@ -49,6 +79,7 @@ def test_verify_names_a_deleted_event(project_a: Project, alice: User) -> None:
 
 def test_verify_notices_the_newest_events_deleted(project_a: Project, alice: User) -> None:
     table = AuditEvent._meta.db_table
+    _as_an_attacker_with_the_database()
     _raw_update(f"DELETE FROM {table} WHERE seq = %s", [3])  # noqa: S608
     broken = verify_chain()
     assert broken is not None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,13 +110,15 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
     page.get_by_label("Your name").fill("Rita Reporter")
     page.get_by_label("Your email address").fill("rita@researcher.test")
     page.get_by_role("button", name="Send the report privately").click()
-    expect(page.get_by_role("heading", name="Report #1 received")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"Report #\d+ received"))).to_be_visible()
     shot(page, "report-received")
     tracking_url = page.locator("a.tracking-link").get_attribute("href")
     assert tracking_url
     page.locator("a.tracking-link").click()
     expect(
-        page.get_by_role("heading", name="Report #1: Tool router runs shell commands from model output")
+        page.get_by_role(
+            "heading", name=re.compile(r"Report #\d+: Tool router runs shell commands from model output")
+        )
     ).to_be_visible()
     page.get_by_label("Write to the LLM Agentic Tool Mesh Security Team").fill("I can also share a video.")
     page.get_by_role("button", name="Send", exact=True).click()
@@ -130,7 +133,9 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
     team.get_by_role("button", name="Sign in").click()
     team.goto(server.url + "/desk/reports/")
     shot(team, "queue")
-    team.get_by_role("link", name="#1 Tool router runs shell commands from model output").click()
+    team.get_by_role(
+        "link", name=re.compile(r"#\d+ Tool router runs shell commands from model output")
+    ).click()
     expect(team.get_by_text("I can also share a video.")).to_be_visible()
     team.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
     team.get_by_role("button", name="Post").click()

@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from vulndesk.accounts.models import ApiToken, User, token_digest
+from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.cli import build_parser, main
+from vulndesk.intake.models import Report
+from vulndesk.notify.models import OutboundEmail
 from vulndesk.projects.models import Project
 
 from .conftest import EXAMPLES
@@ -30,6 +33,8 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["policy", "export"],
         ["policy", "check"],
         ["project", "list"],
+        ["advisory", "list"],
+        ["advisory", "export"],
     ):
         with pytest.raises(SystemExit) as exited:
             build_parser().parse_args([*argv, "--help"])
@@ -130,9 +135,19 @@ def test_setup_loads_the_examples_once_and_makes_one_admin(capsys: pytest.Captur
     first = capsys.readouterr().out
     assert "Created administrator" in first
     assert Project.objects.filter(is_example=True).count() == len(EXAMPLE_FILES)
+    # A working desk at once: example reports in several states, one published advisory a project.
+    states = sorted(set(Report.objects.values_list("rm_state", flat=True)))
+    assert states == ["accepted", "invalid", "received"]
+    assert all(r.title.startswith("Example: ") for r in Report.objects.all())
+    published = Advisory.objects.filter(state=AdvisoryState.PUBLISHED, is_example=True)
+    assert published.count() == len(EXAMPLE_FILES)
+    assert not OutboundEmail.objects.exists()  # examples mail nobody
     assert main(["setup", "--examples", str(EXAMPLES)]) == 0
-    assert "Created administrator" not in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "Created administrator" not in second
+    assert "example reports" not in second
     assert User.objects.filter(is_admin=True).count() == 1
+    assert Advisory.objects.count() == len(EXAMPLE_FILES)
 
 
 def test_audit_verify_reports_an_intact_chain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,9 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from vulndesk import crypto
+from vulndesk.advisories.actions import do_create_advisory
+from vulndesk.advisories.models import Subscription
+from vulndesk.advisories.subscriptions import do_subscribe
 from vulndesk.cli import main
 from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
@@ -33,6 +36,8 @@ def test_rotation_reseals_everything_with_the_new_key_and_the_old_key_can_go(
     _use(settings, OLD)
     payload = {"title": "secret title", "description": "secret body", "reporter_email": "r@researcher.test"}
     client.post("/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json")
+    draft = do_create_advisory(project_a, report=Report.objects.get(), acting_user=None)
+    do_subscribe(project_a, "sam@subscriber.test")
     assert set(keys_in_use()) == {"old"}
 
     _use(settings, f"{NEW},{OLD}")
@@ -47,3 +52,6 @@ def test_rotation_reseals_everything_with_the_new_key_and_the_old_key_can_go(
     assert report.title == "secret title"
     assert report.fields["description"] == "secret body"
     assert OutboundEmail.objects.get(kind="report-received").message["to"] == ["r@researcher.test"]
+    # Advisory drafts and subscriber addresses are sealed too, and rotate with the rest.
+    assert draft.revisions.get().content["title"] == "secret title"
+    assert Subscription.objects.get().address == "sam@subscriber.test"

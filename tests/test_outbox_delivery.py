@@ -4,67 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.test import Client
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
 from vulndesk.notify.tasks import MAX_ATTEMPTS, deliver
 from vulndesk.projects.models import Project
 
-from .live import free_port
-
-
-class Relay:
-    """A real SMTP relay on loopback that records what it accepts; it can be stopped and started."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.received: list[str] = []
-        self.lock = threading.Lock()
-        self.controller: Controller | None = None
-
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
-        with self.lock:
-            self.received.append(
-                envelope.content.decode(errors="replace") if isinstance(envelope.content, bytes) else ""
-            )
-        return "250 OK"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def message_ids(self) -> list[str]:
-        with self.lock:
-            return [
-                line.split(":", 1)[1].strip()
-                for text in self.received
-                for line in text.splitlines()
-                if line.lower().startswith("message-id:")
-            ]
-
-
-@pytest.fixture
-def relay(settings: Settings) -> Iterator[Relay]:
-    port = free_port()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
-    settings.EMAIL_TIMEOUT = 5
-    running = Relay(port)
-    yield running
-    running.stop()
+from .conftest import Relay
 
 
 def _burst(client: Client, count: int) -> list[OutboundEmail]:

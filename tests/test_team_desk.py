@@ -3,13 +3,15 @@ from __future__ import annotations
 import json
 
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
+from vulndesk.cases.actions import do_post_team_message
 from vulndesk.intake.models import Report
 from vulndesk.projects.models import Project
 
-from .conftest import signed_in
+from .conftest import a_report, signed_in
 
 MARKER = "MARKER-d3sk-41c3"
 
@@ -80,3 +82,32 @@ def test_the_queue_shows_severity_owner_and_the_nearest_deadline_coloured(
     assert "alice@llm-d.test" in page
     assert "clock-green" in page
     assert "Next update by" in page
+
+
+def test_a_long_conversation_shows_its_latest_messages_and_links_to_the_rest(
+    project_a: Project, alice: User
+) -> None:
+    report = a_report(project_a)
+    for n in range(55):
+        do_post_team_message(report, f"note number {n:03d}", internal=True, acting_user=alice)
+    page = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/").content.decode()
+    assert "5 earlier messages not shown" in page
+    assert "note number 054" in page
+    assert "note number 004" not in page
+    everything = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/?all=1").content.decode()
+    assert "note number 004" in everything
+
+
+def test_the_queue_pages_by_fifty_newest_first(project_a: Project, alice: User, settings: Settings) -> None:
+    settings.INTAKE_PER_SENDER_PER_HOUR = 100  # one reporter sends them all
+    for n in range(55):
+        a_report(project_a, f"Paged report {n:02d}")
+    team = signed_in(alice)
+    first = team.get("/desk/reports/?project=llm-d").content.decode()
+    assert "Paged report 54" in first
+    assert "Paged report 04" not in first
+    assert "page=2" in first
+    second = team.get("/desk/reports/?project=llm-d&page=2").content.decode()
+    assert "Paged report 04" in second
+    assert "Older" not in second
+    assert team.get("/desk/reports/?page=banana").status_code == 200

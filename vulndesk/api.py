@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-from ninja import NinjaAPI
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError
 from ninja.security import HttpBearer
 
 from vulndesk.accounts.access import access_token_user
@@ -32,9 +33,29 @@ api = NinjaAPI(
 )
 
 
+class Problems(Schema):
+    """Every refusal of a request's content: what is wrong, and which field, never the value sent."""
+
+    detail: str
+    problems: dict[str, str] = {}
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Ninja's own validation errors answer in the one documented shape (``Problems``)."""
+    problems: dict[str, str] = {}
+    for error in exc.errors:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "payload") or "request"
+        problems.setdefault(where, str(error.get("msg", "is not valid")))
+    body = Problems(detail="the request is not valid", problems=problems)
+    return api.create_response(request, body.dict(), status=422)
+
+
 def _register_routers() -> None:
     from vulndesk.accounts.api import router as accounts_router  # noqa: PLC0415 - after api exists
+    from vulndesk.advisories.exports.api import router as exports_router  # noqa: PLC0415
     from vulndesk.cases.api import router as cases_router  # noqa: PLC0415
+    from vulndesk.cases.fix_api import router as fixes_router  # noqa: PLC0415
     from vulndesk.intake.api import router as intake_router  # noqa: PLC0415
     from vulndesk.projects.api import router as projects_router  # noqa: PLC0415
 
@@ -42,6 +63,8 @@ def _register_routers() -> None:
     api.add_router("/projects", projects_router)
     api.add_router("/projects", intake_router)
     api.add_router("/", cases_router)
+    api.add_router("/", fixes_router)
+    api.add_router("/projects", exports_router)
 
 
 _register_routers()

@@ -50,10 +50,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     """Migrate, load the example projects into an empty database, and make the first admin."""
     from vulndesk.bootstrap import create_first_admin, load_example_projects  # noqa: PLC0415
+    from vulndesk.demo import load_demo_cases  # noqa: PLC0415
 
     cmd_migrate(args)
-    for project in load_example_projects(Path(args.examples)):
+    projects = load_example_projects(Path(args.examples))
+    for project in projects:
         _out(f"Loaded example project {project.slug}.")
+    if projects:
+        count = load_demo_cases(projects)
+        _out(f"Loaded {count} example reports per project and one published example advisory each.")
     created = create_first_admin(args.admin_email)
     if created is not None:
         _out(f"Created administrator {created.email} with password: {created.password}")
@@ -172,6 +177,46 @@ def _project_or_none(slug: str | None) -> Project | None:
     if project is None:
         raise CommandError(f"no project {slug!r} (see: vulndesk project list)")
     return project
+
+
+# --- advisories -------------------------------------------------------------------------------
+
+
+def cmd_advisory_list(args: argparse.Namespace) -> int:
+    from vulndesk.advisories.exports.published import published_advisories  # noqa: PLC0415
+
+    advisories = published_advisories(_project_or_none(args.project))
+    if not advisories:
+        _out("No published advisories.")
+    for advisory in advisories:
+        published = advisory.published_at.strftime("%Y-%m-%d %H:%M UTC") if advisory.published_at else ""
+        tag = " (withdrawn)" if advisory.withdrawn_at else ""
+        _out(
+            f"{advisory.public_id:24} {advisory.project.slug:20} {published:21} {advisory.public_title}{tag}"
+        )
+    return 0
+
+
+def cmd_advisory_export(args: argparse.Namespace) -> int:
+    from vulndesk.advisories.exports.context import ExportError  # noqa: PLC0415
+    from vulndesk.advisories.exports.published import (  # noqa: PLC0415
+        AmbiguousAdvisoryError,
+        export_advisory,
+        find_published,
+    )
+
+    try:
+        advisory = find_published(args.identifier, _project_or_none(args.project))
+    except AmbiguousAdvisoryError as exc:
+        raise CommandError(str(exc)) from None
+    if advisory is None:
+        raise CommandError(f"no published advisory {args.identifier!r} (see: vulndesk advisory list)")
+    try:
+        body = export_advisory(advisory, args.format)
+    except ExportError as exc:
+        raise CommandError(f"{args.identifier} cannot be exported as {args.format}: {exc}") from None
+    sys.stdout.write(body.decode())
+    return 0
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -389,6 +434,7 @@ def _add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     project.add_parser("list", help="list the projects").set_defaults(handler=cmd_project_list)
     _add_key_commands(sub)
+    _add_advisory_commands(sub)
 
 
 def _add_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -408,6 +454,24 @@ def _add_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     exp = key.add_parser("export", help="print the project's public key")
     exp.add_argument("slug")
     exp.set_defaults(handler=cmd_key_export)
+
+
+def _add_advisory_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from vulndesk.advisories.exports import FORMAT_NAMES  # noqa: PLC0415 - importable before Django is set up
+
+    advisory = sub.add_parser("advisory", help="published advisories and their exports").add_subparsers(
+        dest="advisory_command", required=True, metavar="ACTION"
+    )
+    listing = advisory.add_parser("list", help="list the published advisories and their ids")
+    listing.add_argument("--project", metavar="SLUG", help="only this project's advisories")
+    listing.set_defaults(handler=cmd_advisory_list)
+    export = advisory.add_parser(
+        "export", help="print a published advisory as OSV, CVE, CSAF or OpenVEX JSON"
+    )
+    export.add_argument("identifier", metavar="ID", help="the advisory's id, as `advisory list` prints it")
+    export.add_argument("--format", required=True, choices=FORMAT_NAMES, help="the export format")
+    export.add_argument("--project", metavar="SLUG", help="the project, when two projects use the same id")
+    export.set_defaults(handler=cmd_advisory_export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from django.db import models, transaction
 
-from vulndesk.cases.models import Message
+from vulndesk.advisories.models import AdvisoryRevision, Subscription
+from vulndesk.cases.models import FixPlan, Message
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.notify.models import OutboundEmail
@@ -39,6 +40,10 @@ SEALED_COLUMNS = [
     SealedColumn(OutboundEmail, "sealed_message", lambda o: f"outbound:{o.uid}"),  # type: ignore[attr-defined]
     SealedColumn(ProjectKey, "sealed_private_key", lambda k: f"projectkey:{k.uid}"),  # type: ignore[attr-defined]
     SealedColumn(ReporterKey, "sealed_public_key", lambda k: f"reporterkey:{k.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(AdvisoryRevision, "sealed_content", lambda r: f"advisory:{r.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(Subscription, "sealed_address", lambda s: f"subscription:{s.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
+    SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
 ]
 
 
@@ -56,9 +61,13 @@ def rotate(on_progress: Callable[[str, int], None] | None = None) -> dict[str, i
 
 def _rotate_column(column: SealedColumn, current: str) -> int:
     done = 0
-    stale = column.model._default_manager.exclude(  # noqa: SLF001 - Django API
-        **{f"{column.field}__startswith": f"v1:{current}:"}
-    ).order_by("pk")
+    stale = (
+        column.model._default_manager.exclude(  # noqa: SLF001 - Django API
+            **{f"{column.field}__startswith": f"v1:{current}:"}
+        )
+        .exclude(**{column.field: ""})  # an optional sealed column left empty holds nothing to re-seal
+        .order_by("pk")
+    )
     while True:
         with transaction.atomic():
             rows = list(stale.select_for_update()[:BATCH])
@@ -77,7 +86,7 @@ def keys_in_use() -> dict[str, int]:
     used: dict[str, int] = {}
     for column in SEALED_COLUMNS:
         manager = column.model._default_manager  # noqa: SLF001 - Django API
-        for value in manager.values_list(column.field, flat=True).iterator():
+        for value in manager.exclude(**{column.field: ""}).values_list(column.field, flat=True).iterator():
             kid = key_id_of(value)
             used[kid] = used.get(kid, 0) + 1
     return used

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "vulndesk.projects",
     "vulndesk.intake",
     "vulndesk.cases",
+    "vulndesk.advisories",
+    "vulndesk.embargo",
     "vulndesk.notify",
     "vulndesk.openpgp",
     "vulndesk.web",

@@ -3,7 +3,12 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from vulndesk.advisories import desk as advisory_desk
+from vulndesk.advisories import views as advisory_views
+from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
+from vulndesk.cases import views as case_views
+from vulndesk.embargo import views as embargo_views
 from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
 from vulndesk.notify import views as notify_views
@@ -36,6 +41,49 @@ urlpatterns = [
         "desk/p/<slug:slug>/reports/<int:number>/severity/", intake_desk.set_severity, name="report-severity"
     ),
     path("desk/p/<slug:slug>/reports/<int:number>/assign/", intake_desk.assign, name="report-assign"),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/affected/", case_views.set_affected, name="report-affected"
+    ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/backports/", case_views.set_backport, name="report-backport"
+    ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/fix-plan/", case_views.set_fix_plan, name="report-fix-plan"
+    ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/advisory/",
+        advisory_desk.draft_from_report,
+        name="report-draft-advisory",
+    ),
+    path("desk/p/<slug:slug>/advisories/", advisory_desk.advisory_list, name="advisory-desk-list"),
+    path("desk/p/<slug:slug>/advisories/<str:identifier>/", advisory_desk.edit, name="advisory-edit"),
+    path(
+        "desk/p/<slug:slug>/advisories/<str:identifier>/publish/",
+        advisory_desk.publish,
+        name="advisory-publish",
+    ),
+    path(
+        "desk/p/<slug:slug>/advisories/<str:identifier>/<slug:action>/",
+        advisory_desk.act,
+        name="advisory-action",
+    ),
+    path("advisories/", advisory_views.all_advisories, name="all-advisories"),
+    path("p/<slug:slug>/advisories/", advisory_views.advisory_list, name="advisory-list"),
+    path("p/<slug:slug>/advisories.atom", advisory_views.atom_feed, name="advisory-feed"),
+    path("p/<slug:slug>/advisories.json", advisory_views.json_index, name="advisory-index"),
+    path("p/<slug:slug>/advisories/<str:identifier>/", advisory_views.advisory_page, name="advisory-page"),
+    path("p/<slug:slug>/announce/", advisory_views.subscribe, name="announce-subscribe"),
+    path("p/<slug:slug>/announce/confirm/<str:token>/", advisory_views.confirm, name="announce-confirm"),
+    path(
+        "p/<slug:slug>/announce/unsubscribe/<str:token>/",
+        advisory_views.unsubscribe,
+        name="announce-unsubscribe",
+    ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/embargo/", embargo_views.team_embargo, name="report-embargo"
+    ),
+    path("t/<str:token>/embargo/", embargo_views.reporter_embargo, name="tracking-embargo"),
+    path("desk/p/<slug:slug>/releases/", project_views.releases, name="project-releases"),
     path("desk/p/<slug:slug>/policy/", project_views.edit_policy, name="project-policy-edit"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),
@@ -43,5 +91,10 @@ urlpatterns = [
     path("p/<slug:slug>/SECURITY.md", project_views.security_md, name="project-security-md"),
     path("p/<slug:slug>/security.txt", project_views.security_txt, name="project-security-txt"),
     path("p/<slug:slug>/openpgp.asc", openpgp_views.project_key, name="project-openpgp-key"),
+    path(
+        "p/<slug:slug>/advisories/<str:identifier>/<str:format_name>.json",
+        export_views.advisory_export,
+        name="advisory-export",
+    ),
     path("api/v1/", api.urls),
 ]

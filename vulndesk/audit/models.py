@@ -47,7 +47,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering: ClassVar = ["seq"]
-        indexes: ClassVar = [models.Index(fields=["project", "occurred_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["project", "occurred_at"]),
+            # The SLA clocks find a report's first decision among its events.
+            models.Index(fields=["target_type", "target_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_label}"

@@ -138,3 +138,101 @@ class SlaNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.clock} of {self.report}"
+
+
+class AffectedPackage(models.Model):
+    """Which versions of one package a case affects, as a ``vers`` range (the univers/purl spec).
+
+    ``affected`` reads like ``vers:pypi/>=1.2.0|<1.2.5|>=1.3.0|<1.3.2``: each ``<`` bound is the
+    version that fixes its line, which is how OSV, CSAF and the backport matrix read it too.
+    """
+
+    report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="affected_packages")
+    package = models.CharField(max_length=300, help_text="A package URL without a version.")
+    affected = models.CharField(max_length=1000, help_text="A vers range of the affected versions.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["package", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["report", "package"], name="one_range_per_package"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package} {self.affected}"
+
+
+class BackportStatus(models.TextChoices):
+    AFFECTED = "affected", "Affected"
+    NOT_AFFECTED = "not_affected", "Not affected"
+    FIX_IN_PROGRESS = "fix_in_progress", "Fix in progress"
+    FIXED = "fixed", "Fixed"
+    WONT_FIX = "wont_fix", "Won't fix"
+
+
+class BackportEntry(models.Model):
+    """The team's word on one supported release line of one package: a row of the backport matrix.
+
+    A line without an entry shows what the affected range says of its newest release.
+    """
+
+    report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="backports")
+    package = models.CharField(max_length=300)
+    line = models.CharField(max_length=50, help_text="The minor release line, such as 1.4.")
+    branch = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=BackportStatus.choices)
+    fixed_version = models.CharField(max_length=100, blank=True)
+    fix_reference = models.URLField(max_length=500, blank=True, help_text="The fix's commit or pull request.")
+    reason = models.TextField(blank=True, help_text="Why a line is not affected or will not be fixed.")
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["package", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["report", "package", "line"], name="one_entry_per_release_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package} {self.line}: {self.get_status_display()}"
+
+
+class FixPlan(models.Model):
+    """How and when the fix ships, and what users can do until they upgrade (sealed: it is embargoed)."""
+
+    report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="fix_plan")
+    sealed_timeline = models.TextField(blank=True)
+    sealed_mitigations = models.TextField(blank=True)
+    fix_available_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a fix or a mitigation became available: the disclosure gap runs from it.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Fix plan for {self.report}"
+
+    @property
+    def timeline(self) -> str:
+        return (
+            open_sealed(self.sealed_timeline, context=f"fix-timeline:{self.report_id}")
+            if self.sealed_timeline
+            else ""
+        )
+
+    @timeline.setter
+    def timeline(self, value: str) -> None:
+        self.sealed_timeline = seal(value, context=f"fix-timeline:{self.report_id}") if value else ""
+
+    @property
+    def mitigations(self) -> str:
+        if not self.sealed_mitigations:
+            return ""
+        return open_sealed(self.sealed_mitigations, context=f"fix-mitigations:{self.report_id}")
+
+    @mitigations.setter
+    def mitigations(self, value: str) -> None:
+        self.sealed_mitigations = seal(value, context=f"fix-mitigations:{self.report_id}") if value else ""

@@ -13,40 +13,69 @@ from vulndesk.cases.clocks import CaseTimes, Clock, ClockState, clocks, next_com
 from vulndesk.cases.models import Author, InfoRequest, Message, Triage, Visibility
 from vulndesk.cases.vultron import RMState
 from vulndesk.intake.models import Report
+from vulndesk.projects.policy import Policy
 
 OPEN_CASE_STATES = {RMState.VALID, RMState.ACCEPTED, RMState.DEFERRED}
 
 
 def case_times(report: Report) -> CaseTimes:
-    team_replies = Message.objects.filter(
-        report=report, author_kind=Author.TEAM, visibility=Visibility.SHARED
-    )
-    replies = team_replies.aggregate(first=Min("created_at"), last=Max("created_at"))
-    triage = Triage.objects.filter(report=report).first()
-    first_decision = (
-        AuditEvent.objects.filter(
-            target_type="intake.report", target_id=str(report.pk), action__startswith="report.marked_"
+    return many_case_times([report])[report.pk]
+
+
+def many_case_times(reports: list[Report]) -> dict[int, CaseTimes]:
+    """The clocks' inputs for many reports in five queries, whatever their number (the queue)."""
+    ids = [r.pk for r in reports]
+    replies = {
+        row["report_id"]: row
+        for row in Message.objects.filter(
+            report_id__in=ids, author_kind=Author.TEAM, visibility=Visibility.SHARED
         )
-        .order_by("seq")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
-    pauses = tuple(
-        InfoRequest.objects.filter(report=report).order_by("asked_at").values_list("asked_at", "answered_at")
-    )
-    return CaseTimes(
-        received_at=report.received_at,
-        first_team_reply_at=replies["first"],
-        triaged_at=first_decision,
-        last_team_update_at=replies["last"],
-        rating=triage.rating if triage else "",
-        open_case=RMState(report.rm_state) in OPEN_CASE_STATES,
-        pauses=pauses,
-    )
+        .values("report_id")
+        .annotate(first=Min("created_at"), last=Max("created_at"))
+    }
+    ratings = dict(Triage.objects.filter(report_id__in=ids).values_list("report_id", "rating"))
+    decisions = {
+        int(row["target_id"]): row["first"]
+        for row in AuditEvent.objects.filter(
+            target_type="intake.report",
+            target_id__in=[str(i) for i in ids],
+            action__startswith="report.marked_",
+        )
+        .values("target_id")
+        .annotate(first=Min("occurred_at"))
+    }
+    pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = {}
+    for report_id, asked, answered in (
+        InfoRequest.objects.filter(report_id__in=ids)
+        .order_by("asked_at")
+        .values_list("report_id", "asked_at", "answered_at")
+    ):
+        pauses.setdefault(report_id, []).append((asked, answered))
+    return {
+        r.pk: CaseTimes(
+            received_at=r.received_at,
+            first_team_reply_at=replies.get(r.pk, {}).get("first"),
+            triaged_at=decisions.get(r.pk),
+            last_team_update_at=replies.get(r.pk, {}).get("last"),
+            rating=ratings.get(r.pk, ""),
+            open_case=RMState(r.rm_state) in OPEN_CASE_STATES,
+            pauses=tuple(pauses.get(r.pk, ())),
+        )
+        for r in reports
+    }
 
 
 def report_clocks(report: Report, now: dt.datetime | None = None) -> list[Clock]:
     return clocks(report.project.policy, case_times(report), now or timezone.now())
+
+
+def many_report_clocks(reports: list[Report], now: dt.datetime) -> dict[int, list[Clock]]:
+    """Every report's clocks, reading each project's policy once."""
+    times = many_case_times(reports)
+    policies: dict[int, Policy] = {}
+    for report in reports:
+        policies.setdefault(report.project_id, report.project.policy)
+    return {r.pk: clocks(policies[r.project_id], times[r.pk], now) for r in reports}
 
 
 def local_time(report: Report, moment: dt.datetime) -> str:

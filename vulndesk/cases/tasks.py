@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
@@ -51,7 +52,12 @@ def sweep(now: dt.datetime | None = None) -> str:
     notices = _clock_notices(moment)
     closed = _expire_info_requests(moment)
     requeued = requeue_stranded(moment)
-    return f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued"
+    # A safety net for scheduled publication: its own task normally runs at the moment itself.
+    published = publish_due(moment)
+    return (
+        f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
+        f"{published} advisories published"
+    )
 
 
 def _clock_notices(now: dt.datetime) -> int:

@@ -89,33 +89,40 @@ def do_mark_valid(report: Report, *, acting_user: User, owner: User | None = Non
 
 
 def do_mark_invalid(report: Report, reason: str, *, acting_user: User) -> Report:
-    text = _reason(reason)
-    with transaction.atomic():
-        moved = move_report(
-            report,
-            RMState.INVALID,
-            acting_user=acting_user,
-            note=f"The security team concluded this is not a vulnerability. Their reason:\n\n{text}",
-            event="report.marked_invalid",
-        )
-        _resolve(moved, Resolution.INVALID)
-    return moved
+    return _reject(
+        report,
+        reason,
+        Resolution.INVALID,
+        "The security team concluded this is not a vulnerability.",
+        acting_user=acting_user,
+    )
 
 
 def do_mark_not_security(report: Report, reason: str, *, acting_user: User) -> Report:
+    return _reject(
+        report,
+        reason,
+        Resolution.NOT_SECURITY,
+        "The security team found this is a bug but not a security issue, so it can be "
+        "reported publicly in the project's issue tracker.",
+        acting_user=acting_user,
+    )
+
+
+def _reject(
+    report: Report, reason: str, resolution: Resolution, finding: str, *, acting_user: User
+) -> Report:
+    """Both rejections carry the team's written reason to the reporter (the seeds require one)."""
     text = _reason(reason)
     with transaction.atomic():
         moved = move_report(
             report,
             RMState.INVALID,
             acting_user=acting_user,
-            note=(
-                "The security team found this is a bug but not a security issue, so it can be "
-                f"reported publicly in the project's issue tracker. Their reason:\n\n{text}"
-            ),
-            event="report.marked_not_security",
+            note=f"{finding} Their reason:\n\n{text}",
+            event=f"report.marked_{resolution.value}",
         )
-        _resolve(moved, Resolution.NOT_SECURITY)
+        _resolve(moved, resolution)
     return moved
 
 
@@ -313,4 +320,12 @@ def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User)
         )
         if locked.reporter.get("email"):
             queue_email(emails.status_changed(locked), project=locked.project, report=locked)
+        _end_embargo_if_disclosed(locked, happened, acting_user)
     return triage
+
+
+def _end_embargo_if_disclosed(report: Report, happened: list[CaseEvent], acting_user: User) -> None:
+    # The embargo domain builds on cases, so it is imported here, where cases calls back into it.
+    from vulndesk.embargo.actions import exit_on_disclosing_events  # noqa: PLC0415
+
+    exit_on_disclosing_events(report, happened, acting_user=acting_user)

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.params.functions import Header
 
+from vulndesk.api import Problems
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.models import Channel, CreditPreference
@@ -50,11 +51,6 @@ class ReportReceipt(Schema):
     created: bool = Field(description="False when this answers a retry of an earlier request.")
     tracking_url: str | None = Field(description="The reporter's private link; only in the first answer.")
     acknowledge_by: str
-
-
-class Problems(Schema):
-    detail: str
-    problems: dict[str, str]
 
 
 def _attachments(items: list[AttachmentIn]) -> list[Attachment]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,11 +20,13 @@ from vulndesk.accounts.permissions import Permission
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
-from vulndesk.cases.clocks import ClockState, next_commitment
-from vulndesk.cases.models import Message, Resolution, Triage, Visibility
+from vulndesk.cases.clocks import Clock, ClockState, next_commitment
+from vulndesk.cases.fixes import backport_matrix, fix_plan_of
+from vulndesk.cases.models import BackportStatus, Message, Resolution, Triage, Visibility
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
-from vulndesk.cases.sla import report_clocks
+from vulndesk.cases.sla import many_report_clocks, report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
+from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.emails import acknowledgement_due
@@ -32,9 +34,13 @@ from vulndesk.intake.models import Report
 from vulndesk.intake.search import search
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.projects.commitments import FIELD_LABELS
+from vulndesk.projects.models import Project
 from vulndesk.projects.policy import ReportField
+from vulndesk.projects.releases import supported_releases
 
-QUEUE_PAGE_SIZE = 100
+QUEUE_PAGE_SIZE = 50
+MAX_QUEUE_PAGE = 2_000
+CONVERSATION_TAIL = 50
 
 
 SORTS = {"newest": "-received_at", "oldest": "received_at", "number": "number"}
@@ -57,20 +63,44 @@ def queue(request: HttpRequest) -> HttpResponse:
         reports = reports.exclude(rm_state__in=["closed"]).filter(quarantined=False)
     if filters["q"].strip():
         reports = search(reports, filters["q"])
-    reports = reports.order_by(SORTS.get(filters["sort"], "-received_at"))[:QUEUE_PAGE_SIZE]
-    now = timezone.now()
-    rows = [_queue_row(report, now) for report in reports]
+    number = _page_number(request.GET.get("page", "1"))
+    start = (number - 1) * QUEUE_PAGE_SIZE
+    # One row more than a page tells whether an older page exists, without counting every report.
+    page = list(
+        reports.order_by(SORTS.get(filters["sort"], "-received_at"))[start : start + QUEUE_PAGE_SIZE + 1]
+    )
+    has_next = len(page) > QUEUE_PAGE_SIZE
+    page = page[:QUEUE_PAGE_SIZE]
+    shared: dict[int, Project] = {}
+    for report in page:  # one Project per project, so its policy is read once, not once per row
+        report.project = shared.setdefault(report.project_id, report.project)
+    clocks = many_report_clocks(page, timezone.now())
+    cases = {t.report_id: t for t in Triage.objects.filter(report__in=page).select_related("owner")}
+    rows = [_queue_row(report, clocks[report.pk], cases.get(report.pk)) for report in page]
     return render(
         request,
         "intake/queue.html",
-        {"rows": rows, "filters": filters, "states": [s.value for s in RMState if s != RMState.START]},
+        {
+            "rows": rows,
+            "filters": filters,
+            "states": [s.value for s in RMState if s != RMState.START],
+            "page": number,
+            "has_next": has_next,
+            "page_query": urlencode({k: v for k, v in filters.items() if v}),
+        },
     )
 
 
-def _queue_row(report: Report, now: dt.datetime) -> dict[str, object]:
+def _page_number(text: str) -> int:
+    try:
+        return min(max(int(text), 1), MAX_QUEUE_PAGE)
+    except ValueError:
+        return 1
+
+
+def _queue_row(report: Report, report_clocks: list[Clock], case: Triage | None) -> dict[str, object]:
     """A queue line: the nearest promise not yet kept, coloured by the time left on it."""
-    pending = next_commitment(report_clocks(report, now))
-    case = Triage.objects.filter(report=report).select_related("owner").first()
+    pending = next_commitment(report_clocks)
     return {
         "report": report,
         "rating": case.rating if case else "",
@@ -108,7 +138,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "reporter": report.reporter,
             "attachments": report.attachments.all(),
             "acknowledge_by": acknowledgement_due(report),
-            "conversation": Message.objects.filter(report=report).select_related("author"),
+            **_conversation(report, show_all=request.GET.get("all") == "1"),
             "triage": triage.triage_of(report),
             "clocks": report_clocks(report),
             "case_events": _case_events(triage.triage_of(report).case_state),
@@ -121,6 +151,9 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             ),
             "llm_risks": list(LlmRisk),
             "cwe_names": {c: cwe_name(c) for c in triage.triage_of(report).cwes},
+            **_fix_context(report),
+            **embargo_context(report),
+            "embargo_action": reverse("report-embargo", args=[report.project.slug, report.number]),
             "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         },
     )
@@ -248,6 +281,26 @@ def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
     messages.success(request, "Owner and assignees saved.")
     return redirect(reverse("report-page", args=[slug, number]) + "#people")
+
+
+def _conversation(report: Report, *, show_all: bool) -> dict[str, object]:
+    """The latest messages of a long conversation, with a link to the rest (as long threads do)."""
+    messages_of = Message.objects.filter(report=report).select_related("author")
+    total = messages_of.count()
+    if show_all or total <= CONVERSATION_TAIL:
+        return {"conversation": list(messages_of), "conversation_hidden": 0}
+    latest = list(messages_of.order_by("-created_at", "-pk")[:CONVERSATION_TAIL])
+    return {"conversation": latest[::-1], "conversation_hidden": total - CONVERSATION_TAIL}
+
+
+def _fix_context(report: Report) -> dict[str, object]:
+    return {
+        "affected_packages": report.affected_packages.all(),
+        "backport_rows": backport_matrix(report),
+        "backport_statuses": BackportStatus.choices,
+        "supported_lines": supported_releases(report.project),
+        "fix_plan": fix_plan_of(report),
+    }
 
 
 def _case_events(notation: str) -> list[tuple[str, str, bool]]:

@@ -72,7 +72,12 @@ class Report(models.Model):
                 fields=["project", "message_id_digest"], name="one_report_per_message_id"
             ),
         ]
-        indexes: ClassVar = [models.Index(fields=["project", "rm_state", "received_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["project", "rm_state", "received_at"]),
+            # The queue's default view, newest first: walked in order and stopped at a page, not
+            # sorted whole (its filters, "not closed" and "not quarantined", cannot use an index).
+            models.Index(fields=["-received_at"], name="queue_newest_first"),
+        ]
 
     def __str__(self) -> str:
         # Never the title: a report's string form ends up in logs and error pages.

@@ -8,12 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from vulndesk.advisories.documents import for_reporter
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Message, Triage, Via, Visibility
 from vulndesk.cases.sla import reporter_commitment
+from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_by_tracking_token
 from vulndesk.intake.actions import Provenance, do_receive_report, do_replace_tracking_link
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
@@ -117,6 +120,9 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
                 report=report, visibility=Visibility.SHARED
             ).select_related("author"),
             "reply_error": reply_error,
+            "advisory": for_reporter(report.pk),
+            **embargo_context(report),
+            "embargo_action": reverse("tracking-embargo", args=[token]),
         },
         status=400 if reply_error else 200,
     )

@@ -25,6 +25,8 @@ class Email:
     to: list[str]
     context: dict[str, object]
     reply_to: list[str] = field(default_factory=list)
+    # Extra headers, such as List-Unsubscribe (RFC 8058) on announcements.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def render(email: Email) -> dict[str, object]:
@@ -36,6 +38,7 @@ def render(email: Email) -> dict[str, object]:
         "subject": subject,
         "text": render_to_string(f"{folder}/body.txt", email.context),
         "html": render_to_string(f"{folder}/body.html", email.context),
+        "headers": email.headers,
     }
 
 

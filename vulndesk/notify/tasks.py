@@ -64,7 +64,11 @@ def _send(outbound: OutboundEmail) -> None:
         body=cast("str", message["text"]),
         to=cast("list[str]", message["to"]),
         reply_to=cast("list[str]", message["reply_to"]) or None,
-        headers={"Message-ID": outbound.message_id, "Auto-Submitted": "auto-generated"},
+        headers={
+            **cast("dict[str, str]", message.get("headers") or {}),
+            "Message-ID": outbound.message_id,
+            "Auto-Submitted": "auto-generated",
+        },
     )
     mail.attach_alternative(cast("str", message["html"]), "text/html")
     for_recipient(outbound, mail).send(fail_silently=False)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
-from vulndesk.projects.models import PolicyRevision, Project
+from vulndesk.projects.models import PolicyRevision, Project, Release
 from vulndesk.projects.policy import Policy, PolicyError
+from vulndesk.projects.releases import PackageError, parse_package, parse_version
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -69,3 +71,35 @@ def _set_policy(project: Project, policy: Policy, *, acting_user: User | None) -
         details={"version": project.policy_version},
     )
     return project
+
+
+def do_record_release(
+    project: Project,
+    *,
+    package: str,
+    version: str,
+    branch: str = "",
+    released_on: dt.date | None = None,
+    acting_user: User | None,
+) -> Release:
+    """Record a shipped version; the package URL and the version are checked before anything is saved."""
+    package = parse_package(package).to_string()
+    parse_version(package, version)
+    if Release.objects.filter(project=project, package=package, version=version.strip()).exists():
+        raise PackageError(f"{package}@{version.strip()} is already recorded")
+    with transaction.atomic():
+        release = Release.objects.create(
+            project=project,
+            package=package,
+            version=version.strip(),
+            branch=branch.strip(),
+            released_on=released_on,
+        )
+        record_event(
+            "project.release_recorded",
+            acting_user=acting_user,
+            project=project,
+            target=release,
+            details={"package": package, "version": release.version, "branch": release.branch},
+        )
+    return release

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from vulndesk.projects.policy import Calendar
+
+
+@lru_cache(maxsize=256)
+def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[dt.date]:
+    """A country's public holidays for a year: computed once per process (the queue asks per row)."""
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year).keys())
 
 
 @dataclass(frozen=True)
@@ -32,10 +38,7 @@ class BusinessCalendar:
     def _holidays(self, year: int) -> set[dt.date]:
         days = {d for d in self.policy.extra_holidays if d.year == year}
         if self.policy.holiday_country:
-            found = holidays.country_holidays(
-                self.policy.holiday_country, subdiv=self.policy.holiday_subdivision, years=year
-            )
-            days.update(found.keys())
+            days.update(_public_holidays(self.policy.holiday_country, self.policy.holiday_subdivision, year))
         return days
 
     def is_working_day(self, day: dt.date) -> bool:

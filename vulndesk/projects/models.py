@@ -56,3 +56,27 @@ class PolicyRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} policy v{self.version}"
+
+
+class Release(models.Model):
+    """A version a project shipped: the rows of the backport matrix and the CSAF product tree.
+
+    ``package`` is a package URL without a version (``pkg:pypi/llmesh``), so one project can ship
+    several packages; ``branch`` is the release branch fixes are backported to (``release-1.4``).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
+    package = models.CharField(max_length=300)
+    version = models.CharField(max_length=100)
+    branch = models.CharField(max_length=200, blank=True)
+    released_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["project", "package", "-released_on", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["project", "package", "version"], name="one_release_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package}@{self.version}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,8 +13,9 @@ from django.views.decorators.http import require_http_methods
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
 from vulndesk.projects.access import access_project, access_public_project, default_project
-from vulndesk.projects.actions import do_update_policy
+from vulndesk.projects.actions import do_record_release, do_update_policy
 from vulndesk.projects.policy import PolicyError, parse_policy_toml
+from vulndesk.projects.releases import PackageError, supported_releases
 from vulndesk.projects.rendering import policy_context, render_security_md, render_security_txt
 
 
@@ -66,3 +69,44 @@ def edit_policy(request: HttpRequest, slug: str) -> HttpResponse:
         {"project": project, "text": text, "problems": problems, "revisions": revisions},
         status=400 if problems else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def releases(request: HttpRequest, slug: str) -> HttpResponse:
+    """The versions a project shipped, and which release lines its policy supports."""
+    user = signed_in_user(request)
+    project = access_project(slug, user, Permission.PROJECT_CASE_COORDINATE)
+    problem = ""
+    if request.method == "POST":
+        try:
+            release = do_record_release(
+                project,
+                package=request.POST.get("package", ""),
+                version=request.POST.get("version", ""),
+                branch=request.POST.get("branch", ""),
+                released_on=_date_or_none(request.POST.get("released_on", "")),
+                acting_user=user,
+            )
+        except PackageError as exc:
+            problem = str(exc)
+        else:
+            messages.success(request, f"Release {release.version} recorded.")
+            return redirect("project-releases", slug=project.slug)
+    context = {
+        "project": project,
+        "releases": project.releases.all(),
+        "supported": supported_releases(project),
+        "problem": problem,
+        "form": request.POST if problem else {},
+    }
+    return render(request, "projects/releases.html", context, status=400 if problem else 200)
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise PackageError(f"{text!r} is not a date (YYYY-MM-DD)") from None

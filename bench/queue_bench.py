@@ -1,0 +1,61 @@
+"""The team's queue, a filtered queue, a case page with 500 messages and a search, at scale."""
+
+from __future__ import annotations
+
+import json
+
+from bench.common import Result, Server, Session, ms, percentile, timed
+from bench.seed import SEARCH_WORD
+
+ROUNDS = 20
+
+
+def run(server: Server, reports: int, messages: int) -> list[Result]:
+    seeded = server.python("bench.seed", "reports", "--reports", str(reports), "--messages", str(messages))
+    big = json.loads(seeded.strip().splitlines()[-1])
+    browser = Session(server)
+    browser.sign_in()
+    pages = {
+        "queue": "/desk/reports/",
+        "queue_filtered": "/desk/reports/?project=llm-d&state=accepted",
+        "case_page": f"/desk/p/{big['big_case_project']}/reports/{big['big_case']}/",
+        "search": f"/desk/reports/?q={SEARCH_WORD}",
+    }
+    orm = json.loads(
+        server.python(
+            "bench.seed",
+            "orm",
+            "--rounds",
+            str(ROUNDS),
+            "--big-case",
+            str(big["big_case"]),
+            "--big-case-project",
+            big["big_case_project"],
+        )
+    )
+    results = []
+    for name, path in pages.items():
+        browser.get(path)  # warm the caches once, as a team member's second visit would be
+        samples = [timed(lambda path=path: browser.get(path)) for _ in range(ROUNDS)]  # type: ignore[misc]
+        results.append(
+            Result(
+                server.db,
+                f"{name.replace('_', ' ')} ({reports:,} reports, {messages:,} messages), p95",
+                ms(percentile(samples, 0.95)),
+                "ms",
+                ms(percentile(orm[name], 0.95)),
+                "< 100 ms",
+                {"p50_ms": ms(percentile(samples, 0.5)), "orm_p50_ms": ms(percentile(orm[name], 0.5))},
+            )
+        )
+    results.append(
+        Result(
+            server.db,
+            "web server peak memory (largest process)",
+            server.web_rss_peak_mb(),
+            "MB",
+            None,
+            "< 300 MB",
+        )
+    )
+    return results

@@ -1,0 +1,370 @@
+"""Every change to an advisory: draft, review, share, schedule, publish, revise, withdraw.
+
+Publication is one transaction: the revision, the public fields, the announcements (in the outbox)
+and the case's "public" event commit together or not at all, and publishing what is already
+published changes nothing, so a worker that retries after a crash cannot publish twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from vulndesk.advisories import emails, hooks
+from vulndesk.advisories.content import AdvisoryContent, AdvisoryError, check_content, check_cve_id
+from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
+from vulndesk.audit.actions import record_event
+from vulndesk.cases.fixes import fix_plan_of
+from vulndesk.cases.models import Triage
+from vulndesk.cases.vultron import CaseEvent, CaseState
+from vulndesk.intake.models import CreditPreference
+from vulndesk.notify.actions import queue_email
+from vulndesk.projects.models import Project
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
+    from vulndesk.intake.models import Report
+
+MIN_WITHDRAW_REASON = 20
+
+
+def latest_revision(advisory: Advisory) -> AdvisoryRevision:
+    return advisory.revisions.order_by("-number").first()  # type: ignore[return-value]  # every advisory has one
+
+
+def draft_revision(advisory: Advisory) -> AdvisoryRevision | None:
+    """The revision being written: the latest, when it is not published yet."""
+    latest = latest_revision(advisory)
+    return latest if latest.published_at is None else None
+
+
+def do_create_advisory(
+    project: Project, *, report: Report | None = None, acting_user: User | None, is_example: bool = False
+) -> Advisory:
+    """A draft, filled in from the case when there is one."""
+    content = content_from_case(report) if report is not None else AdvisoryContent()
+    year = timezone.now().year
+    with transaction.atomic():
+        # Numbers count up per project: lock the project row so two drafts never take the same one
+        # (PostgreSQL refuses FOR UPDATE on an aggregate).
+        Project.objects.select_for_update().get(pk=project.pk)
+        last = Advisory.objects.filter(project=project, year=year).aggregate(n=Max("sequence"))
+        sequence = (last["n"] or 0) + 1
+        advisory = Advisory.objects.create(
+            project=project,
+            report=report,
+            identifier=f"x_{project.policy.project.advisory_prefix}-{year}-{sequence:04d}",
+            year=year,
+            sequence=sequence,
+            is_example=is_example,
+            created_by=acting_user,
+        )
+        _new_revision(advisory, content, acting_user=acting_user, change_summary="First draft.")
+        advisory.publish_at = _agreed_disclosure(report)
+        advisory.save(update_fields=["publish_at"])
+        if advisory.publish_at is not None:
+            at = advisory.publish_at
+            transaction.on_commit(lambda: _queue_publication(at))
+        record_event("advisory.created", acting_user=acting_user, project=project, target=advisory)
+    return advisory
+
+
+def _agreed_disclosure(report: Report | None) -> dt.datetime | None:
+    """A case under an agreed embargo publishes its advisory when the embargo ends."""
+    from vulndesk.embargo.models import Embargo  # noqa: PLC0415  # embargo builds on advisories
+
+    if report is None:
+        return None
+    embargo = Embargo.objects.filter(report=report, state__in=["active", "revise"]).first()
+    return embargo.ends_at if embargo else None
+
+
+def content_from_case(report: Report) -> AdvisoryContent:
+    triage = Triage.objects.filter(report=report).first()
+    return AdvisoryContent(
+        title=report.title,
+        affected=[{"package": a.package, "affected": a.affected} for a in report.affected_packages.all()],
+        cvss31_vector=triage.cvss31_vector if triage else "",
+        cvss40_vector=triage.cvss40_vector if triage else "",
+        cwes=list(triage.cwes) if triage else [],
+        credits=reporter_credit(report),
+        mitigations=fix_plan_of(report).mitigations,
+    )
+
+
+def reporter_credit(report: Report) -> list[dict[str, str]]:
+    """The reporter's own choice: by name, by handle, or not at all."""
+    reporter = report.reporter
+    preference = reporter.get("credit", CreditPreference.NAME)
+    if reporter.get("anonymous") or preference == CreditPreference.ANONYMOUS:
+        return []
+    name = reporter.get("credit_handle") if preference == CreditPreference.HANDLE else reporter.get("name")
+    return [{"name": str(name), "type": "finder"}] if name else []
+
+
+def _new_revision(
+    advisory: Advisory, content: AdvisoryContent, *, acting_user: User | None, change_summary: str
+) -> AdvisoryRevision:
+    number = (advisory.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    revision = AdvisoryRevision(
+        advisory=advisory,
+        number=number,
+        created_by=acting_user,
+        edited_by=acting_user,
+        change_summary=change_summary,
+    )
+    revision.content = content.as_json()
+    revision.save()
+    return revision
+
+
+def do_edit_draft(
+    advisory: Advisory,
+    content: AdvisoryContent,
+    *,
+    cve_id: str = "",
+    change_summary: str = "",
+    acting_user: User,
+) -> AdvisoryRevision:
+    """Save the draft; any change withdraws an earlier approval (reviewers approve what is published)."""
+    problems = check_content(content, for_publication=False) + check_cve_id(cve_id.strip())
+    if problems:
+        raise AdvisoryError(problems)
+    with transaction.atomic():
+        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if locked.state == AdvisoryState.WITHDRAWN:
+            raise AdvisoryError(["state: a withdrawn advisory cannot be edited"])
+        draft = draft_revision(locked)
+        if draft is None:
+            raise AdvisoryError(["state: the advisory is published; start a revision to change it"])
+        draft.content = content.as_json()
+        draft.change_summary = change_summary.strip()[:300] or draft.change_summary
+        draft.edited_by, draft.approved_by, draft.approved_at = acting_user, None, None
+        draft.save()
+        locked.cve_id = cve_id.strip()
+        locked.save(update_fields=["cve_id"])
+        record_event("advisory.draft_edited", acting_user=acting_user, project=locked.project, target=locked)
+    return draft
+
+
+def do_approve_draft(advisory: Advisory, *, acting_user: User) -> AdvisoryRevision:
+    """A second pair of eyes: the last person to edit a draft cannot approve it."""
+    with transaction.atomic():
+        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        draft = draft_revision(locked)
+        if draft is None:
+            raise AdvisoryError(["state: there is no draft to approve"])
+        if draft.edited_by_id == acting_user.pk:
+            raise AdvisoryError(["approval: another member of the team must review what you wrote"])
+        problems = check_content(AdvisoryContent.from_json(draft.content), for_publication=True)
+        if problems:
+            raise AdvisoryError(problems)
+        draft.approved_by, draft.approved_at = acting_user, timezone.now()
+        draft.save(update_fields=["approved_by", "approved_at"])
+        record_event(
+            "advisory.draft_approved",
+            acting_user=acting_user,
+            project=locked.project,
+            target=locked,
+            details={"revision": draft.number},
+        )
+    return draft
+
+
+def do_share_draft_with_reporter(advisory: Advisory, *, acting_user: User) -> AdvisoryRevision:
+    """The reporter reads the draft on their tracking page before it is published."""
+    report = advisory.report
+    if report is None:
+        raise AdvisoryError(["reporter: this advisory does not come from a report"])
+    with transaction.atomic():
+        draft = draft_revision(Advisory.objects.select_for_update().get(pk=advisory.pk))
+        if draft is None:
+            raise AdvisoryError(["state: there is no draft to share"])
+        draft.shared_with_reporter_at = timezone.now()
+        draft.save(update_fields=["shared_with_reporter_at"])
+        record_event(
+            "advisory.draft_shared", acting_user=acting_user, project=advisory.project, target=advisory
+        )
+        if report.reporter.get("email"):
+            queue_email(emails.draft_shared(report, advisory), project=advisory.project, report=report)
+    return draft
+
+
+def do_schedule_publication(
+    advisory: Advisory, at: dt.datetime | None, *, acting_user: User | None
+) -> Advisory:
+    """Publish automatically at ``at`` (UTC), once the draft is approved; None cancels the schedule."""
+    if at is not None and at.utcoffset() is None:
+        raise AdvisoryError(["publish_at: needs a timezone (times are stored in UTC)"])
+    with transaction.atomic():
+        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if locked.state == AdvisoryState.WITHDRAWN:
+            raise AdvisoryError(["state: a withdrawn advisory cannot be scheduled"])
+        locked.publish_at = at
+        locked.save(update_fields=["publish_at"])
+        if at is not None:
+            transaction.on_commit(lambda: _queue_publication(at))
+        record_event(
+            "advisory.scheduled",
+            acting_user=acting_user,
+            project=locked.project,
+            target=locked,
+            details={"publish_at": at.isoformat() if at else ""},
+        )
+    return locked
+
+
+def _queue_publication(at: dt.datetime) -> None:
+    from vulndesk.advisories.tasks import queue_publication  # noqa: PLC0415  # the task module imports this one
+
+    queue_publication(at)
+
+
+def do_publish_advisory(advisory: Advisory, *, acting_user: User | None) -> Advisory:
+    """Publish the approved draft. Publishing what is already published is a no-op (retries are safe)."""
+    with transaction.atomic():
+        locked = (
+            Advisory.objects.select_for_update(of=("self",))
+            .select_related("project", "report")
+            .get(pk=advisory.pk)
+        )
+        draft = draft_revision(locked)
+        if draft is None and locked.state == AdvisoryState.PUBLISHED:
+            return locked
+        if locked.state == AdvisoryState.WITHDRAWN:
+            raise AdvisoryError(["state: a withdrawn advisory cannot be published again"])
+        if draft is None or draft.approved_at is None:
+            raise AdvisoryError(
+                ["approval: a team member other than its author must approve the draft first"]
+            )
+        _publish(locked, draft, acting_user=acting_user)
+    return locked
+
+
+def _publish(advisory: Advisory, revision: AdvisoryRevision, *, acting_user: User | None) -> None:
+    now = timezone.now()
+    content = AdvisoryContent.from_json(revision.content)
+    first = advisory.published_at is None
+    revision.published_at = now
+    revision.save(update_fields=["published_at"])
+    advisory.state, advisory.modified_at, advisory.publish_at = AdvisoryState.PUBLISHED, now, None
+    advisory.published_at = advisory.published_at or now
+    advisory.public_title, advisory.public_summary = content.title, content.summary
+    advisory.save()
+    record_event(
+        "advisory.published",
+        acting_user=acting_user,
+        project=advisory.project,
+        target=advisory,
+        details={"revision": revision.number, "first": first},
+    )
+    _announce(advisory, revision, first=first)
+    if advisory.report is not None:
+        _mark_case_public(advisory.report, acting_user)
+        _end_embargo(advisory.report, acting_user)
+        if advisory.report.reporter.get("email"):
+            queue_email(
+                emails.published_to_reporter(advisory.report, advisory),
+                project=advisory.project,
+                report=advisory.report,
+            )
+    for hook in hooks.on_published:
+        transaction.on_commit(lambda hook=hook: hook(advisory, revision))  # type: ignore[misc]
+
+
+def _announce(advisory: Advisory, revision: AdvisoryRevision, *, first: bool) -> None:
+    for subscription in Subscription.objects.filter(
+        project=advisory.project, confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ):
+        queue_email(
+            emails.announcement(subscription, advisory, revision, first=first), project=advisory.project
+        )
+
+
+def _mark_case_public(report: Report, acting_user: User | None) -> None:
+    """Publication makes the case public (Vultron P); recorded once, whoever published."""
+    triage, _ = Triage.objects.select_for_update().get_or_create(report=report)
+    state = CaseState.parse(triage.case_state)
+    if CaseEvent.PUBLIC_AWARE in state.happened:
+        return
+    new_state, happened = state.record(CaseEvent.PUBLIC_AWARE)
+    triage.case_state = str(new_state)
+    triage.save(update_fields=["case_state"])
+    record_event(
+        "case.event",
+        acting_user=acting_user,
+        project=report.project,
+        target=report,
+        details={"events": [e.value for e in happened], "case_state": triage.case_state, "via": "advisory"},
+    )
+
+
+def _end_embargo(report: Report, acting_user: User | None) -> None:
+    """Publication is the disclosure the embargo waited for."""
+    from vulndesk.embargo.actions import do_exit_embargo  # noqa: PLC0415  # embargo builds on advisories
+    from vulndesk.embargo.models import Embargo, ExitReason  # noqa: PLC0415
+
+    if Embargo.objects.filter(report=report).exclude(state__in=["none", "exited"]).exists():
+        do_exit_embargo(report, reason=ExitReason.DISCLOSED, acting_user=acting_user)
+
+
+def do_revise_advisory(advisory: Advisory, *, acting_user: User) -> AdvisoryRevision:
+    """Start a new revision of a published advisory, from its published text."""
+    with transaction.atomic():
+        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if locked.state != AdvisoryState.PUBLISHED:
+            raise AdvisoryError(["state: only a published advisory can be revised"])
+        existing = draft_revision(locked)
+        if existing is not None:
+            return existing
+        content = AdvisoryContent.from_json(latest_revision(locked).content)
+        revision = _new_revision(locked, content, acting_user=acting_user, change_summary="")
+        record_event(
+            "advisory.revision_started", acting_user=acting_user, project=locked.project, target=locked
+        )
+    return revision
+
+
+def do_withdraw_advisory(advisory: Advisory, reason: str, *, acting_user: User) -> Advisory:
+    """Withdraw with a reason the world reads; the earlier text is no longer shown anywhere."""
+    if len(reason.strip()) < MIN_WITHDRAW_REASON:
+        raise AdvisoryError([f"reason: say why in at least {MIN_WITHDRAW_REASON} characters"])
+    with transaction.atomic():
+        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if locked.state != AdvisoryState.PUBLISHED:
+            raise AdvisoryError(
+                ["state: only a published advisory can be withdrawn (delete a draft instead)"]
+            )
+        locked.state, locked.withdrawn_at, locked.withdrawn_reason = (
+            AdvisoryState.WITHDRAWN,
+            timezone.now(),
+            reason.strip(),
+        )
+        locked.public_summary, locked.publish_at = "", None
+        locked.save()
+        record_event("advisory.withdrawn", acting_user=acting_user, project=locked.project, target=locked)
+        for subscription in Subscription.objects.filter(
+            project=locked.project, confirmed_at__isnull=False, unsubscribed_at__isnull=True
+        ):
+            queue_email(emails.withdrawal(subscription, locked), project=locked.project)
+    return locked
+
+
+def publish_due(now: dt.datetime | None = None) -> int:
+    """The worker's part: publish every approved advisory whose time has come; how many it published."""
+    moment = now or timezone.now()
+    published = 0
+    due = Advisory.objects.filter(
+        publish_at__lte=moment, state__in=[AdvisoryState.DRAFT, AdvisoryState.PUBLISHED]
+    )
+    for advisory in due.order_by("publish_at", "pk"):
+        draft = draft_revision(advisory)
+        if draft is None or draft.approved_at is None:
+            continue  # not approved yet: it waits, and the team sees it is late on the desk
+        do_publish_advisory(advisory, acting_user=None)
+        published += 1
+    return published

@@ -1,0 +1,96 @@
+"""One published revision of an advisory, as plain data: what every export and feed is built from.
+
+The exporters (OSV, CVE, CSAF, OpenVEX), the public pages and the feeds read this, never the
+models, so a format can be tested with a document built by hand and a stored advisory is exported
+exactly as it was published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class CreditType(StrEnum):
+    """Credit roles, named as OSV and CVE JSON 5 name them."""
+
+    FINDER = "finder"
+    REPORTER = "reporter"
+    ANALYST = "analyst"
+    COORDINATOR = "coordinator"
+    REMEDIATION_DEVELOPER = "remediation_developer"
+    REMEDIATION_REVIEWER = "remediation_reviewer"
+    REMEDIATION_VERIFIER = "remediation_verifier"
+    TOOL = "tool"
+    SPONSOR = "sponsor"
+    OTHER = "other"
+
+
+class ReferenceType(StrEnum):
+    """Reference kinds, as OSV names them."""
+
+    ADVISORY = "ADVISORY"
+    ARTICLE = "ARTICLE"
+    DETECTION = "DETECTION"
+    DISCUSSION = "DISCUSSION"
+    REPORT = "REPORT"
+    FIX = "FIX"
+    INTRODUCED = "INTRODUCED"
+    PACKAGE = "PACKAGE"
+    EVIDENCE = "EVIDENCE"
+    WEB = "WEB"
+
+
+@dataclass(frozen=True)
+class Credit:
+    name: str
+    type: CreditType
+    contact: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reference:
+    url: str
+    type: ReferenceType = ReferenceType.WEB
+
+
+@dataclass(frozen=True)
+class AffectedRange:
+    """One package's affected versions as a ``vers`` range (see vulndesk/cases/affected.py).
+
+    ``package`` is a package URL without a version; ``affected`` reads like
+    ``vers:pypi/>=1.2.0|<1.2.5``: each ``<`` bound is the version that fixes its span.
+    """
+
+    package: str
+    affected: str
+
+
+@dataclass(frozen=True)
+class AdvisoryDocument:
+    """What an advisory says at one revision. Times are UTC."""
+
+    identifier: str  # the project's own id: x_<PREFIX>-YYYY-NNNN, or the CVE id when known
+    project_slug: str
+    project_name: str
+    vendor: str  # who publishes: the project's security team
+    title: str
+    summary: str  # one paragraph, plain text
+    details: str  # markdown, sanitized when rendered
+    published_at: dt.datetime
+    modified_at: dt.datetime
+    revision: int
+    affected: tuple[AffectedRange, ...]
+    cve_id: str = ""
+    cvss31_vector: str = ""
+    cvss31_score: float | None = None
+    cvss40_vector: str = ""
+    cvss40_score: float | None = None
+    cwes: tuple[str, ...] = ()  # "CWE-79"
+    credits: tuple[Credit, ...] = ()
+    mitigations: str = ""  # markdown: workarounds and mitigations until users can upgrade
+    references: tuple[Reference, ...] = ()
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_reason: str = ""
+    revision_history: tuple[tuple[int, dt.datetime, str], ...] = field(default=())  # (number, date, summary)

@@ -1,0 +1,84 @@
+"""From a stored revision to the plain ``AdvisoryDocument`` the pages, feeds and exports read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.advisories.document import (
+    AdvisoryDocument,
+    AffectedRange,
+    Credit,
+    CreditType,
+    Reference,
+    ReferenceType,
+)
+from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
+from vulndesk.cases.severity import cvss31, cvss40
+
+
+def document(revision: AdvisoryRevision) -> AdvisoryDocument:
+    """What ``revision`` says. A withdrawn advisory says only its title and why it was withdrawn."""
+    advisory = revision.advisory
+    content = AdvisoryContent.from_json(revision.content)
+    published = revision.published_at or advisory.published_at
+    if advisory.state == AdvisoryState.WITHDRAWN:
+        content = _withdrawn(content, advisory)
+    return AdvisoryDocument(
+        identifier=advisory.public_id,
+        project_slug=advisory.project.slug,
+        project_name=advisory.project.name,
+        vendor=advisory.project.policy.project.security_team,
+        title=content.title,
+        summary=content.summary,
+        details=content.details,
+        published_at=advisory.published_at or published,  # type: ignore[arg-type]  # drafts are previews
+        modified_at=advisory.withdrawn_at or revision.published_at or advisory.modified_at or published,  # type: ignore[arg-type]
+        revision=revision.number,
+        affected=tuple(AffectedRange(a["package"], a["affected"]) for a in content.affected),
+        cve_id=advisory.cve_id,
+        cvss31_vector=content.cvss31_vector,
+        cvss31_score=cvss31(content.cvss31_vector).score if content.cvss31_vector else None,
+        cvss40_vector=content.cvss40_vector,
+        cvss40_score=cvss40(content.cvss40_vector).score if content.cvss40_vector else None,
+        cwes=tuple(content.cwes),
+        credits=tuple(Credit(c["name"], CreditType(c["type"])) for c in content.credits),
+        mitigations=content.mitigations,
+        references=tuple(
+            Reference(r["url"], ReferenceType(r.get("type", "WEB"))) for r in content.references
+        ),
+        withdrawn_at=advisory.withdrawn_at,
+        withdrawn_reason=advisory.withdrawn_reason,
+        revision_history=_history(advisory),
+    )
+
+
+def _withdrawn(content: AdvisoryContent, advisory: Advisory) -> AdvisoryContent:
+    return AdvisoryContent(
+        title=content.title,
+        summary=f"Withdrawn: {advisory.withdrawn_reason}",
+        affected=content.affected,
+    )
+
+
+def _history(advisory: Advisory) -> tuple[tuple[int, dt.datetime, str], ...]:
+    published = advisory.revisions.filter(published_at__isnull=False).order_by("number")
+    return tuple((r.number, r.published_at, r.change_summary) for r in published if r.published_at)
+
+
+def published_revision(advisory: Advisory) -> AdvisoryRevision | None:
+    return advisory.revisions.filter(published_at__isnull=False).order_by("-number").first()
+
+
+def for_reporter(report_id: int) -> tuple[Advisory, AdvisoryContent, bool] | None:
+    """What the reporter may read of their case's advisory: the shared draft, or the published text."""
+    advisory = Advisory.objects.filter(report_id=report_id).exclude(state=AdvisoryState.WITHDRAWN).first()
+    if advisory is None:
+        return None
+    latest = advisory.revisions.order_by("-number").first()
+    if latest is not None and latest.published_at is None and latest.shared_with_reporter_at is not None:
+        return advisory, AdvisoryContent.from_json(latest.content), False
+    published = published_revision(advisory)
+    if published is None:
+        return None  # a draft the team has not shared yet
+    return advisory, AdvisoryContent.from_json(published.content), True

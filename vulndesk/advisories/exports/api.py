@@ -1,0 +1,35 @@
+"""GET /api/v1/projects/{slug}/advisories/{identifier}/export/{format}: anonymous, published only."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+
+from vulndesk.advisories.exports.context import ExportError
+from vulndesk.advisories.exports.published import export_published
+from vulndesk.advisories.exports.views import export_response
+
+router = Router(tags=["advisories"])
+
+ExportFormat = Literal["osv", "cve", "csaf", "csaf-vex", "openvex"]
+
+
+class ExportRefused(Schema):
+    detail: str
+
+
+@router.get(
+    "/{slug}/advisories/{identifier}/export/{format_name}",
+    response={200: dict[str, Any], 422: ExportRefused},
+    summary="A published advisory as OSV, CVE JSON 5.1, CSAF 2.0 (advisory or VEX) or OpenVEX",
+)
+def export_published_advisory(
+    request: HttpRequest, slug: str, identifier: str, format_name: ExportFormat
+) -> HttpResponse | Status[ExportRefused]:
+    try:
+        body = export_published(slug, identifier, format_name)
+    except ExportError as exc:
+        return Status(422, ExportRefused(detail=str(exc)))
+    return export_response(body, identifier, format_name)

@@ -1,0 +1,124 @@
+"""OSV 1.7 (https://ossf.github.io/osv-schema/): the format osv.dev and its scanners read.
+
+Each span of a package's range becomes its own ECOSYSTEM range with one ``introduced`` and at
+most one ``fixed`` or ``last_affected`` event, the shape osv.dev evaluates without ambiguity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vulndesk.advisories.document import AdvisoryDocument, Credit, ReferenceType
+from vulndesk.advisories.exports.context import ExportContext, ExportError, generator_version, timestamp
+from vulndesk.advisories.exports.ranges import AffectedPackage, Span, affected_packages
+
+SCHEMA_VERSION = "1.7.5"
+# Package URL type -> OSV ecosystem (OSV schema, "affected[].package" and its ecosystems list).
+ECOSYSTEMS = {
+    "bitnami": "Bitnami",
+    "cargo": "crates.io",
+    "composer": "Packagist",
+    "conan": "ConanCenter",
+    "cran": "CRAN",
+    "gem": "RubyGems",
+    "golang": "Go",
+    "hackage": "Hackage",
+    "hex": "Hex",
+    "maven": "Maven",
+    "npm": "npm",
+    "nuget": "NuGet",
+    "pub": "Pub",
+    "pypi": "PyPI",
+    "swift": "SwiftURL",
+}
+_UNDATABASED_PREFIX = "x_"  # OSV: ids of a database not registered with osv.dev start with x_
+
+
+def osv_id(document: AdvisoryDocument) -> str:
+    """The CVE id when one is known, else the project's own ``x_<PREFIX>-YYYY-NNNN``."""
+    if document.cve_id:
+        return document.cve_id
+    if document.identifier.startswith(_UNDATABASED_PREFIX):
+        return document.identifier
+    return _UNDATABASED_PREFIX + document.identifier
+
+
+def export(document: AdvisoryDocument, context: ExportContext) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": osv_id(document),
+        "published": timestamp(document.published_at),
+        "modified": timestamp(document.modified_at),
+        "summary": document.summary,
+        "details": _details(document),
+        "affected": [_affected(package) for package in affected_packages(document.affected, context)],
+        "references": _references(document, context),
+        "database_specific": {
+            "source": context.export_url(document, "osv"),
+            "revision": document.revision,
+            "generator": f"vulndesk {generator_version()}",
+        },
+    }
+    aliases = sorted({document.identifier, document.cve_id} - {record["id"], ""})
+    if aliases:
+        record["aliases"] = aliases
+    if severity := _severity(document):
+        record["severity"] = severity
+    if document.cwes:
+        record["database_specific"]["cwe_ids"] = list(document.cwes)
+    if document.credits:
+        record["credits"] = [_credit(credit) for credit in document.credits]
+    if document.withdrawn_at is not None:
+        record["withdrawn"] = timestamp(document.withdrawn_at)
+    return record
+
+
+def _details(document: AdvisoryDocument) -> str:
+    parts = [document.details.strip()]
+    if document.mitigations.strip():
+        parts.append("## Mitigations\n\n" + document.mitigations.strip())
+    if document.withdrawn_at is not None and document.withdrawn_reason:
+        parts.append("## Withdrawn\n\n" + document.withdrawn_reason.strip())
+    return "\n\n".join(part for part in parts if part)
+
+
+def _affected(package: AffectedPackage) -> dict[str, Any]:
+    ecosystem = ECOSYSTEMS.get(package.purl.type)
+    if ecosystem is None:
+        raise ExportError(f"OSV has no ecosystem for {package.purl.type} packages ({package.package})")
+    return {
+        "package": {"ecosystem": ecosystem, "name": package.name, "purl": package.package},
+        "ranges": [{"type": "ECOSYSTEM", "events": events(span)} for span in package.spans],
+        "database_specific": {"vers": str(package.version_range)},
+    }
+
+
+def events(span: Span) -> list[dict[str, str]]:
+    """OSV events of one span: introduced, then the fixed or last affected version if any."""
+    found = [{"introduced": span.introduced}]
+    if span.fixed:
+        found.append({"fixed": span.fixed})
+    elif span.last_affected:
+        found.append({"last_affected": span.last_affected})
+    return found
+
+
+def _severity(document: AdvisoryDocument) -> list[dict[str, str]]:
+    severity = []
+    if document.cvss31_vector:
+        severity.append({"type": "CVSS_V3", "score": document.cvss31_vector})
+    if document.cvss40_vector:
+        severity.append({"type": "CVSS_V4", "score": document.cvss40_vector})
+    return severity
+
+
+def _credit(credit: Credit) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": credit.name, "type": credit.type.value.upper()}
+    if credit.contact:
+        found["contact"] = list(credit.contact)
+    return found
+
+
+def _references(document: AdvisoryDocument, context: ExportContext) -> list[dict[str, str]]:
+    own = {"type": ReferenceType.ADVISORY.value, "url": context.advisory_url(document)}
+    return [own] + [{"type": r.type.value, "url": r.url} for r in document.references if r.url != own["url"]]

@@ -1,0 +1,185 @@
+"""The public face of advisories: lists, pages, feeds, and the security-announce list."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from vulndesk.advisories.access import access_published_advisory, public_advisories
+from vulndesk.advisories.documents import document, published_revision
+from vulndesk.advisories.models import Advisory, AdvisoryState
+from vulndesk.advisories.subscriptions import (
+    SubscriptionError,
+    do_confirm_subscription,
+    do_subscribe,
+    do_unsubscribe,
+    subscription_for,
+)
+from vulndesk.cases.severity import cwe_name
+from vulndesk.projects.access import access_public_project
+from vulndesk.projects.models import Project
+
+PAGE_SIZE = 50
+FEED_SIZE = 50
+
+
+def _search(advisories: QuerySet[Advisory], query: str) -> QuerySet[Advisory]:
+    """Published text is public, so the list searches it in clear (drafts never reach this query)."""
+    for word in query.split()[:8]:
+        advisories = advisories.filter(
+            Q(identifier__icontains=word)
+            | Q(cve_id__icontains=word)
+            | Q(public_title__icontains=word)
+            | Q(public_summary__icontains=word)
+        )
+    return advisories
+
+
+def advisory_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    query = request.GET.get("q", "").strip()[:200]
+    advisories = _search(public_advisories().filter(project=project), query).order_by("-published_at", "-pk")
+    page = Paginator(advisories, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "advisories/list.html", {"project": project, "page": page, "query": query})
+
+
+def all_advisories(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    advisories = _search(public_advisories(), query).order_by("-published_at", "-pk")
+    page = Paginator(advisories, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "advisories/list.html", {"project": None, "page": page, "query": query})
+
+
+def advisory_page(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
+    advisory = access_published_advisory(slug, identifier)
+    revision = published_revision(advisory)
+    doc = document(revision)  # type: ignore[arg-type]  # a public advisory has a published revision
+    context = {
+        "project": advisory.project,
+        "advisory": advisory,
+        "doc": doc,
+        "withdrawn": advisory.state == AdvisoryState.WITHDRAWN,
+        "cwe_names": {cwe: cwe_name(cwe) for cwe in doc.cwes},
+    }
+    return render(request, "advisories/page.html", context)
+
+
+def _entries(slug: str) -> list[Advisory]:
+    project = access_public_project(slug)
+    return list(public_advisories().filter(project=project).order_by("-modified_at", "-pk")[:FEED_SIZE])
+
+
+def atom_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    feed = Atom1Feed(
+        title=f"{project.name} security advisories",
+        link=request.build_absolute_uri(reverse("advisory-list", args=[slug])),
+        description=f"Security advisories published by the {project.policy.project.security_team}.",
+        language="en",
+        feed_url=request.build_absolute_uri(reverse("advisory-feed", args=[slug])),
+        feed_guid=request.build_absolute_uri(reverse("advisory-feed", args=[slug])),
+    )
+    for advisory in _entries(slug):
+        link = request.build_absolute_uri(reverse("advisory-page", args=[slug, advisory.identifier]))
+        withdrawn = advisory.state == AdvisoryState.WITHDRAWN
+        feed.add_item(
+            title=f"{'Withdrawn: ' if withdrawn else ''}{advisory.public_id}: {advisory.public_title}",
+            link=link,
+            description=advisory.withdrawn_reason if withdrawn else advisory.public_summary,
+            unique_id=link,
+            pubdate=advisory.published_at,
+            updateddate=advisory.withdrawn_at or advisory.modified_at,
+        )
+    return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")
+
+
+def json_index(request: HttpRequest, slug: str) -> HttpResponse:
+    entries = [
+        {
+            "id": advisory.public_id,
+            "identifier": advisory.identifier,
+            "cve_id": advisory.cve_id or None,
+            "title": advisory.public_title,
+            "summary": advisory.public_summary,
+            "state": advisory.state,
+            "published": advisory.published_at.isoformat() if advisory.published_at else None,
+            "modified": (advisory.withdrawn_at or advisory.modified_at or advisory.published_at).isoformat(),  # type: ignore[union-attr]
+            "withdrawn": advisory.withdrawn_at.isoformat() if advisory.withdrawn_at else None,
+            "url": request.build_absolute_uri(reverse("advisory-page", args=[slug, advisory.identifier])),
+        }
+        for advisory in _entries(slug)
+    ]
+    body = json.dumps({"project": slug, "advisories": entries}, indent=2, sort_keys=True)
+    return HttpResponse(body, content_type="application/json")
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_public_project(slug)
+    context: dict[str, object] = {"project": project, "sent": False, "problem": ""}
+    if request.method == "POST":
+        try:
+            do_subscribe(project, request.POST.get("email", "")[:254])
+        except SubscriptionError as exc:
+            context["problem"] = str(exc)
+        else:
+            context["sent"] = True
+    return render(request, "advisories/subscribe.html", context, status=400 if context["problem"] else 200)
+
+
+def _subscription_of(project: Project, token: str, *, unsubscribe: bool) -> None:
+    """A token of another project's list is as invalid as a forged one."""
+    if subscription_for(token, unsubscribe=unsubscribe).project_id != project.pk:
+        raise SubscriptionError("this link is not valid or has expired")
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """A GET shows a button: link scanners that fetch every URL in a mail must not subscribe anyone."""
+    project = access_public_project(slug)
+    try:
+        _subscription_of(project, token, unsubscribe=False)
+        if request.method == "POST":
+            do_confirm_subscription(token)
+            return render(
+                request, "advisories/subscription_done.html", {"project": project, "confirmed": True}
+            )
+    except SubscriptionError as exc:
+        return render(
+            request,
+            "advisories/subscription_done.html",
+            {"project": project, "problem": str(exc)},
+            status=404,
+        )
+    return render(request, "advisories/subscription_confirm.html", {"project": project, "action": "confirm"})
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session; the signed token authorizes it
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    project = access_public_project(slug)
+    try:
+        _subscription_of(project, token, unsubscribe=True)
+        if request.method == "POST":
+            do_unsubscribe(token)
+            return render(
+                request, "advisories/subscription_done.html", {"project": project, "unsubscribed": True}
+            )
+    except SubscriptionError as exc:
+        return render(
+            request,
+            "advisories/subscription_done.html",
+            {"project": project, "problem": str(exc)},
+            status=404,
+        )
+    return render(
+        request, "advisories/subscription_confirm.html", {"project": project, "action": "unsubscribe"}
+    )

@@ -1,0 +1,244 @@
+"""Every change to an embargo, on Vultron's EM states (none, proposed, active, revise, exited).
+
+Anyone on the case may propose an end; the other side accepts, rejects or counters; the security
+team has the final say (it may set the end directly), as every seed policy states. When the case
+becomes public, an exploit is published or attacks are seen, the embargo exits and the team and the
+reporter are told at once; an agreed end also schedules the case's advisory for that moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from vulndesk.advisories.actions import do_schedule_publication
+from vulndesk.advisories.models import Advisory, AdvisoryState
+from vulndesk.audit.actions import record_event
+from vulndesk.cases.vultron import CaseEvent, EMState
+from vulndesk.embargo import emails, hooks
+from vulndesk.embargo.models import Embargo, EmbargoProposal, ExitReason, ProposalStatus, ProposerKind
+from vulndesk.embargo.rules import EmbargoRuleError, check_end
+from vulndesk.intake.models import Report
+from vulndesk.notify.actions import Email, queue_email
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
+
+# Case events that end an embargo at once, and the reason each gives.
+DISCLOSING_EVENTS = {
+    CaseEvent.PUBLIC_AWARE: ExitReason.PUBLIC,
+    CaseEvent.EXPLOIT_PUBLIC: ExitReason.EXPLOIT_PUBLISHED,
+    CaseEvent.ATTACKS_OBSERVED: ExitReason.ATTACKS_OBSERVED,
+}
+
+
+class EmbargoError(ValueError):
+    pass
+
+
+def embargo_of(report: Report) -> Embargo:
+    embargo, _ = Embargo.objects.get_or_create(report=report)
+    return embargo
+
+
+def active_embargo_end(report: Report) -> dt.datetime | None:
+    embargo = Embargo.objects.filter(report=report, state__in=[EMState.ACTIVE, EMState.REVISE]).first()
+    return embargo.ends_at if embargo else None
+
+
+def _locked(report: Report) -> Embargo:
+    embargo_of(report)
+    return Embargo.objects.select_for_update().select_related("report__project").get(report=report)
+
+
+def do_propose_embargo(
+    report: Report,
+    ends_at: dt.datetime,
+    *,
+    proposer_kind: ProposerKind,
+    acting_user: User | None,
+    note: str = "",
+) -> EmbargoProposal:
+    """A proposed end; while an embargo is active, a proposal asks to revise it."""
+    try:
+        check_end(report.project.policy, report.received_at, ends_at, timezone.now())
+    except EmbargoRuleError as exc:
+        raise EmbargoError(str(exc)) from None
+    with transaction.atomic():
+        embargo = _locked(report)
+        if embargo.state == EMState.EXITED:
+            raise EmbargoError("the embargo is over: the case is public")
+        embargo.state = (
+            EMState.REVISE if embargo.state in (EMState.ACTIVE, EMState.REVISE) else EMState.PROPOSED
+        )
+        embargo.updated_at = timezone.now()
+        embargo.save(update_fields=["state", "updated_at"])
+        proposal = EmbargoProposal.objects.create(
+            embargo=embargo,
+            proposer_kind=proposer_kind,
+            proposed_by=acting_user,
+            ends_at=ends_at,
+            note=note[:500],
+        )
+        _audit("embargo.proposed", embargo, acting_user, ends_at=ends_at.isoformat(), by=str(proposer_kind))
+        _tell_the_other_side(embargo, proposal)
+    return proposal
+
+
+def do_accept_proposal(
+    proposal: EmbargoProposal, *, acting_user: User | None, accepted_by: ProposerKind
+) -> Embargo:
+    """The other side agrees; the team may accept anyone's proposal (its final say)."""
+    with transaction.atomic():
+        embargo = _locked(proposal.embargo.report)
+        proposal = EmbargoProposal.objects.select_for_update().get(pk=proposal.pk)
+        _check_open(proposal, accepted_by)
+        _close(proposal, ProposalStatus.ACCEPTED, acting_user)
+        _activate(embargo, proposal.ends_at, acting_user)
+    return embargo
+
+
+def do_reject_proposal(
+    proposal: EmbargoProposal, *, acting_user: User | None, rejected_by: ProposerKind, reason: str = ""
+) -> Embargo:
+    with transaction.atomic():
+        embargo = _locked(proposal.embargo.report)
+        proposal = EmbargoProposal.objects.select_for_update().get(pk=proposal.pk)
+        _check_open(proposal, rejected_by)
+        _close(proposal, ProposalStatus.REJECTED, acting_user, note=reason)
+        _settle(embargo)
+        _audit("embargo.rejected", embargo, acting_user, by=str(rejected_by))
+        _queue_for_team(emails.embargo_update(embargo, "rejected"), embargo)
+    return embargo
+
+
+def do_counter_proposal(
+    proposal: EmbargoProposal,
+    ends_at: dt.datetime,
+    *,
+    acting_user: User | None,
+    proposer_kind: ProposerKind,
+    note: str = "",
+) -> EmbargoProposal:
+    """Answer a proposal with another end: the first is countered, the new one waits for an answer."""
+    with transaction.atomic():
+        locked = EmbargoProposal.objects.select_for_update().get(pk=proposal.pk)
+        _check_open(locked, proposer_kind)
+        counter = do_propose_embargo(
+            locked.embargo.report, ends_at, proposer_kind=proposer_kind, acting_user=acting_user, note=note
+        )
+        _close(locked, ProposalStatus.COUNTERED, acting_user)
+    return counter
+
+
+def do_set_embargo_end(report: Report, ends_at: dt.datetime, *, acting_user: User, note: str = "") -> Embargo:
+    """The team's final say: the end is set, whatever is still open."""
+    proposal = do_propose_embargo(
+        report, ends_at, proposer_kind=ProposerKind.TEAM, acting_user=acting_user, note=note
+    )
+    return do_accept_proposal(proposal, acting_user=acting_user, accepted_by=ProposerKind.TEAM)
+
+
+def do_exit_embargo(report: Report, *, reason: ExitReason, acting_user: User | None) -> Embargo:
+    """End the embargo now; everyone is told at once that disclosure should move forward."""
+    with transaction.atomic():
+        embargo = _locked(report)
+        if embargo.state == EMState.EXITED:
+            return embargo
+        embargo.state, embargo.exited_at, embargo.exit_reason = EMState.EXITED, timezone.now(), reason
+        embargo.updated_at = timezone.now()
+        embargo.save()
+        embargo.proposals.filter(status=ProposalStatus.OPEN).update(status=ProposalStatus.SUPERSEDED)
+        _audit("embargo.exited", embargo, acting_user, reason=str(reason))
+        _queue_for_team(emails.embargo_exited(embargo, to_team=True), embargo)
+        if report.reporter.get("email"):
+            queue_email(emails.embargo_exited(embargo, to_team=False), project=report.project, report=report)
+        _notify_hooks(embargo)
+    return embargo
+
+
+def exit_on_disclosing_events(report: Report, events: list[CaseEvent], *, acting_user: User | None) -> None:
+    """Called when case events are recorded: a public case, a public exploit or attacks end the embargo."""
+    reasons = [DISCLOSING_EVENTS[e] for e in events if e in DISCLOSING_EVENTS]
+    embargo = Embargo.objects.filter(report=report).first()
+    if reasons and embargo is not None and embargo.state != EMState.EXITED:
+        # Attacks weigh most: they are the reason the team and distributors must hurry.
+        reason = max(reasons, key=list(DISCLOSING_EVENTS.values()).index)
+        do_exit_embargo(report, reason=reason, acting_user=acting_user)
+
+
+def _check_open(proposal: EmbargoProposal, answered_by: ProposerKind) -> None:
+    if proposal.status != ProposalStatus.OPEN:
+        raise EmbargoError("this proposal was already answered")
+    if proposal.proposer_kind == answered_by and answered_by != ProposerKind.TEAM:
+        raise EmbargoError("a proposal is answered by the other side")
+
+
+def _close(
+    proposal: EmbargoProposal, status: ProposalStatus, acting_user: User | None, note: str = ""
+) -> None:
+    proposal.status, proposal.decided_at, proposal.decided_by = status, timezone.now(), acting_user
+    proposal.decision_note = note[:500]
+    proposal.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+
+
+def _activate(embargo: Embargo, ends_at: dt.datetime, acting_user: User | None) -> None:
+    embargo.proposals.filter(status=ProposalStatus.OPEN).update(status=ProposalStatus.SUPERSEDED)
+    embargo.state, embargo.ends_at, embargo.updated_at = EMState.ACTIVE, ends_at, timezone.now()
+    embargo.save(update_fields=["state", "ends_at", "updated_at"])
+    _audit("embargo.agreed", embargo, acting_user, ends_at=ends_at.isoformat())
+    _queue_for_team(emails.embargo_update(embargo, "agreed"), embargo)
+    if embargo.report.reporter.get("email"):
+        queue_email(
+            emails.embargo_agreed_to_reporter(embargo), project=embargo.report.project, report=embargo.report
+        )
+    _schedule_advisories(embargo, acting_user)
+    _notify_hooks(embargo)
+
+
+def _settle(embargo: Embargo) -> None:
+    """After a rejection: back to active (the old end stands) or, with nothing agreed, to none."""
+    if embargo.proposals.filter(status=ProposalStatus.OPEN).exists():
+        return
+    embargo.state = EMState.ACTIVE if embargo.ends_at else EMState.NONE
+    embargo.save(update_fields=["state"])
+
+
+def _schedule_advisories(embargo: Embargo, acting_user: User | None) -> None:
+    """The advisory goes out when the embargo ends: the agreed moment is its publication time."""
+    for advisory in Advisory.objects.filter(report=embargo.report).exclude(state=AdvisoryState.WITHDRAWN):
+        if advisory.state == AdvisoryState.DRAFT:
+            do_schedule_publication(advisory, embargo.ends_at, acting_user=acting_user)
+
+
+def _notify_hooks(embargo: Embargo) -> None:
+    for hook in hooks.on_embargo_changed:
+        transaction.on_commit(lambda hook=hook: hook(embargo))  # type: ignore[misc]
+
+
+def _tell_the_other_side(embargo: Embargo, proposal: EmbargoProposal) -> None:
+    report = embargo.report
+    if proposal.proposer_kind != ProposerKind.TEAM:
+        _queue_for_team(emails.embargo_update(embargo, "proposed"), embargo)
+    elif report.reporter.get("email"):
+        queue_email(
+            emails.embargo_proposed_to_reporter(embargo, proposal), project=report.project, report=report
+        )
+
+
+def _queue_for_team(email: Email, embargo: Embargo) -> None:
+    if email.to:  # a project without active team members has nobody to tell
+        queue_email(email, project=embargo.report.project)
+
+
+def _audit(action: str, embargo: Embargo, acting_user: User | None, **details: str) -> None:
+    record_event(
+        action,
+        acting_user=acting_user,
+        project=embargo.report.project,
+        target=embargo.report,
+        details=dict(details.items()),
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EmbargoConfig(AppConfig):
+    name = "vulndesk.embargo"
+    label = "embargo"
