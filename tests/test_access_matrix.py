@@ -28,12 +28,23 @@ from vulndesk.advisories.actions import (
     do_publish_advisory,
 )
 from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.distributors.models import (
+    CaseEmbargoAcceptance,
+    CaseShare,
+    DistributorMember,
+    MemberState,
+    Organisation,
+    OrganisationState,
+)
 from vulndesk.projects.models import Project
 
-from .conftest import signed_in
+from .conftest import a_report, signed_in
 
-PERSONAS = ("admin", "alice", "bob", "outsider", "reporter", "anonymous")
+PERSONAS = ("admin", "alice", "bob", "outsider", "reporter", "anonymous", "distributor", "dist_outsider")
 # Expected status for each persona, in PERSONAS order. "login" means a redirect to sign in.
+# "distributor" is a member of Distro A, on the Agentic Tool Mesh list, which was told about case
+# ``m`` and accepted its embargo; "dist_outsider" is a member of Vendor B, on the same list, not told.
+# Distributor members hold no team role: a six-entry row gives them what "outsider" gets.
 LOGIN = "login"
 EVERYONE_200 = (200, 200, 200, 200, 200, 200)
 TEAM_A_ONLY = (200, 200, 404, 404, LOGIN, LOGIN)
@@ -51,8 +62,12 @@ class Check:
     api: bool = False
 
 
-def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
-    n = report_number
+def _matrix(
+    report_number: int, tracking_path: str, shared: int = 0, applicant: int = 0
+) -> dict[str, list[Check]]:
+    n, m = report_number, shared
+    atm = "/distributor/p/agentic-tool-mesh"
+    members_only = (404, 404, 404, 404, LOGIN, LOGIN, 302, 302)
     year = timezone.now().year
     published, draft = f"x_LLMD-{year}-0001", f"x_LLMD-{year}-0002"
     return {
@@ -64,6 +79,47 @@ def _matrix(report_number: int, tracking_path: str) -> dict[str, list[Check]]:
         "tracking-embargo": [
             Check("POST", tracking_path + "embargo/", (302,) * 6, {"action": "accept", "proposal": "0"}),
             Check("POST", "/t/" + "x" * 43 + "/embargo/", (404,) * 6, {"action": "accept"}),
+        ],
+        "tracking-leak": [
+            Check("POST", tracking_path + "leak/", (302,) * 8, {"what": "x", "to_whom": "y"}),
+            Check("POST", "/t/" + "x" * 43 + "/leak/", (404,) * 8, {"what": "x", "to_whom": "y"}),
+        ],
+        "distributor-apply": [
+            Check("GET", "/p/agentic-tool-mesh/distributors/apply/", (200,) * 8),
+            Check("GET", "/p/llm-d/distributors/apply/", (404,) * 8),  # llm-d has no list
+        ],
+        "distributor-portal": [Check("GET", "/distributor/", (404, 404, 404, 404, LOGIN, LOGIN, 200, 200))],
+        "distributor-welcome": [Check("GET", "/distributor/welcome/MQ/forged/", (404,) * 8)],
+        "distributor-accept-policy": [Check("POST", f"{atm}/policy/", members_only, {})],
+        "distributor-vouch": [Check("POST", f"{atm}/vouch/{applicant}/", members_only, {"statement": "x"})],
+        "distributor-case": [
+            Check("GET", f"{atm}/cases/{m}/", (404, 404, 404, 404, LOGIN, LOGIN, 200, 404)),
+            Check("GET", f"/distributor/p/llm-d/cases/{n}/", (404, 404, 404, 404, LOGIN, LOGIN, 404, 404)),
+        ],
+        "distributor-case-act": [
+            Check(
+                "POST",
+                f"{atm}/cases/{m}/act/",
+                (404, 404, 404, 404, LOGIN, LOGIN, 302, 404),
+                {"action": "status", "product": "p", "status": "affected"},
+            )
+        ],
+        "project-distributors": [
+            Check(
+                "GET", "/desk/p/agentic-tool-mesh/distributors/", (200, 404, 200, 404, LOGIN, LOGIN, 404, 404)
+            ),
+            Check("GET", "/desk/p/llm-d/distributors/", TEAM_A_ONLY),
+        ],
+        "project-distributor-act": [
+            Check(
+                "POST",
+                f"/desk/p/agentic-tool-mesh/distributors/{applicant}/",
+                (302, 404, 302, 404, LOGIN, LOGIN, 404, 404),
+                {"action": "x"},
+            )
+        ],
+        "report-distributors": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/distributors/", TEAM_A_ACTS, {"action": "x"})
         ],
         "home": [Check("GET", "/", EVERYONE_200)],
         "healthz": [Check("GET", "/healthz", EVERYONE_200)],
@@ -233,11 +289,51 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
     payload = json.dumps({"title": "secret", "description": "d", "reporter_email": "r@researcher.test"})
     receipt = client.post("/api/v1/projects/llm-d/reports", payload, content_type="application/json").json()
     _advisories(Project.objects.get(slug="llm-d"), alice, admin)
+    distributor, dist_outsider, shared, applicant = _distributors(
+        Project.objects.get(slug="agentic-tool-mesh")
+    )
     return {
-        "users": {"admin": admin, "alice": alice, "bob": bob, "outsider": outsider},
+        "users": {
+            "admin": admin,
+            "alice": alice,
+            "bob": bob,
+            "outsider": outsider,
+            "distributor": distributor,
+            "dist_outsider": dist_outsider,
+        },
         "number": receipt["number"],
         "tracking": re.sub(r"^http://testserver", "", receipt["tracking_url"]),
+        "shared": shared,
+        "applicant": applicant,
     }
+
+
+def _distributors(project: Project) -> tuple[User, User, int, int]:
+    """Distro A (told about a case, its embargo accepted) and Vendor B (not told); Applicant C."""
+    people = []
+    for name, address in (("Distro A", "dina@distro-a.test"), ("Vendor B", "otto@vendor-b.test")):
+        organisation = Organisation.objects.create(project=project, name=name, website="https://x.test")
+        organisation.state = OrganisationState.APPROVED
+        organisation.save()
+        user = User.objects.create_user(address, "a long test password")
+        people.append(
+            DistributorMember.objects.create(
+                organisation=organisation,
+                user=user,
+                public_key="-----BEGIN PGP PUBLIC KEY BLOCK-----",
+                fingerprint="0" * 40,
+                state=MemberState.ACTIVE,
+                embargo_policy_version=project.policy.distributors.embargo_policy_version,
+                embargo_policy_accepted_at=timezone.now(),
+            )
+        )
+    report = a_report(project, "Embargoed")
+    share = CaseShare(report=report, organisation=people[0].organisation)
+    share.summary = "embargoed summary"
+    share.save()
+    CaseEmbargoAcceptance.objects.create(share=share, member=people[0])
+    applicant = Organisation.objects.create(project=project, name="Applicant C", website="https://c.test")
+    return people[0].user, people[1].user, report.number, applicant.pk
 
 
 def _advisories(project: Project, author: User, reviewer: User) -> None:
@@ -288,18 +384,25 @@ def _check_page_title(name: str, response: HttpResponseBase) -> None:
 
 
 def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
-    matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]))
+    matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]), int(str(cast["shared"])))
     missing = set(_route_names(get_resolver().url_patterns)) - set(matrix)
     assert not missing, f"routes nobody decided access for: {sorted(missing)}"
 
 
 def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]) -> None:
     users: dict[str, User] = cast["users"]  # type: ignore[assignment]
-    matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]))
+    matrix = _matrix(
+        int(str(cast["number"])), str(cast["tracking"]), int(str(cast["shared"])), int(str(cast["applicant"]))
+    )
     wrong = []
     for name, checks in matrix.items():
         for check in checks:
-            for persona, expected in zip(PERSONAS, check.expected, strict=True):
+            expected_row = (
+                check.expected
+                if len(check.expected) == len(PERSONAS)
+                else (*check.expected, *(check.expected[3],) * 2)
+            )
+            for persona, expected in zip(PERSONAS, expected_row, strict=True):
                 response = _request(_client(persona, users, api=check.api), check)
                 got = _status(response, expected)
                 _check_page_title(name, response)

@@ -55,3 +55,18 @@ def test_rotation_reseals_everything_with_the_new_key_and_the_old_key_can_go(
     # Advisory drafts and subscriber addresses are sealed too, and rotate with the rest.
     assert draft.revisions.get().content["title"] == "secret title"
     assert Subscription.objects.get().address == "sam@subscriber.test"
+
+
+def test_every_sealed_column_is_rotated() -> None:
+    """A new sealed field must be added to ``rotation.SEALED_COLUMNS``, or rotation would skip it."""
+    from django.apps import apps  # noqa: PLC0415
+
+    from vulndesk.rotation import SEALED_COLUMNS  # noqa: PLC0415
+
+    sealed = {
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if field.name.startswith("sealed_")
+    }
+    assert sealed == {(column.model, column.field) for column in SEALED_COLUMNS}

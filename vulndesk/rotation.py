@@ -16,6 +16,7 @@ from django.db import models, transaction
 from vulndesk.advisories.models import AdvisoryRevision, Subscription
 from vulndesk.cases.models import FixPlan, Message
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
+from vulndesk.distributors.models import CaseShare, Leak
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.openpgp.models import ProjectKey, ReporterKey
@@ -44,6 +45,9 @@ SEALED_COLUMNS = [
     SealedColumn(Subscription, "sealed_address", lambda s: f"subscription:{s.uid}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
+    SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]
+    SealedColumn(Leak, "sealed_what", lambda leak: f"leak:{leak.uid}:what"),  # type: ignore[attr-defined]
+    SealedColumn(Leak, "sealed_to_whom", lambda leak: f"leak:{leak.uid}:to_whom"),  # type: ignore[attr-defined]
 ]
 
 

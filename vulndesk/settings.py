@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "vulndesk.cases",
     "vulndesk.advisories",
     "vulndesk.embargo",
+    "vulndesk.distributors",
     "vulndesk.notify",
     "vulndesk.openpgp",
     "vulndesk.web",

@@ -8,6 +8,7 @@ from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
 from vulndesk.cases import views as case_views
+from vulndesk.distributors import views as distributor_views
 from vulndesk.embargo import views as embargo_views
 from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
@@ -95,6 +96,41 @@ urlpatterns = [
         "p/<slug:slug>/advisories/<str:identifier>/<str:format_name>.json",
         export_views.advisory_export,
         name="advisory-export",
+    ),
+    path("p/<slug:slug>/distributors/apply/", distributor_views.apply, name="distributor-apply"),
+    path("distributor/", distributor_views.portal, name="distributor-portal"),
+    path(
+        "distributor/welcome/<str:uidb64>/<str:token>/", distributor_views.welcome, name="distributor-welcome"
+    ),
+    path(
+        "distributor/p/<slug:slug>/policy/", distributor_views.accept_policy, name="distributor-accept-policy"
+    ),
+    path(
+        "distributor/p/<slug:slug>/vouch/<int:organisation_id>/",
+        distributor_views.vouch,
+        name="distributor-vouch",
+    ),
+    path("distributor/p/<slug:slug>/cases/<int:number>/", distributor_views.case, name="distributor-case"),
+    path(
+        "distributor/p/<slug:slug>/cases/<int:number>/act/",
+        distributor_views.case_act,
+        name="distributor-case-act",
+    ),
+    path("t/<str:token>/leak/", distributor_views.tracking_leak, name="tracking-leak"),
+    path(
+        "desk/p/<slug:slug>/distributors/",
+        distributor_views.project_distributors,
+        name="project-distributors",
+    ),
+    path(
+        "desk/p/<slug:slug>/distributors/<int:organisation_id>/",
+        distributor_views.organisation_act,
+        name="project-distributor-act",
+    ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/distributors/",
+        distributor_views.report_distributors,
+        name="report-distributors",
     ),
     path("api/v1/", api.urls),
 ]

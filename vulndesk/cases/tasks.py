@@ -23,6 +23,8 @@ from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.triage import move_report
 from vulndesk.cases.vultron import RMState
+from vulndesk.distributors.notices import send_due_final_notices
+from vulndesk.embargo.actions import end_due_embargoes
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import queue_email
 from vulndesk.notify.tasks import requeue_stranded
@@ -54,9 +56,12 @@ def sweep(now: dt.datetime | None = None) -> str:
     requeued = requeue_stranded(moment)
     # A safety net for scheduled publication: its own task normally runs at the moment itself.
     published = publish_due(moment)
+    # Safety nets too: each has its own task at its moment (embargo end, final notice).
+    final_notices = send_due_final_notices(moment)
+    ended = end_due_embargoes(moment)
     return (
         f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
-        f"{published} advisories published"
+        f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended"
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from vulndesk.advisories.actions import do_schedule_publication
 from vulndesk.advisories.models import Advisory, AdvisoryState
@@ -160,6 +161,31 @@ def do_exit_embargo(report: Report, *, reason: ExitReason, acting_user: User | N
     return embargo
 
 
+def end_due_embargoes(now: dt.datetime | None = None) -> int:
+    """Embargoes whose agreed end has come are over (the advisory, if scheduled, goes out at the
+    same moment and usually ends them first, as case event P)."""
+    moment = now or timezone.now()
+    due = Embargo.objects.filter(state__in=[EMState.ACTIVE, EMState.REVISE], ends_at__lte=moment)
+    ended = 0
+    for report_id in due.values_list("report_id", flat=True):
+        report = Report.objects.select_related("project").get(pk=report_id)
+        with transaction.atomic():
+            locked = _locked(report)
+            if (
+                locked.state in (EMState.ACTIVE, EMState.REVISE)
+                and locked.ends_at
+                and locked.ends_at <= moment
+            ):
+                do_exit_embargo(report, reason=ExitReason.DISCLOSED, acting_user=None)
+                ended += 1
+    return ended
+
+
+@task()
+def embargo_end_due() -> str:
+    return f"{end_due_embargoes()} embargoes ended"
+
+
 def exit_on_disclosing_events(report: Report, events: list[CaseEvent], *, acting_user: User | None) -> None:
     """Called when case events are recorded: a public case, a public exploit or attacks end the embargo."""
     reasons = [DISCLOSING_EVENTS[e] for e in events if e in DISCLOSING_EVENTS]
@@ -196,6 +222,7 @@ def _activate(embargo: Embargo, ends_at: dt.datetime, acting_user: User | None) 
             emails.embargo_agreed_to_reporter(embargo), project=embargo.report.project, report=embargo.report
         )
     _schedule_advisories(embargo, acting_user)
+    embargo_end_due.using(run_after=ends_at).enqueue()
     _notify_hooks(embargo)
 
 

@@ -26,6 +26,7 @@ from vulndesk.cases.models import BackportStatus, Message, Resolution, Triage, V
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import many_report_clocks, report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
+from vulndesk.distributors.views import distributors_context
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
@@ -153,6 +154,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "cwe_names": {c: cwe_name(c) for c in triage.triage_of(report).cwes},
             **_fix_context(report),
             **embargo_context(report),
+            **distributors_context(report),
             "embargo_action": reverse("report-embargo", args=[report.project.slug, report.number]),
             "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         },

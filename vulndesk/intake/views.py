@@ -123,6 +123,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             "advisory": for_reporter(report.pk),
             **embargo_context(report),
             "embargo_action": reverse("tracking-embargo", args=[token]),
+            "leak_action": reverse("tracking-leak", args=[token]),
         },
         status=400 if reply_error else 200,
     )

@@ -27,6 +27,9 @@ class Email:
     reply_to: list[str] = field(default_factory=list)
     # Extra headers, such as List-Unsubscribe (RFC 8058) on announcements.
     headers: dict[str, str] = field(default_factory=dict)
+    # An armored OpenPGP public key: the mail goes out encrypted to it or not at all (embargoed
+    # notices to distributors). Mail to a reporter finds the reporter's key by itself.
+    encrypt_to: str = ""
 
 
 def render(email: Email) -> dict[str, object]:
@@ -39,6 +42,7 @@ def render(email: Email) -> dict[str, object]:
         "text": render_to_string(f"{folder}/body.txt", email.context),
         "html": render_to_string(f"{folder}/body.html", email.context),
         "headers": email.headers,
+        "encrypt_to": email.encrypt_to,
     }
 
 

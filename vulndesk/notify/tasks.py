@@ -71,7 +71,8 @@ def _send(outbound: OutboundEmail) -> None:
         },
     )
     mail.attach_alternative(cast("str", message["html"]), "text/html")
-    for_recipient(outbound, mail).send(fail_silently=False)
+    required_key = cast("str", message.get("encrypt_to") or "")
+    for_recipient(outbound, mail, required_key=required_key).send(fail_silently=False)
 
 
 def failure_reason(exc: Exception) -> str:

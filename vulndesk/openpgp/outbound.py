@@ -7,6 +7,7 @@ message keeps what relays need: addresses, subject, date and the outbox's stable
 from __future__ import annotations
 
 import logging
+import re
 from email import policy
 from email.encoders import encode_7or8bit
 from email.message import Message
@@ -21,15 +22,19 @@ from vulndesk.openpgp.models import ReporterKey
 
 logger = logging.getLogger(__name__)
 
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTENT_HEADERS = {"content-type", "content-transfer-encoding", "mime-version"}
 
 
-def for_recipient(outbound: OutboundEmail, mail: EmailMessage) -> EmailMessage:
+def for_recipient(outbound: OutboundEmail, mail: EmailMessage, *, required_key: str = "") -> EmailMessage:
     """``mail`` encrypted to the reporter's key when it goes to that reporter alone; else as is.
 
     A key gpg cannot encrypt to (expired or revoked since) leaves the mail as it would go to a
-    reporter without a key, and says so in the log.
+    reporter without a key, and says so in the log. Mail with a ``required_key`` (embargoed
+    notices) is encrypted to it or raises: it never leaves in clear.
     """
+    if required_key:
+        return _encrypted(mail, required_key)
     key = _reporter_key(outbound, mail.to)
     if key is None:
         return mail
@@ -90,7 +95,9 @@ def _pgp_mime(clear: Message, armored: str) -> SafeMIMEMultipart:
     outer = SafeMIMEMultipart(_subtype="encrypted", protocol="application/pgp-encrypted")
     for name, value in clear.items():
         if name.lower() not in _CONTENT_HEADERS:
-            outer[name] = value
+            # Unfolded (RFC 5322 §2.2.3): a long subject comes folded, and Django refuses a header
+            # value with a line break in it; it folds it again when the message is written.
+            outer[name] = _UNFOLD.sub("", value)
     outer.attach(control)
     outer.attach(payload)
     return outer

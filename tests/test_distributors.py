@@ -1,0 +1,489 @@
+"""The distributors list of the Agentic Tool Mesh, end to end: organisations apply and are vouched
+for, a critical case is fixed on three release lines, its embargo is negotiated, one distributor is
+told (encrypted) and the other never sees anything, and the embargo ends at its hour."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from email import message_from_bytes, message_from_string, policy
+from email.message import EmailMessage
+from typing import Any
+
+import gnupg
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from vulndesk.accounts.models import User
+from vulndesk.audit.models import AuditEvent
+from vulndesk.cases.tasks import sweep
+from vulndesk.cases.vultron import EMState
+from vulndesk.distributors.leaks import do_report_leak
+from vulndesk.distributors.membership import DistributorError, do_approve
+from vulndesk.distributors.models import (
+    CaseShare,
+    DistributorMember,
+    MemberState,
+    Organisation,
+    OrganisationState,
+    ProductStatus,
+    ReportedBy,
+)
+from vulndesk.distributors.notices import send_due_final_notices
+from vulndesk.embargo.actions import end_due_embargoes
+from vulndesk.embargo.models import Embargo, ProposalStatus
+from vulndesk.intake.models import Report
+from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.notify.tasks import deliver
+from vulndesk.openpgp.keys import GPGCONF_BINARY
+from vulndesk.projects.models import Project
+
+from .conftest import Relay, a_report, signed_in
+from .test_openpgp import Correspondent, _new_key
+
+ATM = "agentic-tool-mesh"
+PACKAGE = "pkg:pypi/llmesh"
+SECRET = "Qx-42 the planner hands tool output to eval"
+MITIGATION = "Set LLMESH_DISABLE_PYTHON_TOOL=1 until you upgrade"
+PASSWORD = "a long distributor passphrase"
+CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], None]]]]
+
+
+@contextmanager
+def _person(name: str, address: str) -> Iterator[Correspondent]:
+    """Someone with a GnuPG home of their own: only they hold their secret key."""
+    with tempfile.TemporaryDirectory(prefix="distributor-gnupg-") as home:
+        gpg = gnupg.GPG(gnupghome=home, options=["--pinentry-mode", "loopback"])
+        yield Correspondent(gpg, _new_key(gpg, name, address))
+        subprocess.run([GPGCONF_BINARY, "--homedir", home, "--kill", "all"], check=False)
+
+
+@pytest.fixture(scope="module")
+def ada() -> Iterator[Correspondent]:
+    with _person("Ada Distro", "ada@distro-a.test") as person:
+        yield person
+
+
+@pytest.fixture(scope="module")
+def bea() -> Iterator[Correspondent]:
+    with _person("Bea Vendor", "bea@vendor-b.test") as person:
+        yield person
+
+
+def _apply(client: Client, organisation: str, email: str, key: str, **override: str) -> Any:
+    criteria = Project.objects.get(slug=ATM).policy.distributors.membership_criteria
+    form = {
+        "organisation": organisation,
+        "website": f"https://{organisation.lower().replace(' ', '-')}.test",
+        "name": organisation + " security",
+        "email": email,
+        "public_key": key,
+        "accept": "yes",
+        **{f"criterion-{i}": f"We meet it: see our advisories ({i})" for i in range(len(criteria))},
+        **override,
+    }
+    return client.post(f"/p/{ATM}/distributors/apply/", form)
+
+
+def _deliver_all(relay: Relay) -> list[str]:
+    """Send everything queued through the real relay; the raw messages it received."""
+    before = len(relay.received)
+    for outbound in OutboundEmail.objects.filter(status=OutboundStatus.QUEUED):
+        assert deliver(str(outbound.uid)) == "sent", (outbound.kind, outbound.message["subject"])
+    return relay.received[before:]
+
+
+def _to(raw: list[str], address: str) -> list[EmailMessage]:
+    found = []
+    for text in raw:
+        message = message_from_string(text, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        if message["To"] == address:
+            found.append(message)
+    return found
+
+
+def _read(message: EmailMessage, reader: Correspondent) -> str:
+    """The text of a PGP/MIME message, decrypted with the reader's own key."""
+    assert message.get_content_type() == "multipart/encrypted"
+    _control, encrypted = message.iter_parts()
+    ciphertext = encrypted.get_payload(decode=True)
+    assert isinstance(ciphertext, bytes)
+    inner = message_from_bytes(reader.decrypt(ciphertext), policy=policy.default)
+    assert isinstance(inner, EmailMessage)
+    body = inner.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def _join(client: Client, raw: list[str], address: str, reader: Correspondent) -> Client:
+    """The member opens the encrypted invitation, sets a password and signs in."""
+    [invitation] = _to(raw, address)
+    link = re.search(r"http://testserver(/distributor/welcome/[^\s]+/)", _read(invitation, reader))
+    assert link, "the invitation carries a link"
+    member = Client()
+    response = member.post(link.group(1), {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert response.status_code == 302
+    assert member.login(email=address, password=PASSWORD)
+    # The link works once.
+    assert Client().get(link.group(1)).status_code == 404
+    return member
+
+
+@pytest.fixture
+def two_distributors(
+    project_b: Project, bob: User, relay: Relay, ada: Correspondent, bea: Correspondent
+) -> dict[str, Any]:
+    assert project_b.policy.distributors.enabled
+    client = Client()
+    relay.start()
+    assert _apply(client, "Distro A", "ada@distro-a.test", ada.public_key()).status_code == 201
+    assert _apply(client, "Vendor B", "bea@vendor-b.test", bea.public_key()).status_code == 201
+    distro_a, vendor_b = Organisation.objects.get(name="Distro A"), Organisation.objects.get(name="Vendor B")
+    # Each member accepted the embargo policy with its version and the time, by applying.
+    member = DistributorMember.objects.get(user__email="ada@distro-a.test")
+    assert member.embargo_policy_version == "1"
+    assert member.embargo_policy_accepted_at is not None
+    team = signed_in(bob)
+    team.post(f"/desk/p/{ATM}/distributors/{distro_a.pk}/", {"action": "approve"})
+    distro_a.refresh_from_db()
+    assert distro_a.state == OrganisationState.APPROVED  # the first organisation founds the list
+    # The second needs a member of the list to vouch for it (criterion 7).
+    page = team.post(f"/desk/p/{ATM}/distributors/{vendor_b.pk}/", {"action": "approve"}, follow=True)
+    assert "no member of the list has vouched" in page.content.decode()
+    ada_client = _join(client, _deliver_all(relay), "ada@distro-a.test", ada)
+    portal = ada_client.get("/distributor/").content.decode()
+    assert "Vendor B" in portal
+    ada_client.post(f"/distributor/p/{ATM}/vouch/{vendor_b.pk}/", {"statement": "We know their work."})
+    assert "We know their work." in team.get(f"/desk/p/{ATM}/distributors/").content.decode()
+    team.post(f"/desk/p/{ATM}/distributors/{vendor_b.pk}/", {"action": "approve"})
+    bea_client = _join(client, _deliver_all(relay), "bea@vendor-b.test", bea)
+    return {"team": team, "ada": ada_client, "bea": bea_client, "a": distro_a, "b": vendor_b, "bea_key": bea}
+
+
+def _critical_case_fixed_on_three_lines(client: Client, team: Client) -> tuple[int, str]:
+    body = client.post(
+        f"/api/v1/projects/{ATM}/reports",
+        json.dumps({"title": SECRET, "description": "d", "reporter_email": "rita@researcher.test"}),
+        content_type="application/json",
+    ).json()
+    number, tracking = body["number"], body["tracking_url"].removeprefix("http://testserver")
+    base = f"/desk/p/{ATM}/reports/{number}"
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"
+    team.post(f"{base}/severity/", {"cvss31": vector, "cwes": "CWE-95"})
+    for version in ("1.1.0", "1.1.2", "1.2.0", "1.3.0", "1.3.1"):
+        line = version.rsplit(".", 1)[0]
+        team.post(
+            f"/desk/p/{ATM}/releases/", {"package": PACKAGE, "version": version, "branch": f"release-{line}"}
+        )
+    team.post(
+        f"{base}/affected/", {"package": PACKAGE, "affected": ">=1.1.0|<1.1.3|>=1.2.0|<1.2.1|>=1.3.0|<1.3.2"}
+    )
+    for line, fixed in (("1.3", "1.3.2"), ("1.2", "1.2.1"), ("1.1", "1.1.3")):
+        team.post(
+            f"{base}/backports/",
+            {
+                "package": PACKAGE,
+                "line": line,
+                "status": "fixed",
+                "fixed_version": fixed,
+                "fix_reference": "PR 7",
+            },
+        )
+    team.post(
+        f"{base}/fix-plan/", {"timeline": "Patch releases on all three lines.", "mitigations": MITIGATION}
+    )
+    return number, tracking
+
+
+def _negotiate(client: Client, team: Client, number: int, tracking: str) -> dt.datetime:
+    """The reporter proposes 12 days; the team counters with 16:00 Chicago two days later; agreed."""
+    soon = (timezone.now() + dt.timedelta(days=12)).replace(second=0, microsecond=0)
+    client.post(
+        f"{tracking}embargo/", {"action": "propose", "zone": "UTC", "ends_at": f"{soon:%Y-%m-%dT%H:%M}"}
+    )
+    embargo = Embargo.objects.get(report__number=number, report__project__slug=ATM)
+    proposal = embargo.proposals.get()
+    later = (soon + dt.timedelta(days=2)).strftime("%Y-%m-%dT16:00")
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/embargo/",
+        {"action": "counter", "proposal": str(proposal.pk), "zone": "project", "ends_at": later},
+    )
+    counter = embargo.proposals.get(status=ProposalStatus.OPEN)
+    client.post(f"{tracking}embargo/", {"action": "accept", "proposal": str(counter.pk)})
+    embargo.refresh_from_db()
+    assert embargo.state == EMState.ACTIVE
+    assert embargo.ends_at is not None
+    return embargo.ends_at
+
+
+def _reaches_nothing(outsider: Client, number: int) -> None:
+    """A member of the list who was not told reaches nothing of the case, by any route."""
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    bea_portal = outsider.get("/distributor/").content.decode()
+    assert case_url not in bea_portal
+    assert "Nothing shared with Vendor B yet" in bea_portal
+    assert outsider.get(case_url).status_code == 404
+    assert outsider.post(f"{case_url}act/", {"action": "accept"}).status_code == 404
+    assert outsider.get(f"/desk/p/{ATM}/reports/{number}/").status_code == 404
+    assert outsider.get(f"/api/v1/projects/{ATM}/reports/{number}").status_code in (401, 404)
+    assert not AuditEvent.objects.filter(
+        action="distributors.case_read", actor__email="bea@vendor-b.test"
+    ).exists()
+
+
+def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_other(
+    client: Client,
+    two_distributors: dict[str, Any],
+    relay: Relay,
+    ada: Correspondent,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    team, ada_client, bea_client = two_distributors["team"], two_distributors["ada"], two_distributors["bea"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    ends_at = _negotiate(client, team, number, tracking)
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+
+    # The team tells Distro A only.
+    distro_a = two_distributors["a"]
+    response = team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(distro_a.pk)], "summary": f"Summary: {SECRET}."},
+    )
+    assert response.status_code == 302
+    assert [s.organisation.name for s in CaseShare.objects.all()] == ["Distro A"]
+
+    # The notice goes out encrypted to Ada's key: nothing of it crosses the wire in clear.
+    raw = _deliver_all(relay)
+    assert not _to(raw, "bea@vendor-b.test")
+    [notice] = _to(raw, "ada@distro-a.test")
+    for text in raw:
+        for secret in (SECRET, MITIGATION, "1.3.2", "CVSS:3.1/AV:N"):
+            assert secret not in text
+    readable = _read(notice, ada)
+    for expected in (
+        SECRET,
+        MITIGATION,
+        "pkg:pypi/llmesh vers:pypi/>=1.1.0|<1.1.3|>=1.2.0",
+        "1.3 (release-1.3): Fixed, fixed in 1.3.2 (PR 7)",
+        "1.2 (release-1.2): Fixed, fixed in 1.2.1",
+        "1.1 (release-1.1): Fixed, fixed in 1.1.3",
+        "Severity: Critical",
+        "CVSS 3.1: 10.0 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+        f"{ends_at:%Y-%m-%d %H:%M} UTC",
+        "America/Chicago",
+    ):
+        assert expected in readable, expected
+    with pytest.raises(AssertionError):
+        _read(notice, two_distributors["bea_key"])  # Bea's key cannot open it
+
+    # Ada reads the case in the portal only after accepting its embargo; each read is audited.
+    before = ada_client.get(case_url).content.decode()
+    assert SECRET not in before
+    assert "Accept this case's embargo" in before
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    reads = AuditEvent.objects.filter(action="distributors.case_read").count()
+    page = ada_client.get(case_url).content.decode()
+    assert SECRET in page
+    assert MITIGATION in page
+    assert AuditEvent.objects.filter(action="distributors.case_read").count() == reads + 1
+    ada_client.post(
+        f"{case_url}act/",
+        {"action": "status", "product": "distro-a-llmesh", "status": "not_affected", "justification": "x"},
+    )
+    assert not ProductStatus.objects.exists()  # "not affected" needs one of the five justifications
+    ada_client.post(
+        f"{case_url}act/",
+        {
+            "action": "status",
+            "product": "distro-a-llmesh",
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path",
+        },
+    )
+    desk_page = team.get(f"/desk/p/{ATM}/reports/{number}/").content.decode()
+    assert "distro-a-llmesh: Not affected (The vulnerable code is never run)" in desk_page
+
+    _reaches_nothing(bea_client, number)
+
+    # The final notice goes 24 hours before the end, once.
+    assert send_due_final_notices(ends_at - dt.timedelta(hours=25)) == 0
+    assert send_due_final_notices(ends_at - dt.timedelta(hours=23)) == 1
+    assert send_due_final_notices(ends_at - dt.timedelta(hours=22)) == 0
+    [final] = _to(_deliver_all(relay), "ada@distro-a.test")
+    assert "Final notice" in str(final["Subject"])
+    assert SECRET in _read(final, ada)
+
+    # The embargo ends at its hour, not a second before; Distro A hears it at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert end_due_embargoes(ends_at - dt.timedelta(seconds=1)) == 0
+        assert end_due_embargoes(ends_at) == 1
+    embargo = Embargo.objects.get(report__number=number, report__project__slug=ATM)
+    assert embargo.state == EMState.EXITED
+    [ended] = _to(_deliver_all(relay), "ada@distro-a.test")
+    assert "Embargo ended" in str(ended["Subject"])
+    assert bea_client.get(case_url).status_code == 404
+
+
+def test_attacks_in_the_wild_tell_the_distributors_at_once(
+    client: Client,
+    two_distributors: dict[str, Any],
+    relay: Relay,
+    ada: Correspondent,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    team = two_distributors["team"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    _deliver_all(relay)
+    with django_capture_on_commit_callbacks(execute=True):
+        team.post(
+            f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "exit", "reason": "attacks_observed"}
+        )
+    [ended] = _to(_deliver_all(relay), "ada@distro-a.test")
+    assert "Attacks were seen in the wild" in _read(ended, ada)
+
+
+def test_sharing_needs_the_policys_notice_period(client: Client, two_distributors: dict[str, Any]) -> None:
+    team = two_distributors["team"]
+    number, _tracking = _critical_case_fixed_on_three_lines(client, team)
+    page = team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+        follow=True,
+    ).content.decode()
+    assert "agree a disclosure date first" in page
+    soon = (timezone.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "set", "zone": "UTC", "ends_at": soon})
+    page = team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+        follow=True,
+    ).content.decode()
+    assert "at least 7 days of notice" in page
+    assert not CaseShare.objects.exists()
+
+
+def test_a_second_leak_removes_the_organisation_from_the_list(
+    client: Client, two_distributors: dict[str, Any], relay: Relay
+) -> None:
+    team, ada_client = two_distributors["team"], two_distributors["ada"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    distro_a = two_distributors["a"]
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(distro_a.pk)], "summary": SECRET},
+    )
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    # Ada reports her own organisation's leak, as the policy asks; the team is alerted at once.
+    ada_client.post(
+        f"{case_url}act/", {"action": "leak", "what": "the summary", "to_whom": "a contractor", "zone": "UTC"}
+    )
+    alert = OutboundEmail.objects.get(kind="distributor-leak")
+    assert "a contractor" not in json.dumps(alert.message)  # what leaked stays on the desk
+    page = team.get(f"/desk/p/{ATM}/reports/{number}/").content.decode()
+    assert "To whom: a contractor" in page
+    distro_a.refresh_from_db()
+    assert distro_a.state == OrganisationState.APPROVED  # one leak: reported, recorded
+    # The reporter reports another; the team finds it came from Distro A: the second leak removes it.
+    client.post(f"{tracking}leak/", {"what": "the fix", "to_whom": "a public chat"})
+    page = team.get(f"/desk/p/{ATM}/reports/{number}/").content.decode()
+    assert "The reporter" in page
+    from vulndesk.distributors.models import Leak  # noqa: PLC0415
+
+    unattributed = Leak.objects.get(organisation__isnull=True)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "attribute", "leak": str(unattributed.pk), "organisation": str(distro_a.pk)},
+    )
+    distro_a.refresh_from_db()
+    assert distro_a.state == OrganisationState.REMOVED
+    assert "2 leaks" in distro_a.decision_reason
+    assert DistributorMember.objects.get(user__email="ada@distro-a.test").state == MemberState.REMOVED
+    assert ada_client.get(case_url).status_code == 404
+    assert ada_client.get("/distributor/").status_code == 404
+
+
+def test_applications_are_checked_and_declines_give_a_reason(
+    client: Client, project_b: Project, bob: User, ada: Correspondent
+) -> None:
+    assert _apply(client, "Distro A", "ada@distro-a.test", ada.public_key(), accept="").status_code == 422
+    page = _apply(client, "Distro A", "ada@distro-a.test", "not a key").content.decode()
+    assert "not an OpenPGP public key" in page
+    secret = ada.secret_key()
+    assert (
+        "send only the public key" in _apply(client, "Distro A", "ada@distro-a.test", secret).content.decode()
+    )
+    assert (
+        "criterion 3 has no answer"
+        in _apply(
+            client, "Distro A", "ada@distro-a.test", ada.public_key(), **{"criterion-2": " "}
+        ).content.decode()
+    )
+    assert not Organisation.objects.exists()
+    assert _apply(client, "Distro A", "ada@distro-a.test", ada.public_key()).status_code == 201
+    organisation = Organisation.objects.get()
+    team = signed_in(bob)
+    page = team.post(
+        f"/desk/p/{ATM}/distributors/{organisation.pk}/", {"action": "decline", "reason": ""}, follow=True
+    ).content.decode()
+    assert "give the reason for declining" in page
+    team.post(
+        f"/desk/p/{ATM}/distributors/{organisation.pk}/",
+        {"action": "decline", "reason": "Not a distributor."},
+    )
+    organisation.refresh_from_db()
+    assert organisation.state == OrganisationState.DECLINED
+    declined = OutboundEmail.objects.get(kind="distributor-declined")
+    assert declined.message["encrypt_to"]  # even a refusal goes encrypted to the applicant's key
+    with pytest.raises(DistributorError):
+        do_approve(organisation, acting_user=bob)
+    # A project without a distributors list has no form.
+    assert client.get("/p/llm-d/distributors/apply/").status_code == 404
+
+
+def test_a_notice_whose_key_fails_is_never_sent_in_clear(
+    project_b: Project, relay: Relay, ada: Correspondent
+) -> None:
+    """The outbox refuses to send a mail meant to be encrypted when encryption fails."""
+    from django.db import transaction  # noqa: PLC0415
+
+    from vulndesk.notify.actions import Email, queue_email  # noqa: PLC0415
+
+    relay.start()
+    with transaction.atomic():
+        queue_email(
+            Email(kind="distributor-leak", to=["x@distro.test"], context={}, encrypt_to="garbage"),
+            project=project_b,
+        )
+    outbound = OutboundEmail.objects.get()
+    assert deliver(str(outbound.uid)) == "failed"
+    assert not relay.received
+
+
+def test_leaks_are_audited_without_their_contents(project_b: Project) -> None:
+    report: Report = a_report(project_b)
+    do_report_leak(
+        report,
+        what="the PoC",
+        to_whom="a blog",
+        happened_at=None,
+        reported_by_kind=ReportedBy.TEAM,
+        reported_by=None,
+    )
+    event = AuditEvent.objects.get(action="distributors.leak_reported")
+    assert "PoC" not in json.dumps(event.details)
+    # And nothing ran the sweep's distributor steps on a case nobody shared.
+    assert "0 final notices" in sweep()

@@ -1,0 +1,97 @@
+"""Leaks: embargoed information reached someone it should not have.
+
+Anyone on a case can report one (the team, a distributor member, the reporter). The team is alerted
+at once; a leak attributed to an organisation counts toward the policy's ``leaks_before_removal``,
+and reaching it removes the organisation from the list, as the seed's embargo policy says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from vulndesk.audit.actions import record_event
+from vulndesk.distributors import emails
+from vulndesk.distributors.membership import DistributorError, do_remove_organisation
+from vulndesk.distributors.models import Leak, Organisation, OrganisationState, ReportedBy
+from vulndesk.notify.actions import queue_email
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
+    from vulndesk.intake.models import Report
+
+MAX_LEAK_TEXT = 2000
+
+
+def do_report_leak(
+    report: Report,
+    *,
+    what: str,
+    to_whom: str,
+    happened_at: dt.datetime | None,
+    reported_by_kind: ReportedBy,
+    reported_by: User | None,
+    organisation: Organisation | None = None,
+) -> Leak:
+    for label, text in (("what leaked", what), ("to whom", to_whom)):
+        if not text.strip() or len(text) > MAX_LEAK_TEXT:
+            raise DistributorError(f"say {label} (1 to {MAX_LEAK_TEXT} characters)")
+    if happened_at is not None and happened_at.utcoffset() is None:
+        raise DistributorError("the time of the leak needs a timezone")
+    if organisation is not None and organisation.project_id != report.project_id:
+        raise DistributorError("that organisation is not on this project's list")
+    with transaction.atomic():
+        leak = Leak(
+            report=report,
+            organisation=organisation,
+            reported_by_kind=reported_by_kind,
+            reported_by=reported_by,
+            happened_at=happened_at,
+        )
+        leak.what, leak.to_whom = what.strip(), to_whom.strip()
+        leak.save()
+        record_event(
+            "distributors.leak_reported",
+            acting_user=reported_by,
+            project=report.project,
+            target=report,
+            details={"by": str(reported_by_kind), "organisation": organisation.name if organisation else ""},
+        )
+        alert = emails.leak_alert(leak)
+        if alert.to:
+            queue_email(alert, project=report.project)
+        if organisation is not None:
+            _consequences(organisation)
+    return leak
+
+
+def do_attribute_leak(leak: Leak, organisation: Organisation, *, acting_user: User) -> Leak:
+    """The team found where a leak came from: it counts against that organisation."""
+    if organisation.project_id != leak.report.project_id:
+        raise DistributorError("that organisation is not on this project's list")
+    with transaction.atomic():
+        leak.organisation = organisation
+        leak.save(update_fields=["organisation"])
+        record_event(
+            "distributors.leak_attributed",
+            acting_user=acting_user,
+            project=leak.report.project,
+            target=leak.report,
+            details={"organisation": organisation.name},
+        )
+        _consequences(organisation)
+    return leak
+
+
+def _consequences(organisation: Organisation) -> None:
+    limit = organisation.project.policy.distributors.leaks_before_removal
+    count = organisation.leaks.count()
+    if count >= limit and organisation.state == OrganisationState.APPROVED:
+        do_remove_organisation(
+            organisation,
+            f"{count} leaks of embargoed information; the embargo policy removes an organisation "
+            f"from the list after {limit}.",
+            acting_user=None,
+        )

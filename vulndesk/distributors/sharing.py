@@ -1,0 +1,183 @@
+"""Early disclosure: the team shares a case with chosen organisations on the list.
+
+A share needs an agreed disclosure moment at least ``distributor_min_notice_days`` away, so the
+first notice really is early; the final notice follows ``distributor_final_notice_hours`` before
+the end (``notices.send_due_final_notices``). Members read the case in the portal only after
+accepting its embargo, and each read is an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from vulndesk.audit.actions import record_event
+from vulndesk.distributors import notices
+from vulndesk.distributors.briefing import Briefing, briefing
+from vulndesk.distributors.membership import DistributorError, active_memberships, needs_policy_acceptance
+from vulndesk.distributors.models import (
+    CaseEmbargoAcceptance,
+    CaseShare,
+    DistributorMember,
+    Justification,
+    Organisation,
+    OrganisationState,
+    ProductState,
+    ProductStatus,
+)
+from vulndesk.embargo.actions import active_embargo_end
+from vulndesk.embargo.emails import when
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
+    from vulndesk.intake.models import Report
+
+MAX_SUMMARY = 10_000
+MAX_PRODUCT = 200
+
+
+def check_notice_period(report: Report, ends_at: dt.datetime | None, now: dt.datetime) -> None:
+    """Distributors are told at least the policy's minimum days before disclosure."""
+    if ends_at is None:
+        raise DistributorError("agree a disclosure date first: the notice tells distributors when it is")
+    days = report.project.policy.disclosure.distributor_min_notice_days
+    if ends_at - now < dt.timedelta(days=days):
+        earliest = when(now + dt.timedelta(days=days), report.project.policy.calendar.timezone)
+        raise DistributorError(
+            f"the policy gives distributors at least {days} days of notice, and the embargo ends sooner; "
+            f"move its end to {earliest} or later first"
+        )
+
+
+def do_share_case(
+    report: Report, organisations: list[Organisation], summary: str, *, acting_user: User
+) -> list[CaseShare]:
+    """Tell these organisations now: a notice to each member, encrypted to their key."""
+    text = summary.strip()
+    if not text or len(text) > MAX_SUMMARY:
+        raise DistributorError(f"write the summary distributors get (1 to {MAX_SUMMARY} characters)")
+    if not organisations:
+        raise DistributorError("choose at least one organisation on the list")
+    now = timezone.now()
+    check_notice_period(report, active_embargo_end(report), now)
+    shares = []
+    with transaction.atomic():
+        for organisation in organisations:
+            if (
+                organisation.project_id != report.project_id
+                or organisation.state != OrganisationState.APPROVED
+            ):
+                raise DistributorError(f"{organisation.name} is not on this project's distributors list")
+            if CaseShare.objects.filter(report=report, organisation=organisation).exists():
+                continue
+            share = CaseShare(report=report, organisation=organisation, shared_by=acting_user, shared_at=now)
+            share.summary = text
+            share.save()
+            record_event(
+                "distributors.case_shared",
+                acting_user=acting_user,
+                project=report.project,
+                target=report,
+                details={"organisation": organisation.name},
+            )
+            notices.send_notice(share, notices.Stage.FIRST)
+            shares.append(share)
+    return shares
+
+
+def share_for_member(user: User, slug: str, number: int) -> tuple[CaseShare, DistributorMember]:
+    """The case as this person's organisation received it; 404 for anything else, never 403."""
+    for member in active_memberships(user):
+        if member.organisation.project.slug != slug:
+            continue
+        share = (
+            CaseShare.objects.select_related("report__project", "organisation")
+            .filter(organisation=member.organisation, report__number=number, report__project__slug=slug)
+            .first()
+        )
+        if share is not None:
+            return share, member
+    raise Http404
+
+
+def has_accepted(share: CaseShare, member: DistributorMember) -> bool:
+    return CaseEmbargoAcceptance.objects.filter(share=share, member=member).exists()
+
+
+def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseEmbargoAcceptance:
+    if needs_policy_acceptance(member):
+        raise DistributorError("accept the list's current embargo policy first")
+    with transaction.atomic():
+        acceptance, created = CaseEmbargoAcceptance.objects.get_or_create(
+            share=share, member=member, defaults={"embargo_ends_at": active_embargo_end(share.report)}
+        )
+        if created:
+            record_event(
+                "distributors.case_embargo_accepted",
+                acting_user=member.user,
+                project=share.report.project,
+                target=share.report,
+                details={"organisation": share.organisation.name},
+            )
+    return acceptance
+
+
+def read_briefing(share: CaseShare, member: DistributorMember) -> Briefing:
+    """Every read of an embargoed case by a distributor is an audit event."""
+    if not has_accepted(share, member):
+        raise DistributorError("accept this case's embargo to read it")
+    with transaction.atomic():
+        record_event(
+            "distributors.case_read",
+            acting_user=member.user,
+            project=share.report.project,
+            target=share.report,
+            details={"organisation": share.organisation.name},
+        )
+    return briefing(share)
+
+
+def do_set_product_status(
+    share: CaseShare,
+    member: DistributorMember,
+    *,
+    product: str,
+    status: ProductState,
+    justification: str = "",
+    note: str = "",
+) -> ProductStatus:
+    """A distributor's word on one of its products, in VEX terms."""
+    name = product.strip()
+    if not name or len(name) > MAX_PRODUCT:
+        raise DistributorError("name the product (at most 200 characters)")
+    if status == ProductState.NOT_AFFECTED:
+        if justification not in Justification.values:
+            raise DistributorError("'not affected' needs one of the five VEX justifications")
+    elif justification:
+        raise DistributorError("a justification only goes with 'not affected'")
+    if not has_accepted(share, member):
+        raise DistributorError("accept this case's embargo first")
+    with transaction.atomic():
+        row, _ = ProductStatus.objects.update_or_create(
+            share=share,
+            product=name,
+            defaults={
+                "status": status,
+                "justification": justification,
+                "note": note.strip()[:500],
+                "updated_by": member.user,
+                "updated_at": timezone.now(),
+            },
+        )
+        record_event(
+            "distributors.product_status",
+            acting_user=member.user,
+            project=share.report.project,
+            target=share.report,
+            details={"organisation": share.organisation.name, "status": str(status)},
+        )
+    return row

@@ -1,0 +1,440 @@
+"""Pages of the distributors list: the public application form, the portal, and the team's desk.
+
+Every form is a plain POST that redirects (no JavaScript needed). A person only ever reaches the
+cases shared with their own organisation: anything else answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.http import require_POST
+
+from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.models import User
+from vulndesk.accounts.permissions import Permission
+from vulndesk.distributors import membership
+from vulndesk.distributors.leaks import do_attribute_leak, do_report_leak
+from vulndesk.distributors.membership import Application, DistributorError
+from vulndesk.distributors.models import (
+    CaseShare,
+    DistributorMember,
+    Justification,
+    Leak,
+    MemberState,
+    Organisation,
+    OrganisationState,
+    ProductState,
+    ReportedBy,
+)
+from vulndesk.distributors.sharing import (
+    do_accept_case_embargo,
+    do_set_product_status,
+    do_share_case,
+    has_accepted,
+    read_briefing,
+    share_for_member,
+)
+from vulndesk.embargo.actions import EmbargoError, do_propose_embargo
+from vulndesk.embargo.models import ProposerKind
+from vulndesk.embargo.views import embargo_context
+from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
+from vulndesk.intake.models import Report
+from vulndesk.projects.access import access_project
+from vulndesk.projects.models import Project
+
+_Choice = TypeVar("_Choice", ProductState, MemberState)
+
+
+# --- The public application form -------------------------------------------------------------
+
+
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    project = Project.objects.filter(slug=slug).first()
+    if project is None or not project.policy.distributors.enabled:
+        raise Http404
+    rules = project.policy.distributors
+    problem = ""
+    if request.method == "POST":
+        form = request.POST
+        application = Application(
+            organisation=form.get("organisation", ""),
+            website=form.get("website", "").strip(),
+            name=form.get("name", ""),
+            email=form.get("email", ""),
+            public_key=form.get("public_key", ""),
+            answers=[form.get(f"criterion-{i}", "") for i in range(len(rules.membership_criteria))],
+            accepts_embargo_policy=form.get("accept") == "yes",
+        )
+        try:
+            membership.do_apply(project, application)
+        except DistributorError as exc:
+            problem = str(exc)
+        else:
+            return render(request, "distributors/applied.html", {"project": project}, status=201)
+    criteria = [
+        (i, criterion, request.POST.get(f"criterion-{i}", ""))
+        for i, criterion in enumerate(rules.membership_criteria)
+    ]
+    return render(
+        request,
+        "distributors/apply.html",
+        {"project": project, "rules": rules, "criteria": criteria, "form": request.POST, "problem": problem},
+        status=422 if problem else 200,
+    )
+
+
+# --- The invitation ------------------------------------------------------------------------------
+
+
+def welcome(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Set a password with the one-time link of the invitation (a reset token: void once used)."""
+    user = _invited_user(uidb64)
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "distributors/welcome.html", {"invalid": True}, status=404)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership.do_set_member_password(user, form.cleaned_data["new_password1"])
+        messages.success(request, "Your password is set. Sign in to open the distributor portal.")
+        return redirect(reverse("login") + "?next=" + reverse("distributor-portal"))
+    return render(request, "distributors/welcome.html", {"form": form, "email": user.email})
+
+
+def _invited_user(uidb64: str) -> User | None:
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not DistributorMember.objects.filter(user=user).exists():
+        return None  # the link sets passwords of distributor members only
+    return user
+
+
+# --- The portal ----------------------------------------------------------------------------------
+
+
+@login_required
+def portal(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    members = membership.active_memberships(user)
+    if not members:
+        raise Http404
+    rows = []
+    for member in members:
+        shares = CaseShare.objects.select_related("report__embargo").filter(organisation=member.organisation)
+        rows.append(
+            {
+                "member": member,
+                "project": member.organisation.project,
+                "needs_policy": membership.needs_policy_acceptance(member),
+                "shares": [(share, has_accepted(share, member)) for share in shares],
+                "applicants": Organisation.objects.filter(
+                    project=member.organisation.project, state=OrganisationState.APPLIED
+                ).exclude(vouches__member=member),
+            }
+        )
+    return render(request, "distributors/portal.html", {"rows": rows})
+
+
+def _member_on(user: User, slug: str) -> DistributorMember:
+    for member in membership.active_memberships(user):
+        if member.organisation.project.slug == slug:
+            return member
+    raise Http404
+
+
+@login_required
+@require_POST
+def accept_policy(request: HttpRequest, slug: str) -> HttpResponse:
+    member = _member_on(signed_in_user(request), slug)
+    membership.do_accept_embargo_policy(member, acting_user=member.user)
+    messages.success(request, f"You accepted version {member.embargo_policy_version} of the embargo policy.")
+    return redirect("distributor-portal")
+
+
+@login_required
+@require_POST
+def vouch(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse:
+    member = _member_on(signed_in_user(request), slug)
+    applicant = Organisation.objects.filter(
+        pk=organisation_id, project=member.organisation.project, state=OrganisationState.APPLIED
+    ).first()
+    if applicant is None:
+        raise Http404
+    try:
+        membership.do_vouch(applicant, member, request.POST.get("statement", ""))
+    except DistributorError as exc:
+        messages.error(request, f"Not vouched: {exc}.")
+    else:
+        messages.success(request, f"You vouched for {applicant.name}; the security team was told.")
+    return redirect("distributor-portal")
+
+
+@login_required
+def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    share, member = share_for_member(user, slug, number)
+    if membership.needs_policy_acceptance(member):
+        messages.error(request, "Accept the list's current embargo policy first.")
+        return redirect("distributor-portal")
+    context: dict[str, object] = {"share": share, "member": member, "project": share.report.project}
+    if has_accepted(share, member):
+        context |= {
+            "b": read_briefing(share, member),
+            "statuses": share.product_statuses.all(),
+            "product_states": ProductState.choices,
+            "justifications": Justification.choices,
+            "may_propose": "distributors" in share.report.project.policy.disclosure.negotiated_with,
+            **embargo_context(share.report),
+        }
+    else:
+        context["embargo_end"] = getattr(getattr(share.report, "embargo", None), "ends_at", None)
+        context["project_zone"] = share.report.project.policy.calendar.timezone
+    return render(request, "distributors/case.html", context)
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    share, member = share_for_member(user, slug, number)
+    try:
+        done = _member_act(share, member, request.POST)
+    except (DistributorError, EmbargoError) as exc:
+        messages.error(request, f"Not done: {exc}.")
+    else:
+        messages.success(request, done)
+    return redirect("distributor-case", slug, number)
+
+
+def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) -> str:
+    action = form.get("action", "")
+    if action == "accept":
+        do_accept_case_embargo(share, member)
+        return "You accepted this case's embargo."
+    if not has_accepted(share, member):
+        raise DistributorError("accept this case's embargo first")
+    report = share.report
+    if action == "status":
+        status = _choice(ProductState, form.get("status", ""))
+        do_set_product_status(
+            share,
+            member,
+            product=form.get("product", ""),
+            status=status,
+            justification=form.get("justification", "") if status == ProductState.NOT_AFFECTED else "",
+            note=form.get("note", ""),
+        )
+        return "Status saved; the security team sees it."
+    if action == "propose":
+        if "distributors" not in report.project.policy.disclosure.negotiated_with:
+            raise DistributorError("this project negotiates disclosure dates without its distributors")
+        do_propose_embargo(
+            report,
+            _moment(form.get("ends_at", ""), form.get("zone", ""), report),
+            proposer_kind=ProposerKind.DISTRIBUTOR,
+            acting_user=member.user,
+            note=f"{member.organisation.name}: {form.get('note', '')}".strip(": "),
+        )
+        return "Proposed; the security team decides."
+    if action == "leak":
+        do_report_leak(
+            report,
+            what=form.get("what", ""),
+            to_whom=form.get("to_whom", ""),
+            happened_at=_optional_moment(form.get("happened_at", ""), form.get("zone", ""), report),
+            reported_by_kind=ReportedBy.DISTRIBUTOR,
+            reported_by=member.user,
+            organisation=member.organisation,
+        )
+        return "Leak reported; the security team was alerted. Thank you for telling us at once."
+    raise DistributorError("unknown action")
+
+
+def _choice(kind: type[_Choice], value: str) -> _Choice:
+    try:
+        return kind(value)
+    except ValueError:
+        raise DistributorError(f"{value!r} is not one of {', '.join(kind.values)}") from None
+
+
+def _moment(text: str, zone: str, report: Report) -> dt.datetime:
+    """A datetime-local value, read in UTC or in the project's timezone as the form says."""
+    tz = ZoneInfo(report.project.policy.calendar.timezone) if zone == "project" else dt.UTC
+    try:
+        return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=tz).astimezone(dt.UTC)
+    except ValueError:
+        raise DistributorError(f"{text!r} is not a date and time") from None
+
+
+def _optional_moment(text: str, zone: str, report: Report) -> dt.datetime | None:
+    return _moment(text, zone, report) if text.strip() else None
+
+
+# --- The reporter's leak form -----------------------------------------------------------------
+
+
+@require_POST
+def tracking_leak(request: HttpRequest, token: str) -> HttpResponse:
+    report = access_report_by_tracking_token(token)
+    try:
+        do_report_leak(
+            report,
+            what=request.POST.get("what", ""),
+            to_whom=request.POST.get("to_whom", ""),
+            happened_at=None,
+            reported_by_kind=ReportedBy.REPORTER,
+            reported_by=None,
+        )
+    except DistributorError as exc:
+        messages.error(request, f"Not reported: {exc}.")
+    else:
+        messages.success(request, "Thank you: the security team was alerted.")
+    return redirect(reverse("tracking", args=[token]))
+
+
+# --- The team's desk ----------------------------------------------------------------------------
+
+
+@login_required
+def project_distributors(request: HttpRequest, slug: str) -> HttpResponse:
+    user = signed_in_user(request)
+    project = access_project(slug, user, Permission.PROJECT_CASE_COORDINATE)
+    organisations = (
+        Organisation.objects.filter(project=project)
+        .prefetch_related("members__user", "vouches__member__organisation", "leaks")
+        .order_by("state", "name")
+    )
+    return render(
+        request,
+        "distributors/desk.html",
+        {
+            "project": project,
+            "rules": project.policy.distributors,
+            "organisations": organisations,
+            "member_states": MemberState,
+        },
+    )
+
+
+@login_required
+@require_POST
+def organisation_act(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    project = access_project(slug, user, Permission.PROJECT_CASE_COORDINATE)
+    organisation = Organisation.objects.filter(pk=organisation_id, project=project).first()
+    if organisation is None:
+        raise Http404
+    try:
+        done = _team_act(organisation, request.POST, user)
+    except DistributorError as exc:
+        messages.error(request, f"Not done: {exc}.")
+    else:
+        messages.success(request, done)
+    return redirect(reverse("project-distributors", args=[slug]) + f"#org-{organisation.pk}")
+
+
+def _team_act(organisation: Organisation, form: QueryDict, user: User) -> str:
+    action = form.get("action", "")
+    if action == "approve":
+        membership.do_approve(organisation, acting_user=user)
+        return f"{organisation.name} is on the list; its people were invited."
+    if action == "decline":
+        membership.do_decline(organisation, form.get("reason", ""), acting_user=user)
+        return f"{organisation.name} was declined and told why."
+    if action == "remove":
+        membership.do_remove_organisation(organisation, form.get("reason", ""), acting_user=user)
+        return f"{organisation.name} was removed from the list and told why."
+    if action == "add_member":
+        membership.do_add_member(
+            organisation,
+            email=form.get("email", ""),
+            name=form.get("name", ""),
+            public_key=form.get("public_key", ""),
+            acting_user=user,
+        )
+        return "Added and invited (the invitation is encrypted to their key)."
+    if action == "member_state":
+        member = organisation.members.filter(pk=form.get("member", "0") or "0").first()
+        if member is None:
+            raise DistributorError("no such member")
+        membership.do_set_member_state(member, _choice(MemberState, form.get("state", "")), acting_user=user)
+        return f"{member.user.email} is now {member.get_state_display().lower()}."
+    raise DistributorError("unknown action")
+
+
+def distributors_context(report: Report) -> dict[str, object]:
+    """The report page's section: who was told, who accepted, what they said, and leaks."""
+    if not report.project.policy.distributors.enabled:
+        return {"distributors_enabled": False}
+    shares = list(
+        CaseShare.objects.filter(report=report)
+        .select_related("organisation")
+        .prefetch_related("acceptances__member__user", "product_statuses")
+    )
+    told = {share.organisation_id for share in shares}
+    on_list = Organisation.objects.filter(project=report.project, state=OrganisationState.APPROVED)
+    return {
+        "distributors_enabled": True,
+        "shares": shares,
+        "untold": [o for o in on_list if o.pk not in told],
+        "on_list": on_list,
+        "leaks": Leak.objects.filter(report=report).select_related("organisation"),
+        "min_notice_days": report.project.policy.disclosure.distributor_min_notice_days,
+        "final_notice_hours": report.project.policy.disclosure.distributor_final_notice_hours,
+    }
+
+
+@login_required
+@require_POST
+def report_distributors(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+    try:
+        done = _report_act(report, request.POST, user)
+    except DistributorError as exc:
+        messages.error(request, f"Not done: {exc}.")
+    else:
+        messages.success(request, done)
+    return redirect(reverse("report-page", args=[slug, number]) + "#distributors")
+
+
+def _report_act(report: Report, form: QueryDict, user: User) -> str:
+    action = form.get("action", "")
+    listed = Organisation.objects.filter(project=report.project)
+    if action == "share":
+        chosen = list(listed.filter(pk__in=[v for v in form.getlist("organisation") if v.isdigit()]))
+        shares = do_share_case(report, chosen, form.get("summary", ""), acting_user=user)
+        return f"Shared with {len(shares)} organisation(s); their members were sent an encrypted notice."
+    organisation = (
+        listed.filter(pk=form.get("organisation", "0") or "0").first() if form.get("organisation") else None
+    )
+    if action == "leak":
+        do_report_leak(
+            report,
+            what=form.get("what", ""),
+            to_whom=form.get("to_whom", ""),
+            happened_at=_optional_moment(form.get("happened_at", ""), form.get("zone", ""), report),
+            reported_by_kind=ReportedBy.TEAM,
+            reported_by=user,
+            organisation=organisation,
+        )
+        return "Leak recorded."
+    if action == "attribute":
+        leak = Leak.objects.filter(report=report, pk=form.get("leak", "0") or "0").first()
+        if leak is None or organisation is None:
+            raise DistributorError("choose the leak and the organisation it came from")
+        do_attribute_leak(leak, organisation, acting_user=user)
+        return f"The leak counts against {organisation.name}."
+    raise DistributorError("unknown action")
