@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from pytest_django.fixtures import Settings
 from vulndesk.accounts.actions import do_create_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
+from vulndesk.accounts.views import SECOND_FACTOR_AT
 from vulndesk.audit.models import AuditChainHead
 from vulndesk.intake.actions import do_receive_report
 from vulndesk.intake.models import Channel, Report
@@ -29,6 +31,8 @@ from vulndesk.intake.submission import Submission
 from vulndesk.projects.actions import do_import_policy
 from vulndesk.projects.models import Project
 from vulndesk.projects.policy import Policy, parse_policy_toml
+
+from . import totp
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "policies"
@@ -96,9 +100,23 @@ def a_report(project: Project, title: str = "A report", description: str = "Deta
 
 
 def signed_in(user: User) -> Client:
+    """A client signed in as ``user`` with a second factor just now (as after the real sign-in)."""
     client = Client()
     client.force_login(user)
+    session = client.session
+    session[SECOND_FACTOR_AT] = int(time.time())
+    session.save()
     return client
+
+
+def sign_in_for_real(client: Client, email: str, password: str) -> None:
+    """The whole sign-in: password, then the authenticator (set up on a first sign-in)."""
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    if response["Location"].endswith("/setup/"):
+        totp.remember_from_page(email, client.get(response["Location"]).content.decode())
+    response = client.post(response["Location"], {"code": totp.code_for(email)})
+    assert response.status_code in (200, 302), response.content.decode()[:2000]
 
 
 @pytest.fixture

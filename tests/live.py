@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from . import totp
 from .conftest import EXAMPLES
 
 VULNDESK = str(Path(sys.executable).parent / "vulndesk")
@@ -212,8 +213,16 @@ class Browser:
         return self._open(request)
 
     def sign_in(self, email: str, password: str) -> None:
+        """Password, then the authenticator: set up on a first sign-in, a code afterwards."""
         status, _ = self.post_form("/accounts/login/", {"username": email, "password": password})
         assert status == 302, "sign-in failed"
+        status, page = self.get("/accounts/login/setup/")
+        step = "/accounts/login/code/"
+        if status == 200:
+            totp.remember_from_page(email, page)
+            step = "/accounts/login/setup/"
+        status, _ = self.post_form(step, {"code": totp.code_for(email)})
+        assert status in (200, 302), "the second factor was refused"
 
     def _open(self, request: urllib.request.Request) -> tuple[int, str]:
         try:

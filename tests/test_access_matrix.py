@@ -125,6 +125,10 @@ def _matrix(
         "healthz": [Check("GET", "/healthz", EVERYONE_200)],
         "well-known-security-txt": [Check("GET", "/.well-known/security.txt", EVERYONE_200)],
         "login": [Check("GET", "/accounts/login/", EVERYONE_200)],
+        # Without a password step just done, both second-factor pages send back to the sign-in.
+        "login-verify": [Check("GET", "/accounts/login/code/", (302,) * 8)],
+        "login-setup": [Check("GET", "/accounts/login/setup/", (302,) * 8)],
+        "reauthenticate": [Check("GET", "/accounts/confirm/", (200, 200, 200, 200, LOGIN, LOGIN, 200, 200))],
         "logout": [Check("POST", "/accounts/logout/", (302, 302, 302, 302, 302, 302))],
         "desk": [Check("GET", "/desk/", SIGNED_IN)],
         "report-queue": [Check("GET", "/desk/reports/", SIGNED_IN)],

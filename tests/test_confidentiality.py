@@ -2,6 +2,7 @@
 
 One marker string is sent through each intake channel of a real `vulndesk serve`; the team finds
 it in the app, and it is absent from the database's storage, the server's logs, and every mail.
+No secret of the run (keys, the password, tokens, the authenticator's secret) reaches the logs.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from . import totp
 from .live import Browser, LiveServer, live_server, post_json, stop
 
 pytestmark = pytest.mark.server
 
 
-def _send_all_channels(server: LiveServer, marker: str) -> None:
-    status, _ = post_json(
+def _send_all_channels(server: LiveServer, marker: str) -> str:
+    """The marker through the API, the web form and SMTP; the API report's tracking token."""
+    status, receipt = post_json(
         server,
         "/api/v1/projects/llm-d/reports",
         {
@@ -47,6 +50,7 @@ def _send_all_channels(server: LiveServer, marker: str) -> None:
     mail.set_content(f"mail body {marker}")
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as client:
         client.send_message(mail)
+    return str(receipt["tracking_url"]).rstrip("/").rsplit("/", 1)[-1]
 
 
 def _database_bytes(server: LiveServer) -> bytes:
@@ -84,12 +88,22 @@ def _wait_for_mail(mail_dir: Path, count: int) -> list[Path]:
     raise AssertionError(f"the worker delivered {len(files)} mails, expected {count}")
 
 
+def api_token_works(server: LiveServer, token: str) -> bool:
+    import urllib.request  # noqa: PLC0415
+
+    request = urllib.request.Request(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bool(response.status == 200)
+
+
 def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
     marker = f"MARKER-{uuid.uuid4().hex}"
     with live_server(tmp_path) as server:
-        _send_all_channels(server, marker)
+        tracking_token = _send_all_channels(server, marker)
         team = Browser(server)
         team.sign_in(server.admin_email, server.admin_password)
+        api_token = server.cli("token", "create", server.admin_email, "--name", "ci").stdout.split()[-1]
+        assert api_token_works(server, api_token)
         _, queue = team.get("/desk/reports/")
         assert queue.count(marker) == 3
         # The example cases come first; find the reports this test sent among the queue's links.
@@ -100,5 +114,19 @@ def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
         assert stop(server) == 0
     assert marker.encode() not in stored
     assert marker not in server.logs()
+    # No secret of the run reached the logs either: not the keys, not a password, not a token.
+    data_dir = Path(server.env["VULNDESK_DATA_DIR"])
+    secrets = {
+        "admin password": server.admin_password,
+        "API token": api_token,
+        "tracking token": tracking_token,
+        "authenticator secret": totp.secret_of(server.admin_email),
+        "secret key": (data_dir / "secret_key").read_text().strip(),
+        "encryption key": (data_dir / "encryption_key").read_text().strip(),
+    }
+    logs = server.logs()
+    for name, value in secrets.items():
+        assert len(value) >= 16, name
+        assert value not in logs, f"the {name} is in the logs"
     for mail in mails:
         assert marker not in mail.read_text(errors="replace"), mail.name

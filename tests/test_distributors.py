@@ -44,7 +44,7 @@ from vulndesk.notify.tasks import deliver
 from vulndesk.openpgp.keys import GPGCONF_BINARY
 from vulndesk.projects.models import Project
 
-from .conftest import Relay, a_report, signed_in
+from .conftest import Relay, a_report, sign_in_for_real, signed_in
 from .test_openpgp import Correspondent, _new_key
 
 ATM = "agentic-tool-mesh"
@@ -130,7 +130,8 @@ def _join(client: Client, raw: list[str], address: str, reader: Correspondent) -
     member = Client()
     response = member.post(link.group(1), {"new_password1": PASSWORD, "new_password2": PASSWORD})
     assert response.status_code == 302
-    assert member.login(email=address, password=PASSWORD)
+    sign_in_for_real(member, address, PASSWORD)
+    assert member.get("/distributor/").status_code == 200
     # The link works once.
     assert Client().get(link.group(1)).status_code == 404
     return member

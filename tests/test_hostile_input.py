@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import smtplib
@@ -12,9 +13,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
+from vulndesk.accounts.models import User
+from vulndesk.intake.models import Report
 from vulndesk.intake.submission import decompression_bomb
+from vulndesk.projects.models import Project
 
+from .conftest import a_report
 from .live import Browser, LiveServer, live_server, post_json
 
 pytestmark = pytest.mark.server
@@ -186,3 +192,39 @@ def test_malformed_json_is_refused_clearly(server: LiveServer) -> None:
 
 def test_nothing_here_reached_the_logs_as_a_traceback(server: LiveServer, tmp_path: Path) -> None:
     assert "Traceback" not in server.logs()
+
+
+NUL_REQUESTS = {
+    "query": ("GET", "/api/v1/reports?project=a%00b", "", ""),
+    "json": (
+        "POST",
+        "/api/v1/projects/llm-d/reports",
+        '{"title": "a\\u0000b", "description": "d"}',
+        "application/json",
+    ),
+    "form": ("POST", "/p/llm-d/report/", "title=a%00b&description=d", "application/x-www-form-urlencoded"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NUL_REQUESTS))
+def test_a_nul_character_is_refused_with_a_reason(client: Client, project_a: Project, kind: str) -> None:
+    method, path, body, content_type = NUL_REQUESTS[kind]
+    response = client.generic(method, path, body, content_type=content_type)
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+    assert not Report.objects.filter(project=project_a).exists()
+
+
+def test_a_fix_date_with_any_iso_offset_is_stored_in_utc(project_a: Project, alice: User) -> None:
+    from vulndesk.cases.fixes import do_set_fix_plan  # noqa: PLC0415
+    from vulndesk.projects.releases import PackageError  # noqa: PLC0415
+
+    report = a_report(project_a)
+    odd = dt.datetime(2026, 3, 31, 9, 24, tzinfo=dt.timezone(-dt.timedelta(hours=18, minutes=22)))
+    plan = do_set_fix_plan(report, timeline="", mitigations="", fix_available_at=odd, acting_user=alice)
+    plan.refresh_from_db()
+    assert plan.fix_available_at == odd
+    with pytest.raises(PackageError, match="between 1990 and 2200"):
+        do_set_fix_plan(
+            report, timeline="", mitigations="", fix_available_at=odd.replace(year=435), acting_user=alice
+        )

@@ -88,6 +88,26 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from vulndesk.accounts.lockout import do_unlock  # noqa: PLC0415
+
+    was_locked = do_unlock(args.email, acting_user=None)
+    _out(f"{args.email}: unlocked" if was_locked else f"{args.email}: was not locked")
+    return 0
+
+
+def cmd_user_reset_mfa(args: argparse.Namespace) -> int:
+    from vulndesk.accounts.mfa import do_reset_second_factor  # noqa: PLC0415
+    from vulndesk.accounts.models import User  # noqa: PLC0415
+
+    user = User.objects.filter(email__iexact=args.email).first()
+    if user is None:
+        raise CommandError(f"no account for {args.email}")
+    do_reset_second_factor(user, acting_user=None)
+    _out(f"{user.email}: authenticator and recovery codes removed; set up again at the next sign-in")
+    return 0
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     import datetime as dt  # noqa: PLC0415
 
@@ -392,6 +412,12 @@ def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     create.add_argument("--project", help="the project a team member joins")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(handler=cmd_user_create)
+    unlock = user.add_parser("unlock", help="lift a sign-in lock after too many failures (audited)")
+    unlock.add_argument("email")
+    unlock.set_defaults(handler=cmd_user_unlock)
+    reset = user.add_parser("reset-mfa", help="remove a lost authenticator; the person sets up a new one")
+    reset.add_argument("email")
+    reset.set_defaults(handler=cmd_user_reset_mfa)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True, metavar="ACTION"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import models, transaction
 
+from vulndesk.accounts.models import TotpDevice
 from vulndesk.advisories.models import AdvisoryRevision, Subscription
 from vulndesk.cases.models import FixPlan, Message
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
@@ -45,6 +46,7 @@ SEALED_COLUMNS = [
     SealedColumn(Subscription, "sealed_address", lambda s: f"subscription:{s.uid}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
+    SealedColumn(TotpDevice, "sealed_secret", lambda d: f"totp:{d.user_id}"),  # type: ignore[attr-defined]
     SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]
     SealedColumn(Leak, "sealed_what", lambda leak: f"leak:{leak.uid}:what"),  # type: ignore[attr-defined]
     SealedColumn(Leak, "sealed_to_whom", lambda leak: f"leak:{leak.uid}:to_whom"),  # type: ignore[attr-defined]

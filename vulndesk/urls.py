@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from vulndesk.accounts import views as account_views
 from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
@@ -21,7 +22,10 @@ urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
     path(".well-known/security.txt", project_views.well_known_security_txt, name="well-known-security-txt"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("accounts/login/", account_views.sign_in, name="login"),
+    path("accounts/login/code/", account_views.verify, name="login-verify"),
+    path("accounts/login/setup/", account_views.setup, name="login-setup"),
+    path("accounts/confirm/", account_views.reauthenticate, name="reauthenticate"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("desk/", web_views.desk, name="desk"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from vulndesk.accounts.permissions import Permission, Role
+from vulndesk.crypto import open_sealed, seal
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import Project
@@ -103,3 +104,49 @@ class ApiToken(models.Model):
 
     def allows(self, permission: Permission) -> bool:
         return not self.scopes or str(permission) in self.scopes
+
+
+class TotpDevice(models.Model):
+    """A person's authenticator (RFC 6238): the shared secret, sealed like report contents."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    sealed_secret = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="Set once a first code matched.")
+    # The last time step a code was accepted for: a code is good once, never replayed.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user}"
+
+    @property
+    def secret(self) -> str:
+        return open_sealed(self.sealed_secret, context=f"totp:{self.user_id}")
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.sealed_secret = seal(value, context=f"totp:{self.user_id}")
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for when the authenticator is lost; only a keyed hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user}"
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins per account name, whether or not the account exists (so nobody can tell)."""
+
+    key = models.CharField(max_length=64, unique=True, help_text="HMAC of the normalised email.")
+    failures = models.PositiveIntegerField(default=0, help_text="Consecutive failures.")
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_for_good = models.BooleanField(default=False, help_text="Until an administrator unlocks it.")
+
+    def __str__(self) -> str:
+        return f"sign-in throttle {self.key[:8]}…"

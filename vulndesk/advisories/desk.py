@@ -8,12 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
+from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.advisories.access import access_advisory_for_team
 from vulndesk.advisories.actions import (
     do_approve_draft,
@@ -205,6 +207,9 @@ def _utc(text: str) -> dt.datetime | None:
 def publish(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
     user = signed_in_user(request)
     advisory = access_advisory_for_team(user, slug, identifier, Permission.PROJECT_ADVISORY_PUBLISH)
+    confirm = reauthentication_needed(request, reverse("advisory-edit", args=[slug, identifier]))
+    if confirm is not None:
+        return confirm
     try:
         do_publish_advisory(advisory, acting_user=user)
     except AdvisoryError as exc:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from vulndesk.intake.models import Report
 
 MAX_PLAN_TEXT = 20_000
+# A fix date outside these years is a typing mistake (and far dates upset timezone arithmetic).
+EARLIEST_FIX, LATEST_FIX = 1990, 2200
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,21 @@ def fix_plan_of(report: Report) -> FixPlan:
     return plan
 
 
+def _in_utc(moment: dt.datetime) -> dt.datetime:
+    """Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+    if moment.utcoffset() is None:
+        raise PackageError("the time a fix became available needs a timezone (times are stored in UTC)")
+    try:
+        utc = moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise PackageError("the time a fix became available is out of range") from None
+    if not EARLIEST_FIX <= utc.year <= LATEST_FIX:
+        raise PackageError(
+            f"the time a fix became available must fall between {EARLIEST_FIX} and {LATEST_FIX}"
+        )
+    return utc
+
+
 def do_set_fix_plan(
     report: Report,
     *,
@@ -158,8 +175,8 @@ def do_set_fix_plan(
     acting_user: User | None,
 ) -> FixPlan:
     """The fix's timeline and the mitigations users can apply until they upgrade."""
-    if fix_available_at is not None and fix_available_at.utcoffset() is None:
-        raise PackageError("the time a fix became available needs a timezone (times are stored in UTC)")
+    if fix_available_at is not None:
+        fix_available_at = _in_utc(fix_available_at)
     for name, text in (("timeline", timeline), ("mitigations", mitigations)):
         if len(text) > MAX_PLAN_TEXT:
             raise PackageError(f"the {name} is longer than {MAX_PLAN_TEXT} characters")

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
+from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.distributors import membership
 from vulndesk.distributors.leaks import do_attribute_leak, do_report_leak
 from vulndesk.distributors.membership import Application, DistributorError
@@ -336,13 +337,19 @@ def organisation_act(request: HttpRequest, slug: str, organisation_id: int) -> H
     organisation = Organisation.objects.filter(pk=organisation_id, project=project).first()
     if organisation is None:
         raise Http404
+    back = reverse("project-distributors", args=[slug]) + f"#org-{organisation.pk}"
+    # Putting people on the list gives them embargoed material: a recent sign-in is required.
+    if request.POST.get("action") in {"approve", "add_member"}:
+        confirm = reauthentication_needed(request, back)
+        if confirm is not None:
+            return confirm
     try:
         done = _team_act(organisation, request.POST, user)
     except DistributorError as exc:
         messages.error(request, f"Not done: {exc}.")
     else:
         messages.success(request, done)
-    return redirect(reverse("project-distributors", args=[slug]) + f"#org-{organisation.pk}")
+    return redirect(back)
 
 
 def _team_act(organisation: Organisation, form: QueryDict, user: User) -> str:

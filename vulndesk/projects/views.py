@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
+from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.projects.access import access_project, access_public_project, default_project
 from vulndesk.projects.actions import do_record_release, do_update_policy
 from vulndesk.projects.policy import PolicyError, parse_policy_toml
@@ -54,6 +56,9 @@ def edit_policy(request: HttpRequest, slug: str) -> HttpResponse:
     text = project.policy.as_toml()
     problems: list[str] = []
     if request.method == "POST":
+        confirm = reauthentication_needed(request, reverse("project-policy-edit", args=[slug]))
+        if confirm is not None:
+            return confirm
         text = request.POST.get("policy", "")
         try:
             do_update_policy(project, parse_policy_toml(text), acting_user=user)

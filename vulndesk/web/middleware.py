@@ -1,7 +1,9 @@
-"""Refuse an oversized request before anything reads its body, with a message that says why."""
+"""Refuse an oversized request before anything reads its body, and text no field can hold, each
+with a message that says why."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -42,3 +44,51 @@ def too_large(request: HttpRequest, length: int, limit: int) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": reason}, status=413)
     return render(request, "web/too_large.html", {"reason": reason}, status=413)
+
+
+NUL = "\x00"
+NUL_REASON = (
+    "the request contains a NUL character (U+0000), which no field accepts; nothing was stored. "
+    "Remove it and send again."
+)
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class NulCharacterMiddleware:
+    """Refuse U+0000 in a path, a query, a form field or a JSON string, with a reason.
+
+    No text field has a use for it, PostgreSQL cannot store it in text, and a refusal here keeps
+    every view from meeting it (uploaded files are bytes and are not looked at).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_REASON}, status=400)
+            return render(request, "web/refused.html", {"reason": NUL_REASON}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if NUL in request.path or any(_holds_nul(k) or _holds_nul(v) for k, v in request.GET.lists()):
+            return True
+        if request.method not in {"POST", "PUT", "PATCH"}:
+            return False
+        if request.content_type == "application/json":
+            try:
+                return _holds_nul(json.loads(request.body or b"null"))
+            except (ValueError, UnicodeDecodeError):
+                return False  # malformed JSON: the API answers for it with its own reason
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in request.POST.lists())

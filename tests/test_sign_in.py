@@ -1,0 +1,158 @@
+"""Signing in: a password and a second factor for every account, recovery codes, throttling and
+lockout with an audited unlock, and a fresh confirmation before sensitive actions."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from django.test import Client
+
+from vulndesk.accounts import lockout
+from vulndesk.accounts.models import RecoveryCode, TotpDevice, User
+from vulndesk.accounts.views import SECOND_FACTOR_AT
+from vulndesk.audit.models import AuditEvent
+from vulndesk.cli import main
+from vulndesk.projects.models import Project
+
+from . import totp
+from .conftest import sign_in_for_real, signed_in
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def carol(project_a: Project) -> User:
+    from vulndesk.accounts.actions import do_add_team_member  # noqa: PLC0415
+
+    user = User.objects.create_user("carol@llm-d.test", PASSWORD)
+    do_add_team_member(user, project_a, acting_user=None)
+    return user
+
+
+def _password_step(client: Client, email: str, password: str = PASSWORD) -> str:
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return str(response["Location"])
+
+
+def test_a_first_sign_in_sets_up_the_authenticator_before_any_page_opens(client: Client, carol: User) -> None:
+    assert _password_step(client, carol.email) == "/accounts/login/setup/"
+    # Between the two steps nothing is open: the desk still asks to sign in.
+    assert client.get("/desk/").status_code == 302
+    page = client.get("/accounts/login/setup/").content.decode()
+    totp.remember_from_page(carol.email, page)
+    assert "otpauth://totp/vulndesk:carol%40llm-d.test" in page
+    wrong = client.post("/accounts/login/setup/", {"code": "000000"})
+    assert wrong.status_code == 400
+    done = client.post("/accounts/login/setup/", {"code": totp.code_for(carol.email)})
+    assert done.status_code == 200
+    codes = re.findall(r"<code>([0-9a-f]{10}-[0-9a-f]{10})</code>", done.content.decode())
+    assert len(codes) == 10
+    assert client.get("/desk/").status_code == 200
+    assert RecoveryCode.objects.filter(user=carol).count() == 10
+    assert not any(code.replace("-", "") in rc.digest for code in codes for rc in RecoveryCode.objects.all())
+    assert AuditEvent.objects.filter(action="user.mfa_enrolled", target_id=str(carol.pk)).exists()
+
+    # Later sign-ins ask for a code; a code works once; a recovery code works once.
+    second = Client()
+    assert _password_step(second, carol.email) == "/accounts/login/code/"
+    code = totp.code_for(carol.email)
+    assert second.post("/accounts/login/code/", {"code": code}).status_code == 302
+    replay = Client()
+    _password_step(replay, carol.email)
+    assert replay.post("/accounts/login/code/", {"code": code}).status_code == 400
+    assert replay.post("/accounts/login/code/", {"code": codes[0]}).status_code == 302
+    again = Client()
+    _password_step(again, carol.email)
+    assert again.post("/accounts/login/code/", {"code": codes[0]}).status_code == 400
+    assert AuditEvent.objects.filter(action="user.recovery_code_used").count() == 1
+
+
+def test_a_session_without_a_second_factor_is_signed_out(client: Client, carol: User) -> None:
+    client.force_login(carol)  # a session made by any other path than the sign-in
+    assert client.get("/desk/").status_code == 302
+    assert signed_in(carol).get("/desk/").status_code == 200
+
+
+def test_repeated_failures_pause_then_lock_an_account_until_an_admin_unlocks_it(
+    client: Client, carol: User, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE):
+        client.post("/accounts/login/", {"username": carol.email, "password": "wrong"})
+    # Paused: even the right password is refused for now, with the same words for any address.
+    page = client.post("/accounts/login/", {"username": carol.email, "password": PASSWORD})
+    assert "try again in 15 minutes" in page.content.decode()
+    assert AuditEvent.objects.filter(action="user.paused", target_id=str(carol.pk)).count() == 1
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE):
+        client.post("/accounts/login/", {"username": "nobody@nowhere.test", "password": "wrong"})
+    nobody = client.post("/accounts/login/", {"username": "nobody@nowhere.test", "password": "x"})
+    assert "try again in 15 minutes" in nobody.content.decode()  # no hint that the account is missing
+
+    for _ in range(lockout.FAILURES_BEFORE_LOCK - lockout.FAILURES_BEFORE_PAUSE):
+        lockout.record_failure(carol.email)
+    with pytest.raises(lockout.LockedOutError, match="an administrator can unlock it"):
+        lockout.check_allowed(carol.email, now=None)
+    assert main(["user", "unlock", carol.email]) == 0
+    assert "unlocked" in capsys.readouterr().out
+    assert AuditEvent.objects.filter(action="user.unlocked", target_id=str(carol.pk)).exists()
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+
+
+def test_wrong_codes_count_toward_the_lockout(client: Client, carol: User) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    _password_step(client, carol.email)
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE):
+        client.post("/accounts/login/code/", {"code": "123456"})
+    page = client.post("/accounts/login/code/", {"code": totp.code_for(carol.email)})
+    assert "try again in" in page.content.decode()
+
+
+def test_publishing_and_changing_a_policy_need_a_recent_confirmation(
+    admin: User, alice: User, project_a: Project
+) -> None:
+    admin.set_password(PASSWORD)
+    admin.save()
+    team = Client()
+    sign_in_for_real(team, admin.email, PASSWORD)
+    session = team.session
+    session[SECOND_FACTOR_AT] = int(time.time()) - 3600  # signed in an hour ago
+    session.save()
+    text = re.sub(
+        r"acknowledge_working_days = \d+", "acknowledge_working_days = 1", project_a.policy.as_toml()
+    )
+    response = team.post("/desk/p/llm-d/policy/", {"policy": text})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/confirm/?next=")
+    project_a.refresh_from_db()
+    assert project_a.policy_version == 1
+    confirm = team.post(
+        response["Location"],
+        {"password": PASSWORD, "code": totp.code_for(admin.email), "next": "/desk/p/llm-d/policy/"},
+    )
+    assert confirm.status_code == 302
+    assert confirm["Location"] == "/desk/p/llm-d/policy/"
+    assert team.post("/desk/p/llm-d/policy/", {"policy": text}).status_code == 302
+    project_a.refresh_from_db()
+    assert project_a.policy_version == 2
+    # A stranger still gets 404, never the confirmation page.
+    stranger = signed_in(alice)
+    assert stranger.post("/desk/p/llm-d/policy/", {"policy": text}).status_code == 404
+
+
+def test_an_operator_resets_a_lost_authenticator(carol: User) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    assert TotpDevice.objects.filter(user=carol).exists()
+    assert main(["user", "reset-mfa", carol.email]) == 0
+    assert not TotpDevice.objects.filter(user=carol).exists()
+    assert AuditEvent.objects.filter(action="user.mfa_reset", target_id=str(carol.pk)).exists()
+    assert _password_step(Client(), carol.email) == "/accounts/login/setup/"
+
+
+def test_the_totp_secret_is_sealed(carol: User) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    device = TotpDevice.objects.get(user=carol)
+    assert device.secret not in device.sealed_secret
+    assert len(pyotp.TOTP(device.secret).now()) == 6

@@ -1,0 +1,83 @@
+"""Sign-in throttling: a few wrong tries lock an account name for a while, many lock it until an
+administrator unlocks it (``vulndesk user unlock``, audited).
+
+Keyed on an HMAC of the email as typed (normalised), whether or not such an account exists, so the
+answers never tell an attacker which addresses have accounts. Wrong passwords and wrong second
+factors count alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from vulndesk.accounts.models import LoginThrottle, User
+from vulndesk.audit.actions import record_event
+
+FAILURES_BEFORE_PAUSE = 5
+PAUSE = dt.timedelta(minutes=15)
+FAILURES_BEFORE_LOCK = 20
+
+
+class LockedOutError(Exception):
+    """Too many failures: the text says for how long, the same for every account name."""
+
+
+def _key(email: str) -> str:
+    normalised = email.strip().lower()
+    return hmac.new(settings.SECRET_KEY.encode(), f"login:{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_allowed(email: str, now: dt.datetime | None = None) -> None:
+    moment = now or timezone.now()
+    throttle = LoginThrottle.objects.filter(key=_key(email)).first()
+    if throttle is None:
+        return
+    if throttle.locked_for_good:
+        raise LockedOutError(
+            "this account is locked after too many failed sign-ins; an administrator can unlock it"
+        )
+    if throttle.locked_until and throttle.locked_until > moment:
+        minutes = max(1, int((throttle.locked_until - moment).total_seconds() // 60) + 1)
+        raise LockedOutError(f"too many failed sign-ins: try again in {minutes} minutes")
+
+
+def record_failure(email: str, now: dt.datetime | None = None) -> None:
+    moment = now or timezone.now()
+    with transaction.atomic():
+        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_key(email))
+        throttle.failures += 1
+        throttle.last_failure_at = moment
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        if throttle.failures >= FAILURES_BEFORE_LOCK:
+            if not throttle.locked_for_good:
+                record_event(
+                    "user.locked", acting_user=None, target=user, details={"failures": throttle.failures}
+                )
+            throttle.locked_for_good = True
+        elif throttle.failures % FAILURES_BEFORE_PAUSE == 0:
+            throttle.locked_until = moment + PAUSE
+            record_event(
+                "user.paused", acting_user=None, target=user, details={"failures": throttle.failures}
+            )
+        throttle.save()
+
+
+def record_success(email: str) -> None:
+    LoginThrottle.objects.filter(key=_key(email), locked_for_good=False).delete()
+
+
+def do_unlock(email: str, *, acting_user: User | None) -> bool:
+    """Lift a lock, audited; whether there was one."""
+    with transaction.atomic():
+        deleted, _ = LoginThrottle.objects.filter(key=_key(email)).delete()
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        record_event(
+            "user.unlocked", acting_user=acting_user, target=user, details={"was_locked": bool(deleted)}
+        )
+    return bool(deleted)
