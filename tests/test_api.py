@@ -34,7 +34,17 @@ def test_me_needs_a_valid_token(client: Client, alice: User) -> None:
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer vd_forged"}).status_code == 401
     me = client.get("/api/v1/me", headers=_bearer(alice)).json()
-    assert me == {"email": "alice@llm-d.test", "display_name": "", "is_admin": False, "projects": ["llm-d"]}
+    assert me == {
+        "email": "alice@llm-d.test",
+        "display_name": "",
+        "is_admin": False,
+        "projects": ["llm-d"],
+        "token_scopes": [],
+        "token_expires_at": None,
+    }
+    # A narrow token says how narrow it is.
+    narrow = client.get("/api/v1/me", headers=_bearer(alice, [Permission.PROJECT_REPORT_READ])).json()
+    assert narrow["token_scopes"] == ["project:report:read"]
 
 
 def test_an_admin_replaces_a_policy_through_the_api(client: Client, admin: User, project_a: Project) -> None:

@@ -3,7 +3,9 @@
 Two advisories of the Agentic Tool Mesh are written, reviewed and scheduled through the web, as a
 team would. The first is published by the running worker at its moment; for the second, the whole
 server is killed (SIGKILL, as a power cut) before the moment and started again after it: the
-advisory is published then, once: one announcement to the reporter, one public entry.
+advisory is published then, once: one announcement to the reporter, one public entry. Then four
+advisories fall due at once and the server is killed while the worker publishes them: each is
+published once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -136,3 +139,28 @@ def _kill_and_restart_after(server: LiveServer, moment: dt.datetime) -> None:
             start_new_session=True,
         )
     _wait_until_up(server)
+
+
+def test_a_worker_killed_in_the_middle_of_publishing_publishes_each_advisory_once(tmp_path: Path) -> None:
+    """Several advisories fall due together; the server dies a moment after, while the worker is
+    publishing them (SIGKILL at a random instant within the batch), and starts again."""
+    with live_server(tmp_path, "--no-smtp") as server:
+        author = Browser(server)
+        author.sign_in(server.admin_email, server.admin_password)
+        reviewer = _reviewer(server)
+        moment = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=45)
+        batch = [_scheduled_advisory(server, author, reviewer, moment) for _ in range(4)]
+        assert dt.datetime.now(dt.UTC) < moment, "the set-up took longer than planned"
+        while dt.datetime.now(dt.UTC) < moment:
+            time.sleep(0.05)
+        time.sleep(random.uniform(0.5, 2.5))  # noqa: S311 - a kill instant, not a secret
+        _kill_and_restart_after(server, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2))
+        for identifier in batch:
+            _wait_published(server, identifier, timeout=90)
+        time.sleep(3)  # a second publication of any of them would have happened by now
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and any(_reporter_mails(server, i) < 1 for i in batch):
+            time.sleep(0.5)
+        assert [_reporter_mails(server, identifier) for identifier in batch] == [1] * len(batch)
+        for identifier in batch:
+            assert _published(server, identifier) is not None  # listed once (checked inside)
