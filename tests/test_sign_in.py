@@ -45,6 +45,7 @@ def test_a_first_sign_in_sets_up_the_authenticator_before_any_page_opens(client:
     page = client.get("/accounts/login/setup/").content.decode()
     totp.remember_from_page(carol.email, page)
     assert "otpauth://totp/vulndesk:carol%40llm-d.test" in page
+    assert '<svg width="' in page  # the QR code, inline: no image request, no script
     wrong = client.post("/accounts/login/setup/", {"code": "000000"})
     assert wrong.status_code == 400
     done = client.post("/accounts/login/setup/", {"code": totp.code_for(carol.email)})

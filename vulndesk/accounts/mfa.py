@@ -13,6 +13,7 @@ import hmac
 import secrets
 
 import pyotp
+import segno
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +46,15 @@ def begin_enrollment(user: User) -> TotpDevice:
 
 def provisioning_uri(device: TotpDevice) -> str:
     return pyotp.TOTP(device.secret).provisioning_uri(name=device.user.email, issuer_name=ISSUER)
+
+
+def qr_svg(device: TotpDevice) -> str:
+    """The provisioning URI as an inline SVG QR code, for the phone's camera (no image request,
+    no script: it passes the Content-Security-Policy)."""
+    svg: str = segno.make(provisioning_uri(device), error="m").svg_inline(
+        scale=4, title="Scan with your authenticator app", dark="#111827"
+    )
+    return svg
 
 
 def confirm_enrollment(user: User, code: str) -> list[str] | None:

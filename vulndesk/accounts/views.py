@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -125,7 +126,13 @@ def setup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/setup.html",
-        {"secret": device.secret, "uri": mfa.provisioning_uri(device), "error": error},
+        {
+            "secret": device.secret,
+            "uri": mfa.provisioning_uri(device),
+            # segno draws the URI as path geometry: no text of it reaches the markup.
+            "qr": mark_safe(mfa.qr_svg(device)),  # noqa: S308  # nosec B308, B703
+            "error": error,
+        },
         status=400 if error else 200,
     )
 
