@@ -10,6 +10,7 @@ import tempfile
 os.environ["VULNDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="vulndesk-test-")
 os.environ.setdefault("VULNDESK_BASE_URL", "http://testserver")
 os.environ["VULNDESK_SMTP_HOST"] = ""
+os.environ["VULNDESK_WEBHOOKS_ALLOW_LOOPBACK_HTTP"] = "1"
 os.environ.pop("VULNDESK_SECRET_KEY", None)
 os.environ.pop("VULNDESK_ENCRYPTION_KEYS", None)
 

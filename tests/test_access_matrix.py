@@ -187,6 +187,10 @@ def _matrix(
         "announce-confirm": [Check("GET", "/p/llm-d/announce/confirm/forged/", (404,) * 6)],
         "announce-unsubscribe": [Check("GET", "/p/llm-d/announce/unsubscribe/forged/", (404,) * 6)],
         "outbox": [Check("GET", "/desk/outbox/", ADMIN_ONLY)],
+        "project-webhooks": [
+            Check("GET", "/desk/p/llm-d/webhooks/", ADMIN_ONLY),
+            Check("GET", "/desk/p/nope/webhooks/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
         "project-policy-edit": [Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY)],
         "project-policy": [Check("GET", "/p/llm-d/", EVERYONE_200)],
         "report-form": [Check("GET", "/p/llm-d/report/", EVERYONE_200)],

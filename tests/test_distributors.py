@@ -259,6 +259,11 @@ def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_o
     )
     assert response.status_code == 302
     assert [s.organisation.name for s in CaseShare.objects.all()] == ["Distro A"]
+    # The reporter hears that one distributor was told, not who, under the same embargo.
+    told = OutboundEmail.objects.get(kind="distributors-told-reporter")
+    assert "1 distributor on its private list" in str(told.message["text"])
+    assert "Distro A" not in json.dumps(told.message)
+    assert "told 1 distributor on its private list" in client.get(tracking).content.decode()
 
     # The notice goes out encrypted to Ada's key: nothing of it crosses the wire in clear.
     raw = _deliver_all(relay)

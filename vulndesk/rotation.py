@@ -19,7 +19,7 @@ from vulndesk.cases.models import FixPlan, Message
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
 from vulndesk.distributors.models import CaseShare, Leak
 from vulndesk.intake.models import Report, ReportAttachment
-from vulndesk.notify.models import OutboundEmail
+from vulndesk.notify.models import OutboundEmail, Webhook
 from vulndesk.openpgp.models import ProjectKey, ReporterKey
 
 BATCH = 200
@@ -47,6 +47,7 @@ SEALED_COLUMNS = [
     SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
     SealedColumn(TotpDevice, "sealed_secret", lambda d: f"totp:{d.user_id}"),  # type: ignore[attr-defined]
+    SealedColumn(Webhook, "sealed_secret", lambda w: f"webhook:{w.uid}"),  # type: ignore[attr-defined]
     SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]
     SealedColumn(Leak, "sealed_what", lambda leak: f"leak:{leak.uid}:what"),  # type: ignore[attr-defined]
     SealedColumn(Leak, "sealed_to_whom", lambda leak: f"leak:{leak.uid}:to_whom"),  # type: ignore[attr-defined]

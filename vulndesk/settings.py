@@ -203,6 +203,10 @@ TASKS = {
     },
 }
 
+# Webhooks go to https:// addresses; plain http only to a loopback address, and only when allowed
+# (a relay on the same host, or the test suite).
+WEBHOOKS_ALLOW_LOOPBACK_HTTP = env_bool("VULNDESK_WEBHOOKS_ALLOW_LOOPBACK_HTTP", default=False)
+
 # Outgoing mail. With no relay configured, mail is written to files under the data directory so a
 # laptop install can read what it would have sent; it is never sent to a guessed relay.
 SMTP_RELAY_HOST = env_str("VULNDESK_SMTP_HOST", "")

@@ -30,6 +30,7 @@ urlpatterns = [
     path("desk/", web_views.desk, name="desk"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
+    path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
     path("desk/p/<slug:slug>/reports/<int:number>/", intake_desk.report_page, name="report-page"),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/messages/", intake_desk.post_message, name="report-message"

@@ -23,6 +23,8 @@ from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import CaseEvent, CaseState
 from vulndesk.intake.models import CreditPreference
 from vulndesk.notify.actions import queue_email
+from vulndesk.notify.models import WebhookEvent
+from vulndesk.notify.webhooks import queue_webhooks
 from vulndesk.projects.models import Project
 
 if TYPE_CHECKING:
@@ -277,6 +279,25 @@ def _publish(advisory: Advisory, revision: AdvisoryRevision, *, acting_user: Use
 
 
 def _announce(advisory: Advisory, revision: AdvisoryRevision, *, first: bool) -> None:
+    url = emails.advisory_url(advisory)
+    kind = "Published" if first else f"Revised (revision {revision.number})"
+    queue_webhooks(
+        advisory.project,
+        WebhookEvent.ADVISORY_PUBLISHED,
+        {
+            "text": f"{kind}: {advisory.identifier}: {advisory.public_title} <{url}>",
+            "event": str(WebhookEvent.ADVISORY_PUBLISHED),
+            "project": advisory.project.slug,
+            "advisory": {
+                "id": advisory.identifier,
+                "title": advisory.public_title,
+                "summary": advisory.public_summary,
+                "revision": revision.number,
+                "published": advisory.published_at.isoformat() if advisory.published_at else "",
+                "url": url,
+            },
+        },
+    )
     for subscription in Subscription.objects.filter(
         project=advisory.project, confirmed_at__isnull=False, unsubscribed_at__isnull=True
     ):

@@ -28,6 +28,7 @@ from vulndesk.embargo.actions import end_due_embargoes
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import queue_email
 from vulndesk.notify.tasks import requeue_stranded
+from vulndesk.notify.webhooks import requeue_stranded_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def sweep(now: dt.datetime | None = None) -> str:
     moment = now or timezone.now()
     notices = _clock_notices(moment)
     closed = _expire_info_requests(moment)
-    requeued = requeue_stranded(moment)
+    requeued = requeue_stranded(moment) + requeue_stranded_webhooks(moment)
     # A safety net for scheduled publication: its own task normally runs at the moment itself.
     published = publish_due(moment)
     # Safety nets too: each has its own task at its moment (embargo end, final notice).

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.urls import reverse
 
+from vulndesk.cases.emails import to_reporter
 from vulndesk.notify.actions import Email
 
 if TYPE_CHECKING:
     from vulndesk.distributors.briefing import Briefing
     from vulndesk.distributors.models import CaseShare, DistributorMember, Leak, Organisation, Vouch
+    from vulndesk.intake.models import Report
     from vulndesk.projects.models import Project
 
 __all__ = ["Email"]
@@ -105,3 +107,8 @@ def leak_alert(leak: Leak) -> Email:
             "desk_url": settings.BASE_URL + reverse("report-page", args=[project.slug, leak.report.number]),
         },
     )
+
+
+def told_reporter(report: Report, count: int, ends: str) -> Email:
+    """The reporter hears that distributors were told (how many, not who), under the same embargo."""
+    return to_reporter(report, "distributors-told-reporter", count=count, ends=ends)

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
-from vulndesk.distributors import notices
+from vulndesk.distributors import emails, notices
 from vulndesk.distributors.briefing import Briefing, briefing
 from vulndesk.distributors.membership import DistributorError, active_memberships, needs_policy_acceptance
 from vulndesk.distributors.models import (
@@ -31,6 +31,7 @@ from vulndesk.distributors.models import (
 )
 from vulndesk.embargo.actions import active_embargo_end
 from vulndesk.embargo.emails import when
+from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -86,6 +87,11 @@ def do_share_case(
             )
             notices.send_notice(share, notices.Stage.FIRST)
             shares.append(share)
+        if shares and report.reporter.get("email"):
+            ends = when(active_embargo_end(report), report.project.policy.calendar.timezone)
+            queue_email(
+                emails.told_reporter(report, len(shares), ends), project=report.project, report=report
+            )
     return shares
 
 

@@ -124,6 +124,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             **embargo_context(report),
             "embargo_action": reverse("tracking-embargo", args=[token]),
             "leak_action": reverse("tracking-leak", args=[token]),
+            "distributors_told": report.distributor_shares.count(),
         },
         status=400 if reply_error else 200,
     )

@@ -59,3 +59,56 @@ class OutboundEmail(models.Model):
     @message.setter
     def message(self, value: dict[str, object]) -> None:
         self.sealed_message = seal(json.dumps(value, sort_keys=True), context=self._context())
+
+
+class WebhookEvent(models.TextChoices):
+    # Public events only: a webhook goes to a third party (a chat, a bot), never embargoed material.
+    ADVISORY_PUBLISHED = "advisory.published", "An advisory is published (or a revision of it)"
+
+
+class Webhook(models.Model):
+    """An address a project's announcements are POSTed to, as JSON signed with HMAC-SHA256."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    sealed_secret = models.TextField(help_text="The signing secret, sealed.")
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["project", "created_at"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} of {self.project}"
+
+    @property
+    def secret(self) -> str:
+        return open_sealed(self.sealed_secret, context=f"webhook:{self.uid}")
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.sealed_secret = seal(value, context=f"webhook:{self.uid}")
+
+
+class OutboundWebhook(models.Model):
+    """One delivery: claimed, retried and failed like a mail; its id lets the receiver drop repeats."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField(help_text="Public content only.")
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["created_at"]
+        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} to webhook {self.webhook_id} ({self.status})"
