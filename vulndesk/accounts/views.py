@@ -123,16 +123,12 @@ def setup(request: HttpRequest) -> HttpResponse:
                 request, "accounts/recovery_codes.html", {"codes": codes, "next": response["Location"]}
             )
         error = "That code does not match. Check the clock of your device and try the current code."
+    # segno draws the URI as path geometry: no text of it reaches the markup.
+    qr = mark_safe(mfa.qr_svg(device))  # noqa: S308  # nosec B308, B703
     return render(
         request,
         "accounts/setup.html",
-        {
-            "secret": device.secret,
-            "uri": mfa.provisioning_uri(device),
-            # segno draws the URI as path geometry: no text of it reaches the markup.
-            "qr": mark_safe(mfa.qr_svg(device)),  # noqa: S308  # nosec B308, B703
-            "error": error,
-        },
+        {"secret": device.secret, "uri": mfa.provisioning_uri(device), "qr": qr, "error": error},
         status=400 if error else 200,
     )
 
