@@ -219,7 +219,7 @@ if SMTP_RELAY_HOST:
     EMAIL_USE_TLS = env_bool("VULNDESK_SMTP_STARTTLS", default=True)
     EMAIL_TIMEOUT = 30
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "vulndesk.notify.filemail.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("VULNDESK_FROM_EMAIL", f"vulndesk@{_base.hostname}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
