@@ -157,3 +157,15 @@ def test_the_totp_secret_is_sealed(carol: User) -> None:
     device = TotpDevice.objects.get(user=carol)
     assert device.secret not in device.sealed_secret
     assert len(pyotp.TOTP(device.secret).now()) == 6
+
+
+def test_one_address_trying_many_names_is_paused(client: Client, carol: User) -> None:
+    for number in range(lockout.ADDRESS_FAILURES_BEFORE_PAUSE):
+        client.post("/accounts/login/", {"username": f"guess{number}@llm-d.test", "password": "x"})
+    page = client.post("/accounts/login/", {"username": carol.email, "password": PASSWORD})
+    assert "too many failed sign-ins from your network" in page.content.decode()
+    assert AuditEvent.objects.filter(action="user.address_paused").count() == 1
+    # Carol, from her own address, is not held back by someone else's guessing.
+    elsewhere = Client(REMOTE_ADDR="192.0.2.7")
+    response = elsewhere.post("/accounts/login/", {"username": carol.email, "password": PASSWORD})
+    assert response.status_code == 302

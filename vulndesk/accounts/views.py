@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from vulndesk.accounts import lockout, mfa
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
+from vulndesk.web.client import client_address
 
 PENDING_USER, PENDING_AT, NEXT = "login_pending_user", "login_pending_at", "login_next"
 SECOND_FACTOR_AT = "second_factor_at"
@@ -48,11 +49,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     email = request.POST.get("username", "").strip()
     next_url = request.POST.get("next") or request.GET.get("next", "")
     if request.method == "POST":
+        address = client_address(request)
         try:
+            lockout.check_address_allowed(address)
             lockout.check_allowed(email)
             user = authenticate(request, username=email, password=request.POST.get("password", ""))
             if not isinstance(user, User):
                 lockout.record_failure(email)
+                lockout.record_address_failure(address)
                 error = WRONG
             else:
                 request.session.cycle_key()

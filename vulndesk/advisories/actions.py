@@ -274,8 +274,9 @@ def _publish(advisory: Advisory, revision: AdvisoryRevision, *, acting_user: Use
                 project=advisory.project,
                 report=advisory.report,
             )
+    # Inside the publishing transaction, like the announcements: nothing a hook queues is lost.
     for hook in hooks.on_published:
-        transaction.on_commit(lambda hook=hook: hook(advisory, revision))  # type: ignore[misc]
+        hook(advisory, revision)
 
 
 def _announce(advisory: Advisory, revision: AdvisoryRevision, *, first: bool) -> None:

@@ -1,6 +1,7 @@
 """Functions other domains register to hear about publication (the distributors are told here).
 
-Each is called after the publishing transaction commits, with the advisory and the revision.
+Each is called inside the publishing transaction, with the advisory and the revision: what it
+queues exists only if the publication commits.
 """
 
 from __future__ import annotations

@@ -242,8 +242,10 @@ def _schedule_advisories(embargo: Embargo, acting_user: User | None) -> None:
 
 
 def _notify_hooks(embargo: Embargo) -> None:
+    # Inside the change's transaction: what a hook queues (notices, tasks) exists only if the change
+    # commits, and is not lost if the process dies right after the commit.
     for hook in hooks.on_embargo_changed:
-        transaction.on_commit(lambda hook=hook: hook(embargo))  # type: ignore[misc]
+        hook(embargo)
 
 
 def _tell_the_other_side(embargo: Embargo, proposal: EmbargoProposal) -> None:

@@ -1,4 +1,4 @@
-"""Functions other domains register to hear about an embargo, called after the change commits.
+"""Functions other domains register to hear about an embargo, called inside the change's transaction.
 
 The distributors list registers here to tell its members at once when an embargo ends early or
 its end moves.
