@@ -493,3 +493,43 @@ def test_leaks_are_audited_without_their_contents(project_b: Project) -> None:
     assert "PoC" not in json.dumps(event.details)
     # And nothing ran the sweep's distributor steps on a case nobody shared.
     assert "0 final notices" in sweep()
+
+
+def test_a_distributors_proposal_is_answered_by_the_team_only(
+    client: Client, two_distributors: dict[str, Any]
+) -> None:
+    from vulndesk.embargo.actions import EmbargoError, do_accept_proposal  # noqa: PLC0415
+    from vulndesk.embargo.models import ProposerKind  # noqa: PLC0415
+
+    team, ada_client = two_distributors["team"], two_distributors["ada"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    ends_at = _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    later = ends_at + dt.timedelta(days=1)
+    ada_client.post(
+        f"{case_url}act/", {"action": "propose", "zone": "UTC", "ends_at": f"{later:%Y-%m-%dT%H:%M}"}
+    )
+    embargo = Embargo.objects.get(report__number=number, report__project__slug=ATM)
+    proposal = embargo.proposals.get(status=ProposalStatus.OPEN)
+    assert proposal.proposer_kind == ProposerKind.DISTRIBUTOR
+    assert "Distro A" in proposal.note
+    # The reporter sees it but cannot accept it; the team decides.
+    assert f'name="proposal" value="{proposal.pk}"' not in client.get(tracking).content.decode()
+    with pytest.raises(EmbargoError, match="the security team answers"):
+        do_accept_proposal(proposal, acting_user=None, accepted_by=ProposerKind.REPORTER)
+    team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "accept", "proposal": str(proposal.pk)})
+    embargo.refresh_from_db()
+    assert embargo.ends_at == later.replace(second=0, microsecond=0)
+
+
+def test_nobody_applies_with_an_address_that_has_an_account(
+    client: Client, project_b: Project, bob: User, ada: Correspondent
+) -> None:
+    page = _apply(client, "Distro Z", bob.email, ada.public_key()).content.decode()
+    assert "this address already has an account here" in page
+    assert not Organisation.objects.exists()

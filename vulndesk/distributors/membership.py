@@ -81,6 +81,13 @@ def do_apply(project: Project, application: Application) -> Organisation:
         organisation = Organisation.objects.create(
             project=project, name=name, website=application.website[:300], criteria_answers=answers
         )
+        if User.objects.filter(email__iexact=application.email.strip()).exists():
+            # Nobody can attach someone else's account to their organisation by applying with it;
+            # the team adds an existing person to an organisation on the list.
+            raise DistributorError(
+                "this address already has an account here: "
+                "ask the security team to add you to your organisation"
+            )
         member = _new_member(organisation, application.email, application.name, key, fingerprint)
         _accept_policy(member)
         record_event(

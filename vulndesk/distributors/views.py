@@ -197,7 +197,7 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "product_states": ProductState.choices,
             "justifications": Justification.choices,
             "may_propose": "distributors" in share.report.project.policy.disclosure.negotiated_with,
-            **embargo_context(share.report),
+            **embargo_context(share.report, ProposerKind.DISTRIBUTOR),
         }
     else:
         context["embargo_end"] = getattr(getattr(share.report, "embargo", None), "ends_at", None)

@@ -201,6 +201,9 @@ def _check_open(proposal: EmbargoProposal, answered_by: ProposerKind) -> None:
         raise EmbargoError("this proposal was already answered")
     if proposal.proposer_kind == answered_by and answered_by != ProposerKind.TEAM:
         raise EmbargoError("a proposal is answered by the other side")
+    if proposal.proposer_kind == ProposerKind.DISTRIBUTOR and answered_by != ProposerKind.TEAM:
+        # The team has the final say: a distributor's date never becomes the end without it.
+        raise EmbargoError("the security team answers a distributor's proposal")
 
 
 def _close(

@@ -33,15 +33,23 @@ from vulndesk.intake.access import access_report_by_tracking_token, access_repor
 from vulndesk.intake.models import Report
 
 
-def embargo_context(report: Report) -> dict[str, object]:
-    """What both pages show: the state, the end, the bounds and the proposals."""
+def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) -> dict[str, object]:
+    """What both pages show: the state, the end, the bounds and the proposals.
+
+    ``open_proposals`` are the open proposals this viewer may answer (the counter form answers the
+    first): the team answers any; the reporter only the team's (a distributor's waits for the team).
+    """
     embargo = embargo_of(report)
+    open_ = [p for p in embargo.proposals.all() if p.status == ProposalStatus.OPEN]
+    answerable = (
+        open_ if viewer == ProposerKind.TEAM else [p for p in open_ if p.proposer_kind == ProposerKind.TEAM]
+    )
     policy = report.project.policy
     triage = Triage.objects.filter(report=report).first()
     return {
         "embargo": embargo,
         "proposals": list(embargo.proposals.select_related("proposed_by")),
-        "open_proposals": [p for p in embargo.proposals.all() if p.status == ProposalStatus.OPEN],
+        "open_proposals": answerable,
         "project_zone": policy.calendar.timezone,
         "latest_end": latest_end(policy, report.received_at),
         "suggested_end": suggested_end(

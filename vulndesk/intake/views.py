@@ -16,6 +16,7 @@ from vulndesk.advisories.documents import for_reporter
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Message, Triage, Via, Visibility
 from vulndesk.cases.sla import reporter_commitment
+from vulndesk.embargo.models import ProposerKind
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_by_tracking_token
 from vulndesk.intake.actions import Provenance, do_receive_report, do_replace_tracking_link
@@ -121,7 +122,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             ).select_related("author"),
             "reply_error": reply_error,
             "advisory": for_reporter(report.pk),
-            **embargo_context(report),
+            **embargo_context(report, ProposerKind.REPORTER),
             "embargo_action": reverse("tracking-embargo", args=[token]),
             "leak_action": reverse("tracking-leak", args=[token]),
             "distributors_told": report.distributor_shares.count(),
