@@ -109,15 +109,22 @@ def _to(raw: list[str], address: str) -> list[EmailMessage]:
     return found
 
 
-def _read(message: EmailMessage, reader: Correspondent) -> str:
-    """The text of a PGP/MIME message, decrypted with the reader's own key."""
+def _inner(message: EmailMessage, reader: Correspondent) -> EmailMessage:
+    """A PGP/MIME message decrypted with the reader's own key; its subject travels only inside."""
     assert message.get_content_type() == "multipart/encrypted"
+    assert message["Subject"] == "[...]", "the outer subject is obscured (RFC 9788)"
     _control, encrypted = message.iter_parts()
     ciphertext = encrypted.get_payload(decode=True)
     assert isinstance(ciphertext, bytes)
     inner = message_from_bytes(reader.decrypt(ciphertext), policy=policy.default)
     assert isinstance(inner, EmailMessage)
-    body = inner.get_body(preferencelist=("plain",))
+    assert inner.get_param("protected-headers") == "v1"
+    return inner
+
+
+def _read(message: EmailMessage, reader: Correspondent) -> str:
+    """The text of a PGP/MIME message, decrypted with the reader's own key."""
+    body = _inner(message, reader).get_body(preferencelist=("plain",))
     assert body is not None
     return str(body.get_content())
 
@@ -224,6 +231,13 @@ def _negotiate(client: Client, team: Client, number: int, tracking: str) -> dt.d
     return embargo.ends_at
 
 
+def _briefing_sent_is_audited(address: str) -> None:
+    """Each briefing sent is a disclosure of embargoed material: audited, per person."""
+    sent = AuditEvent.objects.get(action="distributors.notice_sent")
+    assert sent.details["member"] == address
+    assert SECRET not in json.dumps(sent.details)
+
+
 def _reaches_nothing(outsider: Client, number: int) -> None:
     """A member of the list who was not told reaches nothing of the case, by any route."""
     case_url = f"/distributor/p/{ATM}/cases/{number}/"
@@ -288,6 +302,7 @@ def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_o
         assert expected in readable, expected
     with pytest.raises(AssertionError):
         _read(notice, two_distributors["bea_key"])  # Bea's key cannot open it
+    _briefing_sent_is_audited("ada@distro-a.test")
 
     # Ada reads the case in the portal only after accepting its embargo; each read is audited.
     before = ada_client.get(case_url).content.decode()
@@ -323,7 +338,7 @@ def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_o
     assert send_due_final_notices(ends_at - dt.timedelta(hours=23)) == 1
     assert send_due_final_notices(ends_at - dt.timedelta(hours=22)) == 0
     [final] = _to(_deliver_all(relay), "ada@distro-a.test")
-    assert "Final notice" in str(final["Subject"])
+    assert "Final notice" in str(_inner(final, ada)["Subject"])
     assert SECRET in _read(final, ada)
 
     # The embargo ends at its hour, not a second before; Distro A hears it at once.
@@ -333,7 +348,7 @@ def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_o
     embargo = Embargo.objects.get(report__number=number, report__project__slug=ATM)
     assert embargo.state == EMState.EXITED
     [ended] = _to(_deliver_all(relay), "ada@distro-a.test")
-    assert "Embargo ended" in str(ended["Subject"])
+    assert "Embargo ended" in str(_inner(ended, ada)["Subject"])
     assert bea_client.get(case_url).status_code == 404
 
 
@@ -401,14 +416,22 @@ def test_a_second_leak_removes_the_organisation_from_the_list(
     assert "a contractor" not in json.dumps(alert.message)  # what leaked stays on the desk
     page = team.get(f"/desk/p/{ATM}/reports/{number}/").content.decode()
     assert "To whom: a contractor" in page
+    assert "(ada@distro-a.test)" in page
+    from vulndesk.distributors.models import Leak  # noqa: PLC0415
+
+    # A member's report counts against nobody until the team attributes it.
+    assert Leak.objects.get().organisation is None
+    ada_leak = Leak.objects.get()
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "attribute", "leak": str(ada_leak.pk), "organisation": str(distro_a.pk)},
+    )
     distro_a.refresh_from_db()
     assert distro_a.state == OrganisationState.APPROVED  # one leak: reported, recorded
     # The reporter reports another; the team finds it came from Distro A: the second leak removes it.
     client.post(f"{tracking}leak/", {"what": "the fix", "to_whom": "a public chat"})
     page = team.get(f"/desk/p/{ATM}/reports/{number}/").content.decode()
     assert "The reporter" in page
-    from vulndesk.distributors.models import Leak  # noqa: PLC0415
-
     unattributed = Leak.objects.get(organisation__isnull=True)
     team.post(
         f"/desk/p/{ATM}/reports/{number}/distributors/",
@@ -527,9 +550,135 @@ def test_a_distributors_proposal_is_answered_by_the_team_only(
     assert embargo.ends_at == later.replace(second=0, microsecond=0)
 
 
-def test_nobody_applies_with_an_address_that_has_an_account(
+def test_the_form_tells_nobody_who_has_an_account_and_attaches_no_account(
     client: Client, project_b: Project, bob: User, ada: Correspondent
 ) -> None:
-    page = _apply(client, "Distro Z", bob.email, ada.public_key()).content.decode()
-    assert "this address already has an account here" in page
-    assert not Organisation.objects.exists()
+    stranger = _apply(client, "Distro Y", "new@distro-y.test", ada.public_key())
+    existing = _apply(client, "Distro Z", bob.email, ada.public_key())
+    # The same answer either way: the form is no oracle for who has an account here.
+    assert existing.status_code == stranger.status_code == 201
+    assert existing.content.decode().replace("Distro Z", "Distro Y") == stranger.content.decode()
+    distro_z = Organisation.objects.get(name="Distro Z")
+    assert distro_z.contact_has_account
+    assert not distro_z.members.exists()  # Bob's account was not attached to it
+    assert not DistributorMember.objects.filter(user=bob).exists()
+    page = signed_in(bob).get(f"/desk/p/{ATM}/distributors/").content.decode()
+    assert "already has an account here, so the application arrived without a contact" in page
+
+
+def test_the_public_form_is_rate_limited_and_refuses_control_characters(
+    client: Client, project_b: Project, ada: Correspondent
+) -> None:
+    from vulndesk.distributors.membership import APPLICATIONS_PER_HOUR  # noqa: PLC0415
+
+    page = _apply(client, "Distro\r\nBcc: x@evil.test", "a@distro.test", ada.public_key())
+    assert page.status_code == 422
+    assert "cannot hold control characters" in page.content.decode()
+    for number in range(APPLICATIONS_PER_HOUR):
+        assert (
+            _apply(client, f"Distro {number}", f"s{number}@distro.test", ada.public_key()).status_code == 201
+        )
+    refused = _apply(client, "One too many", "late@distro.test", ada.public_key())
+    assert refused.status_code == 422
+    assert "too many applications from your network address" in refused.content.decode()
+    assert not Organisation.objects.filter(name="One too many").exists()
+
+
+def test_a_member_bound_to_an_older_embargo_policy_gets_no_briefing(
+    client: Client, two_distributors: dict[str, Any], relay: Relay, ada: Correspondent
+) -> None:
+    from vulndesk.projects.actions import do_update_policy  # noqa: PLC0415
+    from vulndesk.projects.policy import parse_policy_toml  # noqa: PLC0415
+
+    team, ada_client = two_distributors["team"], two_distributors["ada"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    project = Project.objects.get(slug=ATM)
+    text = project.policy.as_toml().replace('embargo_policy_version = "1"', 'embargo_policy_version = "2"')
+    do_update_policy(project, parse_policy_toml(text), acting_user=None)
+    _deliver_all(relay)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    [notice] = _to(_deliver_all(relay), "ada@distro-a.test")
+    readable = _read(notice, ada)
+    assert f"shared case #{number}" in readable
+    assert "accept the current embargo policy" in readable
+    for secret in (SECRET, MITIGATION, "1.3.2"):
+        assert secret not in readable
+    assert AuditEvent.objects.filter(action="distributors.notice_withheld").count() == 1
+    assert not AuditEvent.objects.filter(action="distributors.notice_sent").exists()
+    # Nor can she act on the case before accepting the new text.
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    assert not AuditEvent.objects.filter(action="distributors.case_embargo_accepted").exists()
+
+
+def test_a_vouch_counts_only_while_its_author_is_on_the_list(
+    client: Client, two_distributors: dict[str, Any], bob: User, bea: Correspondent
+) -> None:
+    team, ada_client = two_distributors["team"], two_distributors["ada"]
+    assert _apply(client, "Distro C", "cy@distro-c.test", bea.public_key()).status_code == 201
+    distro_c = Organisation.objects.get(name="Distro C")
+    ada_client.post(f"/distributor/p/{ATM}/vouch/{distro_c.pk}/", {"statement": "Good people."})
+    ada = DistributorMember.objects.get(user__email="ada@distro-a.test")
+    team.post(
+        f"/desk/p/{ATM}/distributors/{two_distributors['a'].pk}/",
+        {"action": "member_state", "member": str(ada.pk), "state": "suspended"},
+    )
+    page = team.post(f"/desk/p/{ATM}/distributors/{distro_c.pk}/", {"action": "approve"}, follow=True)
+    assert "no member of the list has vouched" in page.content.decode()
+    distro_c.refresh_from_db()
+    assert distro_c.state == OrganisationState.APPLIED
+
+
+def test_sharing_a_case_and_reinstating_a_member_need_a_recent_confirmation(
+    client: Client, two_distributors: dict[str, Any]
+) -> None:
+    from vulndesk.accounts.views import SECOND_FACTOR_AT  # noqa: PLC0415
+
+    team = two_distributors["team"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    session = team.session
+    session[SECOND_FACTOR_AT] = 0  # signed in long ago
+    session.save()
+    response = team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    assert response["Location"].startswith("/accounts/confirm/")
+    assert not CaseShare.objects.exists()
+    bea = DistributorMember.objects.get(user__email="bea@vendor-b.test")
+    bea.state = MemberState.SUSPENDED
+    bea.save()
+    response = team.post(
+        f"/desk/p/{ATM}/distributors/{two_distributors['b'].pk}/",
+        {"action": "member_state", "member": str(bea.pk), "state": "active"},
+    )
+    assert response["Location"].startswith("/accounts/confirm/")
+    bea.refresh_from_db()
+    assert bea.state == MemberState.SUSPENDED
+
+
+def test_the_team_invites_a_person_again(two_distributors: dict[str, Any], bea: Correspondent) -> None:
+    team, distro_a = two_distributors["team"], two_distributors["a"]
+    team.post(
+        f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
+        {"action": "add_member", "email": "cy@distro-a.test", "name": "Cy", "public_key": bea.public_key()},
+    )
+    cy = DistributorMember.objects.get(user__email="cy@distro-a.test")
+    assert cy.state == MemberState.INVITED
+    team.post(f"/desk/p/{ATM}/distributors/{distro_a.pk}/", {"action": "reinvite", "member": str(cy.pk)})
+    invitations = OutboundEmail.objects.filter(kind="distributor-invitation", message_id__isnull=False)
+    assert sum(1 for o in invitations if o.message["to"] == ["cy@distro-a.test"]) == 2
+    assert AuditEvent.objects.filter(action="distributors.member_reinvited", target_id=str(cy.pk)).exists()
+    # Only an invited person: someone active already has a password.
+    ada = DistributorMember.objects.get(user__email="ada@distro-a.test")
+    page = team.post(
+        f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
+        {"action": "reinvite", "member": str(ada.pk)},
+        follow=True,
+    )
+    assert "only an invited person" in page.content.decode()

@@ -442,6 +442,14 @@ def test_the_acknowledgement_to_a_reporter_with_a_key_is_pgp_mime(
     ciphertext = encrypted.get_payload(decode=True)
     assert isinstance(ciphertext, bytes)
     body = rita.decrypt(ciphertext).decode()
+    # The subject names the report: it travels inside (RFC 9788), the outer one is obscured.
+    assert sent["Subject"] == "[...]"
+    decrypted = message_from_bytes(body.encode(), policy=policy.default)
+    assert isinstance(decrypted, EmailMessage)
+    assert decrypted.get_param("protected-headers") == "v1"
+    assert str(decrypted["Subject"]).startswith("[")
+    assert str(decrypted["Subject"]) != "[...]"
+    assert str(decrypted["Message-ID"]) == outbound.message_id
     token = TRACKING.search(body)
     assert token is not None
     assert digest(token.group(1)) == only_report().tracking_digest

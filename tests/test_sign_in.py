@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from vulndesk.accounts import lockout
-from vulndesk.accounts.models import RecoveryCode, TotpDevice, User
+from vulndesk.accounts.models import LoginThrottle, RecoveryCode, TotpDevice, User
 from vulndesk.accounts.views import SECOND_FACTOR_AT
 from vulndesk.audit.models import AuditEvent
 from vulndesk.cli import main
@@ -92,8 +92,11 @@ def test_repeated_failures_pause_then_lock_an_account_until_an_admin_unlocks_it(
     nobody = client.post("/accounts/login/", {"username": "nobody@nowhere.test", "password": "x"})
     assert "try again in 15 minutes" in nobody.content.decode()  # no hint that the account is missing
 
-    for _ in range(lockout.FAILURES_BEFORE_LOCK - lockout.FAILURES_BEFORE_PAUSE):
-        lockout.record_failure(carol.email)
+    # Fifteen more failures, each after its pause: the twentieth locks the account for good.
+    carols = LoginThrottle.objects.filter(key=lockout._key(carol.email))
+    carols.update(failures=lockout.FAILURES_BEFORE_LOCK - 1, locked_until=None, last_failure_at=None)
+    assert client.post("/accounts/login/", {"username": carol.email, "password": "wrong"}).status_code == 400
+    assert AuditEvent.objects.filter(action="user.locked", target_id=str(carol.pk)).count() == 1
     with pytest.raises(lockout.LockedOutError, match="an administrator can unlock it"):
         lockout.check_allowed(carol.email, now=None)
     assert main(["user", "unlock", carol.email]) == 0
@@ -169,3 +172,42 @@ def test_one_address_trying_many_names_is_paused(client: Client, carol: User) ->
     elsewhere = Client(REMOTE_ADDR="192.0.2.7")
     response = elsewhere.post("/accounts/login/", {"username": carol.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_a_setup_secret_shown_in_another_session_is_never_the_one_confirmed(carol: User) -> None:
+    # Someone who once had the password opened the setup page and noted the secret; Carol then
+    # sets up her phone in her own session. The secret the other person saw is worthless.
+    intruder, own = Client(), Client()
+    _password_step(intruder, carol.email)
+    seen = totp.SECRET_ON_PAGE.search(intruder.get("/accounts/login/setup/").content.decode())
+    _password_step(own, carol.email)
+    totp.remember_from_page(carol.email, own.get("/accounts/login/setup/").content.decode())
+    assert seen is not None
+    assert seen.group(1) != totp.secret_of(carol.email)
+    assert own.post("/accounts/login/setup/", {"code": totp.code_for(carol.email)}).status_code == 200
+    assert TotpDevice.objects.get(user=carol).secret == totp.secret_of(carol.email)
+    # Codes from the secret the other session saw open nothing, there or at a later sign-in.
+    noted = pyotp.TOTP(seen.group(1)).now()
+    assert intruder.post("/accounts/login/setup/", {"code": noted}).status_code == 302
+    assert _password_step(intruder, carol.email) == "/accounts/login/code/"
+    assert intruder.post("/accounts/login/code/", {"code": noted}).status_code == 400
+
+
+def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(client: Client, carol: User) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    _password_step(client, carol.email)
+    arabic_indic = "\u0661\u0662\u0663\u0664\u0665\u0666"  # str.isdigit() says yes to these
+    response = client.post("/accounts/login/code/", {"code": arabic_indic})
+    assert response.status_code == 400
+    assert "That code is not right" in response.content.decode()
+
+
+def test_attempts_count_before_their_verdict_so_parallel_guesses_are_bounded(carol: User) -> None:
+    # Five guesses in flight at once (none answered yet): the sixth is refused before it is checked.
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE):
+        lockout.begin_attempt(carol.email)
+    with pytest.raises(lockout.LockedOutError, match="try again in 15 minutes"):
+        lockout.begin_attempt(carol.email)
+    # A success forgets the attempts it was counted with.
+    lockout.record_success(carol.email)
+    lockout.begin_attempt(carol.email)

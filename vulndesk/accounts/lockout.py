@@ -3,7 +3,8 @@ administrator unlocks it (``vulndesk user unlock``, audited).
 
 Keyed on an HMAC of the email as typed (normalised), whether or not such an account exists, so the
 answers never tell an attacker which addresses have accounts. Wrong passwords and wrong second
-factors count alike.
+factors count alike, and an attempt counts from the moment it starts (``begin_attempt``), so that
+guesses sent in parallel are held to the same limits as guesses sent one after another.
 """
 
 from __future__ import annotations
@@ -67,33 +68,61 @@ def record_address_failure(address: str, now: dt.datetime | None = None) -> None
 
 
 def check_allowed(email: str, now: dt.datetime | None = None) -> None:
-    moment = now or timezone.now()
     throttle = LoginThrottle.objects.filter(key=_key(email)).first()
-    if throttle is None:
-        return
+    if throttle is not None:
+        _raise_if_locked(throttle, now or timezone.now())
+
+
+def _raise_if_locked(throttle: LoginThrottle, moment: dt.datetime) -> None:
     if throttle.locked_for_good:
         raise LockedOutError(
             "this account is locked after too many failed sign-ins; an administrator can unlock it"
         )
-    if throttle.locked_until and throttle.locked_until > moment:
-        minutes = max(1, int((throttle.locked_until - moment).total_seconds() // 60) + 1)
+    until = throttle.locked_until
+    # Attempts still being checked count too: the pause starts with the count, not with the verdict.
+    if _at_a_pause(throttle.failures) and throttle.last_failure_at:
+        until = max(until or moment, throttle.last_failure_at + PAUSE)
+    if until and until > moment:
+        minutes = max(1, int((until - moment).total_seconds() // 60) + 1)
         raise LockedOutError(f"too many failed sign-ins: try again in {minutes} minutes")
 
 
-def record_failure(email: str, now: dt.datetime | None = None) -> None:
+def _paused(throttle: LoginThrottle, moment: dt.datetime) -> bool:
+    return bool(throttle.locked_until and throttle.locked_until > moment)
+
+
+def _at_a_pause(failures: int) -> bool:
+    return failures > 0 and failures % FAILURES_BEFORE_PAUSE == 0
+
+
+def begin_attempt(email: str, now: dt.datetime | None = None) -> None:
+    """Count an attempt before its password or code is checked, and refuse it while locked.
+
+    Counting first means parallel guesses cannot all pass a check made before any of them was
+    counted; the attempt is forgotten again when the sign-in succeeds (``record_success``).
+    """
     moment = now or timezone.now()
     with transaction.atomic():
         throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_key(email))
+        _raise_if_locked(throttle, moment)
         throttle.failures += 1
         throttle.last_failure_at = moment
+        throttle.save(update_fields=["failures", "last_failure_at"])
+
+
+def record_failure(email: str, now: dt.datetime | None = None) -> None:
+    """The attempt counted by ``begin_attempt`` failed: pause or lock the name when it is time."""
+    moment = now or timezone.now()
+    with transaction.atomic():
+        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_key(email))
         user = User.objects.filter(email__iexact=email.strip()).first()
         if throttle.failures >= FAILURES_BEFORE_LOCK:
             if not throttle.locked_for_good:
+                throttle.locked_for_good = True
                 record_event(
                     "user.locked", acting_user=None, target=user, details={"failures": throttle.failures}
                 )
-            throttle.locked_for_good = True
-        elif throttle.failures % FAILURES_BEFORE_PAUSE == 0:
+        elif _at_a_pause(throttle.failures) and not _paused(throttle, moment):
             throttle.locked_until = moment + PAUSE
             record_event(
                 "user.paused", acting_user=None, target=user, details={"failures": throttle.failures}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 import pyotp
@@ -20,51 +21,65 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import RecoveryCode, TotpDevice, User
 from vulndesk.audit.actions import record_event
+from vulndesk.crypto import DecryptionError, open_sealed, seal
 
 ISSUER = "vulndesk"
 RECOVERY_CODES = 10
 # One step either side: a phone whose clock is 30 seconds off still signs in.
 VALID_WINDOW = 1
+SIX_DIGITS = re.compile(r"[0-9]{6}")
 
 
 def has_second_factor(user: User) -> bool:
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
-def begin_enrollment(user: User) -> TotpDevice:
-    """A new secret for a person without a confirmed authenticator (the same one until confirmed)."""
-    with transaction.atomic():
-        device = TotpDevice.objects.select_for_update().filter(user=user).first()
-        if device is not None and device.confirmed_at is not None:
-            raise ValueError("this account already has an authenticator")
-        if device is None:
-            device = TotpDevice(user=user)
-            device.secret = pyotp.random_base32()
-            device.save()
-    return device
+def pending_secret(user: User, sealed: str) -> tuple[str, str]:
+    """The secret a setup session shows, and its sealed form for that session to keep.
+
+    Each setup session has its own secret, kept (sealed) in the session and stored on the account
+    only when a code for it matched: a secret shown to someone else, in another session (a person
+    who once had the password), is never the one confirmed, and cannot disturb this one.
+    """
+    if has_second_factor(user):
+        raise ValueError("this account already has an authenticator")
+    context = f"totp-setup:{user.pk}"
+    if sealed:
+        try:
+            return open_sealed(sealed, context=context), sealed
+        except (DecryptionError, ValueError):
+            pass  # sealed under a key since retired, or not ours: start again with a new one
+    secret = pyotp.random_base32()
+    return secret, seal(secret, context=context)
 
 
-def provisioning_uri(device: TotpDevice) -> str:
-    return pyotp.TOTP(device.secret).provisioning_uri(name=device.user.email, issuer_name=ISSUER)
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def qr_svg(device: TotpDevice) -> str:
+def qr_svg(user: User, secret: str) -> str:
     """The provisioning URI as an inline SVG QR code, for the phone's camera (no image request,
     no script: it passes the Content-Security-Policy)."""
-    svg: str = segno.make(provisioning_uri(device), error="m").svg_inline(
+    svg: str = segno.make(provisioning_uri(user, secret), error="m").svg_inline(
         scale=4, title="Scan with your authenticator app", dark="#111827"
     )
     return svg
 
 
-def confirm_enrollment(user: User, code: str) -> list[str] | None:
-    """The first code matched: the authenticator counts, and fresh recovery codes are returned once."""
+def confirm_enrollment(user: User, code: str, secret: str) -> list[str] | None:
+    """The first code for this session's secret matched: the authenticator counts, and fresh
+    recovery codes are returned once."""
     with transaction.atomic():
-        device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=True).first()
-        if device is None or not _accept_totp(device, code):
+        device = TotpDevice.objects.select_for_update().filter(user=user).first()
+        if device is not None and device.confirmed_at is not None:
+            return None
+        if device is None:
+            device = TotpDevice(user=user)
+        device.secret, device.last_used_step = secret, 0
+        if not _accept_totp(device, code):
             return None
         device.confirmed_at = timezone.now()
-        device.save(update_fields=["confirmed_at", "last_used_step"])
+        device.save()
         codes = _new_recovery_codes(user)
         record_event("user.mfa_enrolled", acting_user=user, target=user)
     return codes
@@ -77,7 +92,7 @@ def verify_second_factor(user: User, code: str) -> bool:
         device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
         if device is None:
             return False
-        if text.isdigit() and _accept_totp(device, text):
+        if _accept_totp(device, text):
             device.save(update_fields=["last_used_step"])
             return True
         spent = RecoveryCode.objects.filter(
@@ -91,12 +106,15 @@ def verify_second_factor(user: User, code: str) -> bool:
 
 def _accept_totp(device: TotpDevice, code: str) -> bool:
     """Accept a code for a time step after the last one used: a code cannot be replayed."""
+    code = code.strip()
+    if not SIX_DIGITS.fullmatch(code):
+        return False  # ASCII digits only: str.isdigit() also takes other scripts' digits
     totp = pyotp.TOTP(device.secret)
     now = timezone.now()
     step_now = totp.timecode(now)
     for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
         step = step_now + offset
-        if step > device.last_used_step and hmac.compare_digest(totp.generate_otp(step), code.strip()):
+        if step > device.last_used_step and hmac.compare_digest(totp.generate_otp(step), code):
             device.last_used_step = step
             return True
     return False

@@ -30,13 +30,16 @@ from vulndesk.web.client import client_address
 
 PENDING_USER, PENDING_AT, NEXT = "login_pending_user", "login_pending_at", "login_next"
 SECOND_FACTOR_AT = "second_factor_at"
+SETUP_SECRET = "totp_setup_secret"  # noqa: S105 - a session key; holds the sealed secret shown
 PENDING_FOR = 10 * 60  # seconds between the password and the second factor
 RECENT_FOR = 15 * 60  # seconds a sign-in counts as recent for sensitive actions
 WRONG = "Wrong email or password."
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return value
     return reverse("desk")
 
@@ -52,7 +55,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         address = client_address(request)
         try:
             lockout.check_address_allowed(address)
-            lockout.check_allowed(email)
+            lockout.begin_attempt(email)
             user = authenticate(request, username=email, password=request.POST.get("password", ""))
             if not isinstance(user, User):
                 lockout.record_failure(email)
@@ -82,7 +85,7 @@ def _pending(request: HttpRequest) -> User | None:
 
 def _complete(request: HttpRequest, user: User) -> HttpResponse:
     next_url = request.session.get(NEXT) or reverse("desk")
-    for key in (PENDING_USER, PENDING_AT, NEXT):
+    for key in (PENDING_USER, PENDING_AT, NEXT, SETUP_SECRET):
         request.session.pop(key, None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SECOND_FACTOR_AT] = int(time.time())
@@ -100,7 +103,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            lockout.check_allowed(user.email)
+            lockout.begin_attempt(user.email)
             if mfa.verify_second_factor(user, request.POST.get("code", "")):
                 return _complete(request, user)
             lockout.record_failure(user.email)
@@ -117,10 +120,11 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = _pending(request)
     if user is None or mfa.has_second_factor(user):
         return redirect("login")
-    device = mfa.begin_enrollment(user)
+    secret, sealed = mfa.pending_secret(user, str(request.session.get(SETUP_SECRET, "")))
+    request.session[SETUP_SECRET] = sealed
     error = ""
     if request.method == "POST":
-        codes = mfa.confirm_enrollment(user, request.POST.get("code", ""))
+        codes = mfa.confirm_enrollment(user, request.POST.get("code", ""), secret)
         if codes is not None:
             response = _complete(request, user)
             return render(
@@ -128,11 +132,11 @@ def setup(request: HttpRequest) -> HttpResponse:
             )
         error = "That code does not match. Check the clock of your device and try the current code."
     # segno draws the URI as path geometry: no text of it reaches the markup.
-    qr = mark_safe(mfa.qr_svg(device))  # noqa: S308  # nosec B308, B703
+    qr = mark_safe(mfa.qr_svg(user, secret))  # noqa: S308  # nosec B308, B703
     return render(
         request,
         "accounts/setup.html",
-        {"secret": device.secret, "uri": mfa.provisioning_uri(device), "qr": qr, "error": error},
+        {"secret": secret, "uri": mfa.provisioning_uri(user, secret), "qr": qr, "error": error},
         status=400 if error else 200,
     )
 
@@ -148,7 +152,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            lockout.check_allowed(user.email)
+            lockout.begin_attempt(user.email)
             password_ok = user.check_password(request.POST.get("password", ""))
             if password_ok and mfa.verify_second_factor(user, request.POST.get("code", "")):
                 request.session[SECOND_FACTOR_AT] = int(time.time())

@@ -82,13 +82,17 @@ def removed_from_list(member: DistributorMember, reason: str) -> Email:
     return _to_member(member, "distributor-removed", reason=reason)
 
 
-def notice(share: CaseShare, member: DistributorMember, stage: str, content: Briefing, **extra: str) -> Email:
+def notice(
+    share: CaseShare, member: DistributorMember, stage: str, content: Briefing | None, **extra: str
+) -> Email:
+    """The briefing, or (``content`` None) only the case number and a request to accept the policy."""
     project = share.report.project
     return _to_member(
         member,
         "distributor-notice",
         stage=stage,
         b=content,
+        number=share.report.number,
         case_url=settings.BASE_URL + reverse("distributor-case", args=[project.slug, share.report.number]),
         final_hours=project.policy.disclosure.distributor_final_notice_hours,
         **extra,

@@ -1,8 +1,9 @@
 """Leaks: embargoed information reached someone it should not have.
 
 Anyone on a case can report one (the team, a distributor member, the reporter). The team is alerted
-at once; a leak attributed to an organisation counts toward the policy's ``leaks_before_removal``,
-and reaching it removes the organisation from the list, as the seed's embargo policy says.
+at once; a leak the team attributes to an organisation counts toward the policy's
+``leaks_before_removal``, and reaching it removes the organisation from the list, as the seed's
+embargo policy says. Only the team attributes: nobody else can count a leak against anyone.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ member is encrypted to their key like everything else they get from the list.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from vulndesk.distributors.models import (
     OrganisationState,
     Vouch,
 )
+from vulndesk.intake.throttle import Throttled, check_and_count
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ MAX_ANSWER = 2000
 MAX_NAME = 200
 MAX_ADDRESS = 254  # RFC 5321's limit on a path
 MAX_REASON = 2000
+# Applications a network address, or a contact address, can send in an hour (the form is public).
+APPLICATIONS_PER_HOUR = 5
 
 
 class DistributorError(ValueError):
@@ -60,8 +64,12 @@ def check_list_open(project: Project) -> None:
         raise DistributorError(f"{project.name} has no distributors list")
 
 
-def do_apply(project: Project, application: Application) -> Organisation:
-    """An organisation asks to join, answering each membership criterion of the policy."""
+def do_apply(project: Project, application: Application, *, client_address: str = "") -> Organisation:
+    """An organisation asks to join, answering each membership criterion of the policy.
+
+    The answer is the same whether or not the contact address has an account here, so the form
+    tells nobody who has one; such an application arrives without its contact, for the team to add.
+    """
     check_list_open(project)
     rules = project.policy.distributors
     answers = _checked_answers(rules.membership_criteria, application.answers)
@@ -72,33 +80,61 @@ def do_apply(project: Project, application: Application) -> Organisation:
     name = application.organisation.strip()
     if not name or len(name) > MAX_NAME:
         raise DistributorError("the organisation's name is required (at most 200 characters)")
+    if _has_control_characters(name):
+        raise DistributorError("the organisation's name cannot hold control characters such as line breaks")
     if not application.website.startswith("https://"):
         raise DistributorError("the organisation's website must be an https:// address")
     key, fingerprint = _key(application.public_key)
+    address = _checked_address(application.email)
+    if _has_control_characters(application.name):
+        raise DistributorError("a person's name cannot hold control characters such as line breaks")
+    _throttle_applications(client_address, address)
     with transaction.atomic():
         if Organisation.objects.filter(project=project, name__iexact=name).exists():
             raise DistributorError(f"an organisation named {name!r} already applied or is on the list")
+        # Nobody can attach someone else's account to their organisation by applying with it.
+        has_account = User.objects.filter(email__iexact=address).exists()
         organisation = Organisation.objects.create(
-            project=project, name=name, website=application.website[:300], criteria_answers=answers
+            project=project,
+            name=name,
+            website=application.website[:300],
+            criteria_answers=answers,
+            contact_has_account=has_account,
         )
-        if User.objects.filter(email__iexact=application.email.strip()).exists():
-            # Nobody can attach someone else's account to their organisation by applying with it;
-            # the team adds an existing person to an organisation on the list.
-            raise DistributorError(
-                "this address already has an account here: "
-                "ask the security team to add you to your organisation"
-            )
-        member = _new_member(organisation, application.email, application.name, key, fingerprint)
-        _accept_policy(member)
+        if not has_account:
+            member = _new_member(organisation, address, application.name, key, fingerprint)
+            _accept_policy(member)
         record_event(
             "distributors.applied",
             acting_user=None,
             project=project,
             target=organisation,
-            details={"organisation": name, "fingerprint": fingerprint},
+            details={"organisation": name, "fingerprint": fingerprint, "contact_has_account": has_account},
         )
         _tell_team(project, emails.application_received(organisation))
     return organisation
+
+
+def _throttle_applications(client_address: str, address: str) -> None:
+    try:
+        check_and_count("apply-ip", client_address, APPLICATIONS_PER_HOUR)
+        check_and_count("apply-contact", address, APPLICATIONS_PER_HOUR)
+    except Throttled as exc:
+        raise DistributorError(
+            f"too many applications from your {exc.who} in the last hour: "
+            f"try again in {exc.retry_after_seconds // 60 + 1} minutes"
+        ) from None
+
+
+def _checked_address(email: str) -> str:
+    address = email.strip().lower()
+    if "@" not in address or len(address) > MAX_ADDRESS or any(c.isspace() for c in address):
+        raise DistributorError("a member needs one email address")
+    return address
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in text)
 
 
 def _checked_answers(criteria: list[str], answers: list[str]) -> list[dict[str, str]]:
@@ -125,9 +161,9 @@ def _key(armored: str) -> tuple[str, str]:
 def _new_member(
     organisation: Organisation, email: str, name: str, key: str, fingerprint: str
 ) -> DistributorMember:
-    address = email.strip().lower()
-    if "@" not in address or len(address) > MAX_ADDRESS or any(c.isspace() for c in address):
-        raise DistributorError("a member needs one email address")
+    address = _checked_address(email)
+    if _has_control_characters(name):
+        raise DistributorError("a person's name cannot hold control characters such as line breaks")
     user = User.objects.filter(email__iexact=address).first()
     if user is None:
         # No password until the invitation is used: nobody can sign in as an applicant.
@@ -209,7 +245,11 @@ def do_approve(organisation: Organisation, *, acting_user: User) -> Organisation
         founding = not Organisation.objects.filter(
             project=organisation.project, state=OrganisationState.APPROVED
         ).exists()
-        if not founding and not organisation.vouches.exists():
+        # A vouch counts only while its author is still active on an organisation on the list.
+        standing = organisation.vouches.filter(
+            member__state=MemberState.ACTIVE, member__organisation__state=OrganisationState.APPROVED
+        )
+        if not founding and not standing.exists():
             raise DistributorError(
                 "no member of the list has vouched for this organisation yet (criterion 7)"
             )
@@ -316,6 +356,22 @@ def do_set_member_state(
             project=member.organisation.project,
             target=member,
         )
+    return member
+
+
+def do_reinvite(member: DistributorMember, *, acting_user: User) -> DistributorMember:
+    """A new invitation for someone who lost theirs or let it expire (a link lasts Django's
+    PASSWORD_RESET_TIMEOUT, three days; every link dies once a password is set)."""
+    if member.state != MemberState.INVITED or member.organisation.state != OrganisationState.APPROVED:
+        raise DistributorError("only an invited person of an organisation on the list can be invited again")
+    with transaction.atomic():
+        record_event(
+            "distributors.member_reinvited",
+            acting_user=acting_user,
+            project=member.organisation.project,
+            target=member,
+        )
+        _invite(member)
     return member
 
 

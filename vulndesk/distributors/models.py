@@ -41,6 +41,9 @@ class Organisation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decision_reason = models.TextField(blank=True, help_text="Why it was declined or removed.")
+    # The contact address of the application already has an account here: the applicant was not
+    # told (the form says the same to everyone), and the team adds that person itself.
+    contact_has_account = models.BooleanField(default=False)
 
     class Meta:
         ordering: ClassVar = ["name"]

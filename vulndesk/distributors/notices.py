@@ -14,9 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from vulndesk.audit.actions import record_event
 from vulndesk.cases.vultron import EMState
 from vulndesk.distributors import emails
 from vulndesk.distributors.briefing import briefing
+from vulndesk.distributors.membership import needs_policy_acceptance
 from vulndesk.distributors.models import CaseShare, MemberState, OrganisationState
 from vulndesk.notify.actions import queue_email
 
@@ -34,11 +36,25 @@ class Stage(StrEnum):
 
 
 def send_notice(share: CaseShare, stage: Stage, **extra: str) -> int:
-    """Queue the notice for every active member; inside the caller's transaction."""
+    """Queue the notice for every active member; inside the caller's transaction.
+
+    Only a member bound by the list's current embargo policy gets the briefing; one who has not
+    accepted its current text yet gets a notice without it, asking them to accept it in the portal.
+    Each briefing sent is an audited read of embargoed material.
+    """
+    project = share.report.project
     members = share.organisation.members.select_related("user").filter(state=MemberState.ACTIVE)
     content = briefing(share)
     for member in members:
-        queue_email(emails.notice(share, member, stage, content, **extra), project=share.report.project)
+        bound = not needs_policy_acceptance(member)
+        queue_email(emails.notice(share, member, stage, content if bound else None, **extra), project=project)
+        record_event(
+            "distributors.notice_sent" if bound else "distributors.notice_withheld",
+            acting_user=None,
+            project=project,
+            target=share.report,
+            details={"member": member.user.email, "organisation": share.organisation.name, "stage": stage},
+        )
     now = timezone.now()
     embargo_end = getattr(getattr(share.report, "embargo", None), "ends_at", None)
     if stage == Stage.FIRST:

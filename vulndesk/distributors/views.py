@@ -53,6 +53,7 @@ from vulndesk.intake.access import access_report_by_tracking_token, access_repor
 from vulndesk.intake.models import Report
 from vulndesk.projects.access import access_project
 from vulndesk.projects.models import Project
+from vulndesk.web.client import client_address
 
 _Choice = TypeVar("_Choice", ProductState, MemberState)
 
@@ -78,7 +79,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
             accepts_embargo_policy=form.get("accept") == "yes",
         )
         try:
-            membership.do_apply(project, application)
+            membership.do_apply(project, application, client_address=client_address(request))
         except DistributorError as exc:
             problem = str(exc)
         else:
@@ -210,6 +211,9 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def case_act(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     share, member = share_for_member(user, slug, number)
+    if membership.needs_policy_acceptance(member):
+        messages.error(request, "Accept the list's current embargo policy first.")
+        return redirect("distributor-portal")
     try:
         done = _member_act(share, member, request.POST)
     except (DistributorError, EmbargoError) as exc:
@@ -257,7 +261,9 @@ def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) ->
             happened_at=_optional_moment(form.get("happened_at", ""), form.get("zone", ""), report),
             reported_by_kind=ReportedBy.DISTRIBUTOR,
             reported_by=member.user,
-            organisation=member.organisation,
+            # Not counted against anyone yet: the team attributes it once it knows where it came
+            # from, so one member cannot get an organisation removed by reporting leaks.
+            organisation=None,
         )
         return "Leak reported; the security team was alerted. Thank you for telling us at once."
     raise DistributorError("unknown action")
@@ -339,7 +345,10 @@ def organisation_act(request: HttpRequest, slug: str, organisation_id: int) -> H
         raise Http404
     back = reverse("project-distributors", args=[slug]) + f"#org-{organisation.pk}"
     # Putting people on the list gives them embargoed material: a recent sign-in is required.
-    if request.POST.get("action") in {"approve", "add_member"}:
+    reinstating = (
+        request.POST.get("action") == "member_state" and request.POST.get("state") == MemberState.ACTIVE
+    )
+    if request.POST.get("action") in {"approve", "add_member", "reinvite"} or reinstating:
         confirm = reauthentication_needed(request, back)
         if confirm is not None:
             return confirm
@@ -372,10 +381,13 @@ def _team_act(organisation: Organisation, form: QueryDict, user: User) -> str:
             acting_user=user,
         )
         return "Added and invited (the invitation is encrypted to their key)."
-    if action == "member_state":
+    if action in {"member_state", "reinvite"}:
         member = organisation.members.filter(pk=form.get("member", "0") or "0").first()
         if member is None:
             raise DistributorError("no such member")
+        if action == "reinvite":
+            membership.do_reinvite(member, acting_user=user)
+            return f"{member.user.email} was sent a new invitation (encrypted to their key)."
         membership.do_set_member_state(member, _choice(MemberState, form.get("state", "")), acting_user=user)
         return f"{member.user.email} is now {member.get_state_display().lower()}."
     raise DistributorError("unknown action")
@@ -408,6 +420,13 @@ def distributors_context(report: Report) -> dict[str, object]:
 def report_distributors(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+    if request.POST.get("action") == "share":
+        # Sharing sends the embargoed briefing outside the team: a recent sign-in is required.
+        confirm = reauthentication_needed(
+            request, reverse("report-page", args=[slug, number]) + "#distributors"
+        )
+        if confirm is not None:
+            return confirm
     try:
         done = _report_act(report, request.POST, user)
     except DistributorError as exc:

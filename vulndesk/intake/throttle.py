@@ -56,4 +56,11 @@ def check_and_count(kind: str, value: str, limit: int) -> None:
 
 
 def kind_label(kind: str) -> str:
-    return {"ip": "network address", "sender": "sender", "replace-link": "link"}.get(kind, kind)
+    labels = {
+        "ip": "network address",
+        "sender": "sender",
+        "replace-link": "link",
+        "apply-ip": "network address",
+        "apply-contact": "contact address",
+    }
+    return labels.get(kind, kind)

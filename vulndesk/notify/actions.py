@@ -34,7 +34,8 @@ class Email:
 
 def render(email: Email) -> dict[str, object]:
     folder = f"emails/{email.kind}"
-    subject = render_to_string(f"{folder}/subject.txt", email.context).strip().replace("\n", " ")
+    # One line, whatever a name in it holds: a CR or LF would make it an invalid header.
+    subject = " ".join(render_to_string(f"{folder}/subject.txt", email.context).split())
     return {
         "to": email.to,
         "reply_to": email.reply_to,

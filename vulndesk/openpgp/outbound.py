@@ -1,7 +1,9 @@
 """Mail to a reporter who sent us their key goes out encrypted to it, as PGP/MIME (RFC 3156 §4).
 
 The whole body (the text and HTML alternatives, with their MIME headers) is encrypted; the outer
-message keeps what relays need: addresses, subject, date and the outbox's stable Message-ID.
+message keeps what relays need: addresses, date and the outbox's stable Message-ID. The subject
+can name a case and what happened to it, so it travels inside, as a protected header (RFC 9788),
+and the outer one is the obscured "[...]" that mail clients replace with the inner one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTENT_HEADERS = {"content-type", "content-transfer-encoding", "mime-version"}
+# RFC 9788 §4.2: the headers copied into the encrypted part; the outer Subject is obscured.
+_PROTECTED = ("From", "To", "Cc", "Reply-To", "Date", "Message-ID", "Subject")
+OBSCURED_SUBJECT = "[...]"
 
 
 def for_recipient(outbound: OutboundEmail, mail: EmailMessage, *, required_key: str = "") -> EmailMessage:
@@ -79,6 +84,10 @@ def _body_entity(clear: Message) -> bytes:
     for name in ("Content-Type", "Content-Transfer-Encoding"):
         if clear[name] is not None:
             entity[name] = clear[name]
+    entity.set_param("protected-headers", "v1")
+    for name in _PROTECTED:
+        if clear[name] is not None:
+            entity[name] = _UNFOLD.sub("", clear[name])
     entity.set_payload(clear.get_payload())
     return entity.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
 
@@ -94,8 +103,10 @@ def _pgp_mime(clear: Message, armored: str) -> SafeMIMEMultipart:
     payload["Content-Disposition"] = 'inline; filename="encrypted.asc"'
     outer = SafeMIMEMultipart(_subtype="encrypted", protocol="application/pgp-encrypted")
     for name, value in clear.items():
-        if name.lower() not in _CONTENT_HEADERS:
-            # Unfolded (RFC 5322 §2.2.3): a long subject comes folded, and Django refuses a header
+        if name.lower() == "subject":
+            outer[name] = OBSCURED_SUBJECT
+        elif name.lower() not in _CONTENT_HEADERS:
+            # Unfolded (RFC 5322 §2.2.3): a long header comes folded, and Django refuses a header
             # value with a line break in it; it folds it again when the message is written.
             outer[name] = _UNFOLD.sub("", value)
     outer.attach(control)
