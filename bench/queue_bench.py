@@ -19,8 +19,9 @@ def run(server: Server, reports: int, messages: int) -> list[Result]:
         "queue": "/desk/reports/",
         "queue_filtered": "/desk/reports/?project=llm-d&state=accepted",
         "case_page": f"/desk/p/{big['big_case_project']}/reports/{big['big_case']}/",
-        "search": f"/desk/reports/?q={SEARCH_WORD}",
+        "search": "/desk/reports/?search=1",  # the words are posted once, kept in the session
     }
+    browser.post("/desk/reports/", {"q": SEARCH_WORD})
     orm = json.loads(
         server.python(
             "bench.seed",

@@ -131,7 +131,10 @@ def _matrix(
         "reauthenticate": [Check("GET", "/accounts/confirm/", (200, 200, 200, 200, LOGIN, LOGIN, 200, 200))],
         "logout": [Check("POST", "/accounts/logout/", (302, 302, 302, 302, 302, 302))],
         "desk": [Check("GET", "/desk/", SIGNED_IN)],
-        "report-queue": [Check("GET", "/desk/reports/", SIGNED_IN)],
+        "report-queue": [
+            Check("GET", "/desk/reports/", SIGNED_IN),
+            Check("POST", "/desk/reports/", (302, 302, 302, 302, LOGIN, LOGIN), {"q": "x"}),
+        ],
         "report-page": [
             Check("GET", f"/desk/p/llm-d/reports/{n}/", TEAM_A_ONLY),
             Check("GET", "/desk/p/llm-d/reports/999/", (404, 404, 404, 404, LOGIN, LOGIN)),
@@ -228,6 +231,9 @@ def _matrix(
             )
         ],
         "list_reports": [Check("GET", "/api/v1/reports", (200, 200, 200, 200, 401, 401), api=True)],
+        "search_reports": [
+            Check("POST", "/api/v1/reports/search", (200, 200, 200, 200, 401, 401), {"q": "x"}, api=True)
+        ],
         "get_report": [
             Check("GET", f"/api/v1/projects/llm-d/reports/{n}", (200, 200, 404, 404, 401, 401), api=True)
         ],

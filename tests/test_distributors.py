@@ -559,11 +559,11 @@ def test_the_form_tells_nobody_who_has_an_account_and_attaches_no_account(
     assert existing.status_code == stranger.status_code == 201
     assert existing.content.decode().replace("Distro Z", "Distro Y") == stranger.content.decode()
     distro_z = Organisation.objects.get(name="Distro Z")
-    assert distro_z.contact_has_account
+    assert distro_z.contact_with_account == bob.email
     assert not distro_z.members.exists()  # Bob's account was not attached to it
     assert not DistributorMember.objects.filter(user=bob).exists()
     page = signed_in(bob).get(f"/desk/p/{ATM}/distributors/").content.decode()
-    assert "already has an account here, so the application arrived without a contact" in page
+    assert f"{bob.email}, already has an account here" in page
 
 
 def test_the_public_form_is_rate_limited_and_refuses_control_characters(
@@ -682,3 +682,33 @@ def test_the_team_invites_a_person_again(two_distributors: dict[str, Any], bea: 
         follow=True,
     )
     assert "only an invited person" in page.content.decode()
+
+
+def test_a_person_who_joins_after_a_share_gets_its_briefing(
+    client: Client, two_distributors: dict[str, Any], relay: Relay, bea: Correspondent
+) -> None:
+    team, distro_a = two_distributors["team"], two_distributors["a"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(distro_a.pk)], "summary": SECRET},
+    )
+    _deliver_all(relay)
+    # Cy joins Distro A afterwards (Bea's test key stands in for Cy's own).
+    team.post(
+        f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
+        {"action": "add_member", "email": "cy@distro-a.test", "name": "Cy", "public_key": bea.public_key()},
+    )
+    cy_client = _join(client, _deliver_all(relay), "cy@distro-a.test", bea)
+    # Told of the case at once; the briefing waits until Cy accepts the list's embargo policy.
+    [notice] = _to(_deliver_all(relay), "cy@distro-a.test")
+    readable = _read(notice, bea)
+    assert f"shared case #{number}" in readable
+    assert SECRET not in readable
+    withheld = AuditEvent.objects.filter(action="distributors.notice_withheld")
+    assert [e.details["member"] for e in withheld] == ["cy@distro-a.test"]
+    cy_client.post(f"/distributor/p/{ATM}/policy/", {})
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    cy_client.post(f"{case_url}act/", {"action": "accept"})
+    assert SECRET in cy_client.get(case_url).content.decode()

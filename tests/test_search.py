@@ -25,9 +25,19 @@ def test_the_team_finds_reports_by_words_of_their_sealed_text(client: Client, al
     found = search(Report.objects.all(), "ROUTER injection")
     assert [r.title for r in found] == ["Prompt injection in the router"]
     assert list(search(Report.objects.all(), "router metadata")) == []
-    page = signed_in(alice).get("/desk/reports/?q=metadata").content.decode()
+    team = signed_in(alice)
+    response = team.post("/desk/reports/", {"q": "metadata", "state": "", "sort": "newest"})
+    # The words are report contents: they are posted and kept (sealed) in the session, never in a URL.
+    assert response.status_code == 302
+    assert "metadata" not in response["Location"]
+    assert "search=1" in response["Location"]
+    page = team.get(response["Location"]).content.decode()
     assert "SSRF in the fetcher" in page
     assert "Prompt injection" not in page
+    assert "metadata" not in page.split("<main", 1)[0]  # nor in the head, where a Referer could go
+    session_data = json.dumps(dict(team.session.items()))
+    assert "metadata" not in session_data
+    assert "Prompt injection" in team.get("/desk/reports/").content.decode()  # no search=1: no search
 
 
 def test_the_index_holds_no_word_in_clear(client: Client, alice: User) -> None:
@@ -47,4 +57,6 @@ def test_words_fold_case_and_accents_and_split_identifiers() -> None:
 
 def test_another_teams_reports_never_match(client: Client, bob: User, alice: User) -> None:
     _report(client, "Secret llm-d thing", "details")
-    assert "Secret llm-d thing" not in signed_in(bob).get("/desk/reports/?q=secret").content.decode()
+    other = signed_in(bob)
+    response = other.post("/desk/reports/", {"q": "secret"})
+    assert "Secret llm-d thing" not in other.get(response["Location"]).content.decode()

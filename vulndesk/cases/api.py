@@ -7,7 +7,7 @@ from typing import Annotated
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.params.functions import Query
 
@@ -81,21 +81,40 @@ def _summary(report: Report, triage: Triage | None) -> dict[str, object]:
     }
 
 
+class ReportSearch(Schema):
+    q: Annotated[str, Field(min_length=1, max_length=200, description="Words that must all appear")]
+    project: str = ""
+    state: str = ""
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
+
+
 @router.get("/reports", response=list[ReportSummary], summary="The queue: reports of the caller's projects")
 def list_reports(
     request: HttpRequest,
     project: str = "",
     state: str = "",
-    q: Annotated[str, Query(description="Words that must all appear in the report")] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[ReportSummary]:
-    reports = reports_visible_to(_caller(request))
+    return _queue(_caller(request), project, state, "", limit)
+
+
+@router.post(
+    "/reports/search",
+    response=list[ReportSummary],
+    summary="Search the queue: the words go in the body, never in a URL (they are report contents)",
+)
+def search_reports(request: HttpRequest, body: ReportSearch) -> list[ReportSummary]:
+    return _queue(_caller(request), body.project, body.state, body.q, body.limit)
+
+
+def _queue(user: User, project: str, state: str, words: str, limit: int) -> list[ReportSummary]:
+    reports = reports_visible_to(user)
     if project:
         reports = reports.filter(project__slug=project)
     if state:
         reports = reports.filter(rm_state=state)
-    if q.strip():
-        reports = search(reports, q)
+    if words.strip():
+        reports = search(reports, words)
     rows = list(reports.order_by("-received_at")[:limit])
     triages = {t.report_id: t for t in Triage.objects.filter(report__in=rows)}
     return [ReportSummary(**_summary(r, triages.get(r.pk))) for r in rows]  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
-from vulndesk.distributors import emails
+from vulndesk.distributors import emails, notices
 from vulndesk.distributors.keys import MemberKeyError, checked_member_key
 from vulndesk.distributors.models import (
     DistributorMember,
@@ -99,7 +99,7 @@ def do_apply(project: Project, application: Application, *, client_address: str 
             name=name,
             website=application.website[:300],
             criteria_answers=answers,
-            contact_has_account=has_account,
+            contact_with_account=address if has_account else "",
         )
         if not has_account:
             member = _new_member(organisation, address, application.name, key, fingerprint)
@@ -182,12 +182,6 @@ def _accept_policy(member: DistributorMember) -> None:
     member.embargo_policy_version = rules.embargo_policy_version
     member.embargo_policy_accepted_at = timezone.now()
     member.save(update_fields=["embargo_policy_version", "embargo_policy_accepted_at"])
-
-
-def needs_policy_acceptance(member: DistributorMember) -> bool:
-    """The policy text changed (or was never accepted): the member accepts it again first."""
-    current = member.organisation.project.policy.distributors.embargo_policy_version
-    return member.embargo_policy_version != current
 
 
 def do_accept_embargo_policy(member: DistributorMember, *, acting_user: User) -> DistributorMember:
@@ -356,6 +350,8 @@ def do_set_member_state(
             project=member.organisation.project,
             target=member,
         )
+        if state == MemberState.ACTIVE:
+            notices.brief_newcomer(member)
     return member
 
 
@@ -403,6 +399,7 @@ def do_set_member_password(user: User, password: str) -> None:
                 project=member.organisation.project,
                 target=member,
             )
+            notices.brief_newcomer(member)
 
 
 def active_memberships(user: User) -> list[DistributorMember]:

@@ -41,9 +41,9 @@ class Organisation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decision_reason = models.TextField(blank=True, help_text="Why it was declined or removed.")
-    # The contact address of the application already has an account here: the applicant was not
-    # told (the form says the same to everyone), and the team adds that person itself.
-    contact_has_account = models.BooleanField(default=False)
+    # The application's contact address, when it already has an account here: the applicant was
+    # not told (the form says the same to everyone), and the team adds that person itself.
+    contact_with_account = models.EmailField(max_length=254, blank=True)
 
     class Meta:
         ordering: ClassVar = ["name"]
@@ -85,6 +85,12 @@ class DistributorMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} for {self.organisation}"
+
+
+def needs_policy_acceptance(member: DistributorMember) -> bool:
+    """The list's embargo policy changed (or was never accepted): the member accepts it again first."""
+    current = member.organisation.project.policy.distributors.embargo_policy_version
+    return member.embargo_policy_version != current
 
 
 class Vouch(models.Model):

@@ -17,9 +17,14 @@ from django_tasks import task
 from vulndesk.audit.actions import record_event
 from vulndesk.cases.vultron import EMState
 from vulndesk.distributors import emails
-from vulndesk.distributors.briefing import briefing
-from vulndesk.distributors.membership import needs_policy_acceptance
-from vulndesk.distributors.models import CaseShare, MemberState, OrganisationState
+from vulndesk.distributors.briefing import Briefing, briefing
+from vulndesk.distributors.models import (
+    CaseShare,
+    DistributorMember,
+    MemberState,
+    OrganisationState,
+    needs_policy_acceptance,
+)
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
@@ -42,19 +47,10 @@ def send_notice(share: CaseShare, stage: Stage, **extra: str) -> int:
     accepted its current text yet gets a notice without it, asking them to accept it in the portal.
     Each briefing sent is an audited read of embargoed material.
     """
-    project = share.report.project
     members = share.organisation.members.select_related("user").filter(state=MemberState.ACTIVE)
     content = briefing(share)
     for member in members:
-        bound = not needs_policy_acceptance(member)
-        queue_email(emails.notice(share, member, stage, content if bound else None, **extra), project=project)
-        record_event(
-            "distributors.notice_sent" if bound else "distributors.notice_withheld",
-            acting_user=None,
-            project=project,
-            target=share.report,
-            details={"member": member.user.email, "organisation": share.organisation.name, "stage": stage},
-        )
+        _notify(share, member, stage, content, **extra)
     now = timezone.now()
     embargo_end = getattr(getattr(share.report, "embargo", None), "ends_at", None)
     if stage == Stage.FIRST:
@@ -67,6 +63,36 @@ def send_notice(share: CaseShare, stage: Stage, **extra: str) -> int:
         share.ended_notice_sent_at = now
     share.save()
     return len(members)
+
+
+def _notify(
+    share: CaseShare, member: DistributorMember, stage: Stage, content: Briefing, **extra: str
+) -> None:
+    project = share.report.project
+    bound = not needs_policy_acceptance(member)
+    queue_email(emails.notice(share, member, stage, content if bound else None, **extra), project=project)
+    record_event(
+        "distributors.notice_sent" if bound else "distributors.notice_withheld",
+        acting_user=None,
+        project=project,
+        target=share.report,
+        details={"member": member.user.email, "organisation": share.organisation.name, "stage": stage},
+    )
+
+
+def brief_newcomer(member: DistributorMember) -> int:
+    """Someone who becomes active after cases were shared with their organisation (a new person,
+    or one reinstated) gets the first notice of each case still under embargo, as the others did."""
+    if member.organisation.state != OrganisationState.APPROVED:
+        return 0
+    shares = CaseShare.objects.select_related("report__project", "organisation").filter(
+        organisation=member.organisation,
+        notice_sent_at__isnull=False,
+        report__embargo__state__in=[EMState.ACTIVE, EMState.REVISE],
+    )
+    for share in shares:
+        _notify(share, member, Stage.FIRST, briefing(share))
+    return len(shares)
 
 
 def _live_shares(report_id: int) -> list[CaseShare]:

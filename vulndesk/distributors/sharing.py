@@ -18,7 +18,7 @@ from django.utils import timezone
 from vulndesk.audit.actions import record_event
 from vulndesk.distributors import emails, notices
 from vulndesk.distributors.briefing import Briefing, briefing
-from vulndesk.distributors.membership import DistributorError, active_memberships, needs_policy_acceptance
+from vulndesk.distributors.membership import DistributorError, active_memberships
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,
@@ -28,6 +28,7 @@ from vulndesk.distributors.models import (
     OrganisationState,
     ProductState,
     ProductStatus,
+    needs_policy_acceptance,
 )
 from vulndesk.embargo.actions import active_embargo_end
 from vulndesk.embargo.emails import when

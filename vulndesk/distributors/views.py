@@ -37,6 +37,7 @@ from vulndesk.distributors.models import (
     OrganisationState,
     ProductState,
     ReportedBy,
+    needs_policy_acceptance,
 )
 from vulndesk.distributors.sharing import (
     do_accept_case_embargo,
@@ -139,7 +140,7 @@ def portal(request: HttpRequest) -> HttpResponse:
             {
                 "member": member,
                 "project": member.organisation.project,
-                "needs_policy": membership.needs_policy_acceptance(member),
+                "needs_policy": needs_policy_acceptance(member),
                 "shares": [(share, has_accepted(share, member)) for share in shares],
                 "applicants": Organisation.objects.filter(
                     project=member.organisation.project, state=OrganisationState.APPLIED
@@ -187,7 +188,7 @@ def vouch(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse
 def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     share, member = share_for_member(user, slug, number)
-    if membership.needs_policy_acceptance(member):
+    if needs_policy_acceptance(member):
         messages.error(request, "Accept the list's current embargo policy first.")
         return redirect("distributor-portal")
     context: dict[str, object] = {"share": share, "member": member, "project": share.report.project}
@@ -211,7 +212,7 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def case_act(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     share, member = share_for_member(user, slug, number)
-    if membership.needs_policy_acceptance(member):
+    if needs_policy_acceptance(member):
         messages.error(request, "Accept the list's current embargo policy first.")
         return redirect("distributor-portal")
     try:

@@ -26,6 +26,7 @@ from vulndesk.cases.models import BackportStatus, Message, Resolution, Triage, V
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import many_report_clocks, report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
+from vulndesk.crypto import DecryptionError, open_sealed, seal
 from vulndesk.distributors.views import distributors_context
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
@@ -47,13 +48,24 @@ CONVERSATION_TAIL = 50
 SORTS = {"newest": "-received_at", "oldest": "received_at", "number": "number"}
 
 
+QUEUE_SEARCH = "queue_search"  # the session key of the sealed search words
+MAX_SEARCH = 200
+
+
 @login_required
 @never_cache
 def queue(request: HttpRequest) -> HttpResponse:
-    """Open reports first, filtered and searched; each with the time left on its deadline."""
+    """Open reports first, filtered and searched; each with the time left on its deadline.
+
+    Search words are words of reports: they are posted, kept sealed in the session, and the page
+    they lead to says only ``search=1``. No URL, and so no log or Referer, ever carries them.
+    """
     user = signed_in_user(request)
+    if request.method == "POST":
+        return _start_search(request, user)
     reports = reports_visible_to(user)
-    filters = {key: request.GET.get(key, "") for key in ("project", "state", "q", "sort")}
+    filters = {key: request.GET.get(key, "") for key in ("project", "state", "sort")}
+    filters["q"] = _saved_search(request, user) if request.GET.get("search") else ""
     if filters["project"]:
         reports = reports.filter(project__slug=filters["project"])
     if filters["state"] == "quarantine":
@@ -87,9 +99,36 @@ def queue(request: HttpRequest) -> HttpResponse:
             "states": [s.value for s in RMState if s != RMState.START],
             "page": number,
             "has_next": has_next,
-            "page_query": urlencode({k: v for k, v in filters.items() if v}),
+            "page_query": _query(filters),
         },
     )
+
+
+def _query(filters: dict[str, str]) -> str:
+    """The page's address: the filters, and whether a search applies; never the words."""
+    shown = {k: v for k, v in filters.items() if v and k != "q"}
+    return urlencode({**shown, **({"search": "1"} if filters.get("q") else {})})
+
+
+def _start_search(request: HttpRequest, user: User) -> HttpResponse:
+    words = request.POST.get("q", "").strip()[:MAX_SEARCH]
+    if words:
+        request.session[QUEUE_SEARCH] = seal(words, context=f"queue-search:{user.pk}")
+    else:
+        request.session.pop(QUEUE_SEARCH, None)
+    filters = {key: request.POST.get(key, "") for key in ("project", "state", "sort")} | {"q": words}
+    query = _query(filters)
+    return redirect(reverse("report-queue") + (f"?{query}" if query else ""))
+
+
+def _saved_search(request: HttpRequest, user: User) -> str:
+    sealed = str(request.session.get(QUEUE_SEARCH, ""))
+    if not sealed:
+        return ""
+    try:
+        return open_sealed(sealed, context=f"queue-search:{user.pk}")
+    except (DecryptionError, ValueError):
+        return ""  # sealed under a key since retired: the search is simply gone
 
 
 def _page_number(text: str) -> int:
