@@ -36,8 +36,10 @@ def test_the_api_searches_and_filters(client: Client, alice: User) -> None:
     team = _token_client(alice)
     found = team.post("/api/v1/reports/search", json.dumps({"q": "ssrf"}), content_type="application/json")
     assert [r["title"] for r in found.json()] == ["Fetcher SSRF"]
-    # The words are report contents: a URL never carries them, so the query string is not read.
-    assert len(team.get("/api/v1/reports?q=ssrf").json()) == 2
+    # The words are report contents: a URL never carries them, and one that tries is refused.
+    refused = team.get("/api/v1/reports?q=ssrf")
+    assert refused.status_code == 400
+    assert "POST /api/v1/reports/search" in refused.json()["detail"]
     assert team.get("/api/v1/reports?state=closed").json() == []
 
 

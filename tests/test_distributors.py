@@ -674,6 +674,14 @@ def test_the_team_invites_a_person_again(two_distributors: dict[str, Any], bea: 
     invitations = OutboundEmail.objects.filter(kind="distributor-invitation", message_id__isnull=False)
     assert sum(1 for o in invitations if o.message["to"] == ["cy@distro-a.test"]) == 2
     assert AuditEvent.objects.filter(action="distributors.member_reinvited", target_id=str(cy.pk)).exists()
+    # Suspended, then reinstated before ever setting a password: invited again, not active.
+    for state in ("suspended", "active"):
+        team.post(
+            f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
+            {"action": "member_state", "member": str(cy.pk), "state": state},
+        )
+    cy.refresh_from_db()
+    assert cy.state == MemberState.INVITED
     # Only an invited person: someone active already has a password.
     ada = DistributorMember.objects.get(user__email="ada@distro-a.test")
     page = team.post(

@@ -446,7 +446,9 @@ def test_the_acknowledgement_to_a_reporter_with_a_key_is_pgp_mime(
     assert sent["Subject"] == "[...]"
     decrypted = message_from_bytes(body.encode(), policy=policy.default)
     assert isinstance(decrypted, EmailMessage)
+    assert decrypted.get_param("hp") == "cipher"
     assert decrypted.get_param("protected-headers") == "v1"
+    assert "Subject: [...]" in decrypted.get_all("HP-Outer", [])  # what the wrapper showed (RFC 9788)
     assert str(decrypted["Subject"]).startswith("[")
     assert str(decrypted["Subject"]) != "[...]"
     assert str(decrypted["Message-ID"]) == outbound.message_id

@@ -38,6 +38,7 @@ def test_the_team_finds_reports_by_words_of_their_sealed_text(client: Client, al
     session_data = json.dumps(dict(team.session.items()))
     assert "metadata" not in session_data
     assert "Prompt injection" in team.get("/desk/reports/").content.decode()  # no search=1: no search
+    assert team.get("/desk/reports/?q=metadata")["Location"] == "/desk/reports/"
 
 
 def test_the_index_holds_no_word_in_clear(client: Client, alice: User) -> None:

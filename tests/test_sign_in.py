@@ -211,3 +211,25 @@ def test_attempts_count_before_their_verdict_so_parallel_guesses_are_bounded(car
     # A success forgets the attempts it was counted with.
     lockout.record_success(carol.email)
     lockout.begin_attempt(carol.email)
+
+
+def test_a_right_password_is_not_counted_as_a_guess(client: Client, carol: User) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE - 1):
+        client.post("/accounts/login/", {"username": carol.email, "password": "typo"})
+    # Four typos, then the right password: the second step is not refused as a fifth failure.
+    _password_step(client, carol.email)
+    assert client.post("/accounts/login/code/", {"code": totp.code_for(carol.email)}).status_code == 302
+    # Nor do second steps walked away from pile up toward a lock.
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE + 1):
+        _password_step(Client(), carol.email)
+    lockout.check_allowed(carol.email)
+
+
+@pytest.mark.django_db
+def test_names_guessed_in_parallel_from_one_address_are_bounded_too() -> None:
+    for number in range(lockout.ADDRESS_FAILURES_BEFORE_PAUSE):
+        lockout.begin_attempt(f"guess{number}@llm-d.test", "198.51.100.9")
+    with pytest.raises(lockout.LockedOutError, match="from your network"):
+        lockout.begin_attempt("one-more@llm-d.test", "198.51.100.9")
+    lockout.begin_attempt("one-more@llm-d.test", "198.51.100.10")  # another address is not held back

@@ -1,10 +1,13 @@
 """Sign-in throttling: a few wrong tries lock an account name for a while, many lock it until an
-administrator unlocks it (``vulndesk user unlock``, audited).
+administrator unlocks it (``vulndesk user unlock``, audited); one network address failing with
+many names is paused too, never locked for good.
 
 Keyed on an HMAC of the email as typed (normalised), whether or not such an account exists, so the
 answers never tell an attacker which addresses have accounts. Wrong passwords and wrong second
-factors count alike, and an attempt counts from the moment it starts (``begin_attempt``), so that
-guesses sent in parallel are held to the same limits as guesses sent one after another.
+factors count alike. An attempt counts from the moment it starts (``begin_attempt``), so that
+guesses sent in parallel are held to the same limits as guesses sent one after another; a right
+password is taken off the count again (``password_accepted``), so a person who types it right and
+then walks away from the second step is not counted as guessing.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from vulndesk.accounts.models import LoginThrottle, User
-from vulndesk.audit.actions import record_event
+from vulndesk.audit.actions import JsonScalar, record_event
 
 FAILURES_BEFORE_PAUSE = 5
 PAUSE = dt.timedelta(minutes=15)
@@ -26,6 +31,31 @@ FAILURES_BEFORE_LOCK = 20
 # One network address trying many account names: paused too, never locked for good (an office
 # behind one address must not lock out its colleagues for longer than a pause).
 ADDRESS_FAILURES_BEFORE_PAUSE = 30
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pause_every: int
+    lock_after: int | None  # None: never locked for good
+    forgiven_after_quiet: bool  # a quiet PAUSE starts the count again
+    whose: str  # how the refusal names what is throttled
+    paused_event: str
+
+
+_NAME = _Rule(
+    pause_every=FAILURES_BEFORE_PAUSE,
+    lock_after=FAILURES_BEFORE_LOCK,
+    forgiven_after_quiet=False,
+    whose="",
+    paused_event="user.paused",
+)
+_ADDRESS = _Rule(
+    pause_every=ADDRESS_FAILURES_BEFORE_PAUSE,
+    lock_after=None,
+    forgiven_after_quiet=True,
+    whose=" from your network",
+    paused_event="user.address_paused",
+)
 
 
 class LockedOutError(Exception):
@@ -43,91 +73,82 @@ def _address_key(address: str) -> str:
     ).hexdigest()
 
 
-def check_address_allowed(address: str, now: dt.datetime | None = None) -> None:
-    moment = now or timezone.now()
-    throttle = LoginThrottle.objects.filter(key=_address_key(address)).first() if address else None
-    if throttle is not None and throttle.locked_until and throttle.locked_until > moment:
-        minutes = max(1, int((throttle.locked_until - moment).total_seconds() // 60) + 1)
-        raise LockedOutError(f"too many failed sign-ins from your network: try again in {minutes} minutes")
-
-
-def record_address_failure(address: str, now: dt.datetime | None = None) -> None:
-    if not address:
-        return
-    moment = now or timezone.now()
-    with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_address_key(address))
-        if throttle.last_failure_at and moment - throttle.last_failure_at > PAUSE:
-            throttle.failures = 0  # a quiet quarter of an hour forgives an address
-        throttle.failures += 1
-        throttle.last_failure_at = moment
-        if throttle.failures % ADDRESS_FAILURES_BEFORE_PAUSE == 0:
-            throttle.locked_until = moment + PAUSE
-            record_event("user.address_paused", acting_user=None, details={"failures": throttle.failures})
-        throttle.save()
-
-
 def check_allowed(email: str, now: dt.datetime | None = None) -> None:
     throttle = LoginThrottle.objects.filter(key=_key(email)).first()
     if throttle is not None:
-        _raise_if_locked(throttle, now or timezone.now())
+        _raise_if_locked(throttle, _NAME, now or timezone.now())
 
 
-def _raise_if_locked(throttle: LoginThrottle, moment: dt.datetime) -> None:
+def _raise_if_locked(throttle: LoginThrottle, rule: _Rule, moment: dt.datetime) -> None:
     if throttle.locked_for_good:
         raise LockedOutError(
             "this account is locked after too many failed sign-ins; an administrator can unlock it"
         )
     until = throttle.locked_until
     # Attempts still being checked count too: the pause starts with the count, not with the verdict.
-    if _at_a_pause(throttle.failures) and throttle.last_failure_at:
+    if _at_a_pause(throttle.failures, rule) and throttle.last_failure_at:
         until = max(until or moment, throttle.last_failure_at + PAUSE)
     if until and until > moment:
         minutes = max(1, int((until - moment).total_seconds() // 60) + 1)
-        raise LockedOutError(f"too many failed sign-ins: try again in {minutes} minutes")
+        raise LockedOutError(f"too many failed sign-ins{rule.whose}: try again in {minutes} minutes")
 
 
 def _paused(throttle: LoginThrottle, moment: dt.datetime) -> bool:
     return bool(throttle.locked_until and throttle.locked_until > moment)
 
 
-def _at_a_pause(failures: int) -> bool:
-    return failures > 0 and failures % FAILURES_BEFORE_PAUSE == 0
+def _at_a_pause(failures: int, rule: _Rule) -> bool:
+    return failures > 0 and failures % rule.pause_every == 0
 
 
-def begin_attempt(email: str, now: dt.datetime | None = None) -> None:
-    """Count an attempt before its password or code is checked, and refuse it while locked.
-
-    Counting first means parallel guesses cannot all pass a check made before any of them was
-    counted; the attempt is forgotten again when the sign-in succeeds (``record_success``).
-    """
+def begin_attempt(email: str, address: str = "", now: dt.datetime | None = None) -> None:
+    """Count an attempt before its password or code is checked, and refuse it while locked:
+    first for the network address it comes from (when given), then for the account name."""
     moment = now or timezone.now()
+    if address:
+        _begin(_address_key(address), _ADDRESS, moment)
+    _begin(_key(email), _NAME, moment)
+
+
+def _begin(key: str, rule: _Rule, moment: dt.datetime) -> None:
     with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_key(email))
-        _raise_if_locked(throttle, moment)
+        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=key)
+        quiet = throttle.last_failure_at and moment - throttle.last_failure_at > PAUSE
+        if rule.forgiven_after_quiet and quiet and not _paused(throttle, moment):
+            throttle.failures = 0
+        _raise_if_locked(throttle, rule, moment)
         throttle.failures += 1
         throttle.last_failure_at = moment
         throttle.save(update_fields=["failures", "last_failure_at"])
 
 
-def record_failure(email: str, now: dt.datetime | None = None) -> None:
-    """The attempt counted by ``begin_attempt`` failed: pause or lock the name when it is time."""
+def password_accepted(email: str, address: str = "") -> None:
+    """The password was right: its attempt is taken off the counts (the code step counts on its own)."""
+    keys = [_key(email), *([_address_key(address)] if address else [])]
+    LoginThrottle.objects.filter(key__in=keys, failures__gt=0).update(failures=F("failures") - 1)
+
+
+def record_failure(email: str, address: str = "", now: dt.datetime | None = None) -> None:
+    """The attempt counted by ``begin_attempt`` failed: pause or lock when it is time."""
     moment = now or timezone.now()
     with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_key(email))
         user = User.objects.filter(email__iexact=email.strip()).first()
-        if throttle.failures >= FAILURES_BEFORE_LOCK:
-            if not throttle.locked_for_good:
-                throttle.locked_for_good = True
-                record_event(
-                    "user.locked", acting_user=None, target=user, details={"failures": throttle.failures}
-                )
-        elif _at_a_pause(throttle.failures) and not _paused(throttle, moment):
-            throttle.locked_until = moment + PAUSE
-            record_event(
-                "user.paused", acting_user=None, target=user, details={"failures": throttle.failures}
-            )
-        throttle.save()
+        _failed(_key(email), _NAME, moment, user)
+        if address:
+            _failed(_address_key(address), _ADDRESS, moment, None)
+
+
+def _failed(key: str, rule: _Rule, moment: dt.datetime, user: User | None) -> None:
+    throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=key)
+    details: dict[str, JsonScalar | list[str]] = {"failures": throttle.failures}
+    if rule.lock_after is not None and throttle.failures >= rule.lock_after:
+        if not throttle.locked_for_good:
+            throttle.locked_for_good = True
+            record_event("user.locked", acting_user=None, target=user, details=details)
+    elif _at_a_pause(throttle.failures, rule) and not _paused(throttle, moment):
+        throttle.locked_until = moment + PAUSE
+        record_event(rule.paused_event, acting_user=None, target=user, details=details)
+    throttle.save()
 
 
 def record_success(email: str) -> None:

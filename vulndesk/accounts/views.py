@@ -54,14 +54,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         address = client_address(request)
         try:
-            lockout.check_address_allowed(address)
-            lockout.begin_attempt(email)
+            lockout.begin_attempt(email, address)
             user = authenticate(request, username=email, password=request.POST.get("password", ""))
             if not isinstance(user, User):
-                lockout.record_failure(email)
-                lockout.record_address_failure(address)
+                lockout.record_failure(email, address)
                 error = WRONG
             else:
+                lockout.password_accepted(email, address)
                 request.session.cycle_key()
                 request.session[PENDING_USER], request.session[PENDING_AT] = user.pk, int(time.time())
                 request.session[NEXT] = _safe_next(request, next_url)

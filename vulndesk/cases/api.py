@@ -95,7 +95,11 @@ def list_reports(
     state: str = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[ReportSummary]:
-    return _queue(_caller(request), project, state, "", limit)
+    user = _caller(request)
+    if "q" in request.GET:
+        # Refused, not ignored: a script that still sends words in the URL must find out.
+        raise HttpError(400, "search words go in the body of POST /api/v1/reports/search, never in a URL")
+    return _queue(user, project, state, "", limit)
 
 
 @router.post(

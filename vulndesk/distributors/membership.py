@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -89,6 +89,26 @@ def do_apply(project: Project, application: Application, *, client_address: str 
     if _has_control_characters(application.name):
         raise DistributorError("a person's name cannot hold control characters such as line breaks")
     _throttle_applications(client_address, address)
+    try:
+        return _store_application(
+            project, application, name=name, answers=answers, address=address, key=(key, fingerprint)
+        )
+    except IntegrityError:
+        # Two applications at once with the same organisation name or the same new address.
+        raise DistributorError("an application with this name or address arrived at the same time") from None
+
+
+def _store_application(
+    project: Project,
+    application: Application,
+    *,
+    name: str,
+    answers: list[dict[str, str]],
+    address: str,
+    key: tuple[str, str],
+) -> Organisation:
+    """The organisation, and its contact person unless the address already has an account."""
+    key_text, fingerprint = key
     with transaction.atomic():
         if Organisation.objects.filter(project=project, name__iexact=name).exists():
             raise DistributorError(f"an organisation named {name!r} already applied or is on the list")
@@ -102,7 +122,7 @@ def do_apply(project: Project, application: Application, *, client_address: str 
             contact_with_account=address if has_account else "",
         )
         if not has_account:
-            member = _new_member(organisation, address, application.name, key, fingerprint)
+            member = _new_member(organisation, address, application.name, key_text, fingerprint)
             _accept_policy(member)
         record_event(
             "distributors.applied",
@@ -341,6 +361,8 @@ def do_set_member_state(
         raise DistributorError(
             f"a member who is {member.get_state_display().lower()} cannot become {state.label.lower()}"
         )
+    if state == MemberState.ACTIVE and not member.user.has_usable_password():
+        state = MemberState.INVITED  # suspended before they ever set a password: invited again
     with transaction.atomic():
         member.state = state
         member.save(update_fields=["state"])

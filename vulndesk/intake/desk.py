@@ -63,6 +63,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if request.method == "POST":
         return _start_search(request, user)
+    if "q" in request.GET:
+        messages.error(request, "Search words are never put in an address: use the search form.")
+        return redirect("report-queue")
     reports = reports_visible_to(user)
     filters = {key: request.GET.get(key, "") for key in ("project", "state", "sort")}
     filters["q"] = _saved_search(request, user) if request.GET.get("search") else ""

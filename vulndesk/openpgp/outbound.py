@@ -4,6 +4,8 @@ The whole body (the text and HTML alternatives, with their MIME headers) is encr
 message keeps what relays need: addresses, date and the outbox's stable Message-ID. The subject
 can name a case and what happened to it, so it travels inside, as a protected header (RFC 9788),
 and the outer one is the obscured "[...]" that mail clients replace with the inner one.
+A mail that goes out unencrypted (a reporter without a usable key) keeps its subject in clear:
+subjects name the project and the report number, never a report's title or text.
 """
 
 from __future__ import annotations
@@ -78,16 +80,32 @@ def _encrypted(mail: EmailMessage, public_key: str) -> EmailMessage:
     return _PrebuiltEmail(mail, _pgp_mime(clear, armored))
 
 
+def _outer_headers(clear: Message) -> list[tuple[str, str]]:
+    """What the unencrypted wrapper shows: the message's headers but its content headers, the
+    subject obscured. Unfolded (RFC 5322 §2.2.3): a long header comes folded, and Django refuses a
+    header value with a line break in it; it folds it again when the message is written."""
+    return [
+        (name, OBSCURED_SUBJECT if name.lower() == "subject" else _UNFOLD.sub("", value))
+        for name, value in clear.items()
+        if name.lower() not in _CONTENT_HEADERS
+    ]
+
+
 def _body_entity(clear: Message) -> bytes:
-    """The MIME entity to encrypt: the body with its own content headers, CRLF line ends (RFC 3156 §3)."""
+    """The MIME entity to encrypt, CRLF line ends (RFC 3156 §3): the body with its own content
+    headers, the true header values (RFC 9788 §2.1: ``hp="cipher"``; ``protected-headers="v1"``
+    for clients that predate it) and an HP-Outer field per header the wrapper shows (§2.2)."""
     entity = Message()
     for name in ("Content-Type", "Content-Transfer-Encoding"):
         if clear[name] is not None:
             entity[name] = clear[name]
+    entity.set_param("hp", "cipher")
     entity.set_param("protected-headers", "v1")
     for name in _PROTECTED:
         if clear[name] is not None:
             entity[name] = _UNFOLD.sub("", clear[name])
+    for name, value in _outer_headers(clear):
+        entity["HP-Outer"] = f"{name}: {value}"
     entity.set_payload(clear.get_payload())
     return entity.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
 
@@ -102,13 +120,8 @@ def _pgp_mime(clear: Message, armored: str) -> SafeMIMEMultipart:
     payload["Content-Description"] = "OpenPGP encrypted message"
     payload["Content-Disposition"] = 'inline; filename="encrypted.asc"'
     outer = SafeMIMEMultipart(_subtype="encrypted", protocol="application/pgp-encrypted")
-    for name, value in clear.items():
-        if name.lower() == "subject":
-            outer[name] = OBSCURED_SUBJECT
-        elif name.lower() not in _CONTENT_HEADERS:
-            # Unfolded (RFC 5322 §2.2.3): a long header comes folded, and Django refuses a header
-            # value with a line break in it; it folds it again when the message is written.
-            outer[name] = _UNFOLD.sub("", value)
+    for name, value in _outer_headers(clear):
+        outer[name] = value
     outer.attach(control)
     outer.attach(payload)
     return outer
