@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -21,8 +22,14 @@ NEW = "new:" + "n" * 40
 
 
 @pytest.fixture(autouse=True)
-def _fresh_keyring() -> None:
+def _fresh_keyring() -> Iterator[None]:
+    from vulndesk.intake import search  # noqa: PLC0415
+
     crypto.keyring.cache_clear()
+    yield
+    # Keys derived from settings a test changed must not outlive it.
+    crypto.keyring.cache_clear()
+    search._index_key.cache_clear()
 
 
 def _use(settings: Settings, keys: str) -> None:
@@ -70,3 +77,28 @@ def test_every_sealed_column_is_rotated() -> None:
         if field.name.startswith("sealed_")
     }
     assert sealed == {(column.model, column.field) for column in SEALED_COLUMNS}
+
+
+def test_a_new_secret_key_and_a_reindex_keep_search_and_subscriptions_working(
+    client: Client, project_a: Project, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415
+    from vulndesk.intake import search  # noqa: PLC0415
+
+    payload = {
+        "title": "Heap overflow in tokenizer",
+        "description": "d",
+        "reporter_email": "r@researcher.test",
+    }
+    client.post("/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json")
+    do_subscribe(project_a, "sam@subscriber.test")
+    assert list(search.search(Report.objects.all(), "tokenizer"))
+
+    settings.SECRET_KEY = "a new secret key " + "k" * 40
+    search._index_key.cache_clear()  # a new process would start with it empty
+    # Keyed with the old secret: nothing is found, until the reindex.
+    assert not list(search.search(Report.objects.all(), "tokenizer"))
+    assert main(["keys", "reindex"]) == 0
+    assert "reports: recomputed 1" in capsys.readouterr().out
+    assert [r.title for r in search.search(Report.objects.all(), "tokenizer")] == [payload["title"]]
+    assert Subscription.objects.get().address_digest == address_digest("sam@subscriber.test")

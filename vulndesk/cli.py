@@ -265,6 +265,13 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_reindex(_args: argparse.Namespace) -> int:
+    from vulndesk.rotation import reindex  # noqa: PLC0415
+
+    reindex(lambda what, count: _out(f"{what}: recomputed {count}"))
+    return 0
+
+
 # --- OpenPGP keys of projects ------------------------------------------------------------------
 
 
@@ -454,6 +461,9 @@ def _add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     keys.add_parser(
         "rotate", help="re-seal stored data with the first key of VULNDESK_ENCRYPTION_KEYS"
     ).set_defaults(handler=cmd_keys_rotate)
+    keys.add_parser(
+        "reindex", help="after changing VULNDESK_SECRET_KEY: recompute the search index and address digests"
+    ).set_defaults(handler=cmd_keys_reindex)
 
     project = sub.add_parser("project", help="projects").add_subparsers(
         dest="project_command", required=True, metavar="ACTION"

@@ -97,3 +97,37 @@ def keys_in_use() -> dict[str, int]:
             kid = key_id_of(value)
             used[kid] = used.get(kid, 0) + 1
     return used
+
+
+# --- VULNDESK_SECRET_KEY -------------------------------------------------------------------------
+
+
+def reindex(on_progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Rebuild what is keyed with the secret key, after changing it (``vulndesk keys reindex``).
+
+    The search index and the subscribers' address digests are HMACs under the secret key: a new key
+    leaves them unfindable until they are computed again from the sealed values. Each report and
+    each subscription is redone in its own short transaction, so the service keeps running.
+    """
+    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415 - not at start-up
+    from vulndesk.intake.actions import reporter_index  # noqa: PLC0415
+    from vulndesk.intake.search import index_report  # noqa: PLC0415
+
+    counts = {"reports": 0, "subscriptions": 0}
+    for pk in Report.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            report = Report.objects.select_for_update().get(pk=pk)
+            index_report(report, [report.title, *report.fields.values()])
+            report.reporter_index = reporter_index(str(report.reporter.get("email", "")))
+            report.save(update_fields=["reporter_index"])
+        counts["reports"] += 1
+    for pk in Subscription.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            subscription = Subscription.objects.select_for_update().get(pk=pk)
+            subscription.address_digest = address_digest(subscription.address)
+            subscription.save(update_fields=["address_digest"])
+        counts["subscriptions"] += 1
+    for name, count in counts.items():
+        if on_progress is not None:
+            on_progress(name, count)
+    return counts

@@ -30,7 +30,7 @@ class SubscriptionError(ValueError):
     pass
 
 
-def _digest(address: str) -> str:
+def address_digest(address: str) -> str:
     key = hmac.new(settings.SECRET_KEY.encode(), b"vulndesk announce addresses v1", hashlib.sha256).digest()
     return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
 
@@ -51,9 +51,11 @@ def do_subscribe(project: Project, address: str) -> None:
     except Exception:  # noqa: BLE001  # Django's ValidationError: the message below is the clear one
         raise SubscriptionError("that is not an email address") from None
     with transaction.atomic():
-        subscription = Subscription.objects.filter(project=project, address_digest=_digest(address)).first()
+        subscription = Subscription.objects.filter(
+            project=project, address_digest=address_digest(address)
+        ).first()
         if subscription is None:
-            subscription = Subscription(project=project, address_digest=_digest(address))
+            subscription = Subscription(project=project, address_digest=address_digest(address))
             subscription.address = address.strip()
             subscription.save()
         elif subscription.is_active:

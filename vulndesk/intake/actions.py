@@ -86,7 +86,6 @@ def do_receive_report(
     existing = _find_retry(project, submission, origin)
     if existing is not None:
         return Received(existing, None, created=False)
-    _enforce_rate_limits(submission, origin)
     try:
         return _create(project, submission, channel=channel, acting_user=acting_user, origin=origin)
     except IntegrityError:
@@ -133,6 +132,8 @@ def _create(
 ) -> Received:
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        # Counted in the report's own transaction: one commit (one fsync on SQLite) per report.
+        _enforce_rate_limits(submission, origin)
         locked = Project.objects.select_for_update().get(pk=project.pk)
         number = (Report.objects.filter(project=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         report = Report(

@@ -37,7 +37,8 @@ def _index_key() -> bytes:
 
 def words(text: str) -> set[str]:
     folded = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    # ASCII text has no accents to strip: skip the walk over every character (most reports).
+    plain = folded if folded.isascii() else "".join(c for c in folded if not unicodedata.combining(c))
     found = {w for w in _WORD.findall(plain) if MIN_WORD <= len(w) <= MAX_WORD}
     # Dotted and hyphenated words ("CVE-2026-1234", "foo.py") are also findable by their parts.
     found |= {part for w in list(found) for part in re.split(r"[-.]", w) if len(part) >= MIN_WORD}

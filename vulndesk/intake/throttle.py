@@ -48,9 +48,11 @@ def check_and_count(kind: str, value: str, limit: int) -> None:
     now = timezone.now()
     with transaction.atomic():
         IntakeAttempt.objects.filter(bucket=key, at__lt=now - WINDOW).delete()
-        recent = list(IntakeAttempt.objects.filter(bucket=key).order_by("at").values_list("at", flat=True))
-        if len(recent) >= limit:
-            retry = int((recent[0] + WINDOW - now).total_seconds()) + 1
+        recent = IntakeAttempt.objects.filter(bucket=key)
+        # A count, not the rows: a generous limit must not make every check read them all.
+        if recent.count() >= limit:
+            oldest = recent.order_by("at").values_list("at", flat=True)[0]
+            retry = int((oldest + WINDOW - now).total_seconds()) + 1
             raise Throttled(kind_label(kind), limit, max(retry, 1))
         IntakeAttempt.objects.create(bucket=key, at=now)
 
