@@ -63,7 +63,7 @@ class Check:
 
 
 def _matrix(
-    report_number: int, tracking_path: str, shared: int = 0, applicant: int = 0
+    report_number: int, tracking_path: str, shared: int = 0, applicant: int = 0, alices_token: int = 0
 ) -> dict[str, list[Check]]:
     n, m = report_number, shared
     atm = "/distributor/p/agentic-tool-mesh"
@@ -131,6 +131,16 @@ def _matrix(
         "reauthenticate": [Check("GET", "/accounts/confirm/", (200, 200, 200, 200, LOGIN, LOGIN, 200, 200))],
         "logout": [Check("POST", "/accounts/logout/", (302, 302, 302, 302, 302, 302))],
         "desk": [Check("GET", "/desk/", SIGNED_IN)],
+        "account": [Check("GET", "/accounts/", SIGNED_IN)],
+        "account-password": [Check("POST", "/accounts/password/", (400, 400, 400, 400, LOGIN, LOGIN), {})],
+        "account-recovery-codes": [
+            Check("POST", "/accounts/recovery-codes/", (302, 302, 302, 302, LOGIN, LOGIN))
+        ],
+        # Tokens are for the team's API: a person without a team role (an outsider, a distributor) has none.
+        "account-token-create": [Check("POST", "/accounts/tokens/", (302, 302, 302, 404, LOGIN, LOGIN), {})],
+        "account-token-revoke": [
+            Check("POST", f"/accounts/tokens/{alices_token}/revoke/", (404, 302, 404, 404, LOGIN, LOGIN))
+        ],
         "report-queue": [
             Check("GET", "/desk/reports/", SIGNED_IN),
             Check("POST", "/desk/reports/", (302, 302, 302, 302, LOGIN, LOGIN), {"q": "x"}),
@@ -319,6 +329,7 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
         "tracking": re.sub(r"^http://testserver", "", receipt["tracking_url"]),
         "shared": shared,
         "applicant": applicant,
+        "alices_token": do_create_api_token(alice, name="alice's", acting_user=None).token.pk,
     }
 
 
@@ -406,7 +417,11 @@ def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
 def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]) -> None:
     users: dict[str, User] = cast["users"]  # type: ignore[assignment]
     matrix = _matrix(
-        int(str(cast["number"])), str(cast["tracking"]), int(str(cast["shared"])), int(str(cast["applicant"]))
+        int(str(cast["number"])),
+        str(cast["tracking"]),
+        int(str(cast["shared"])),
+        int(str(cast["applicant"])),
+        int(str(cast["alices_token"])),
     )
     wrong = []
     for name, checks in matrix.items():

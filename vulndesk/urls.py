@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from vulndesk.accounts import self_service
 from vulndesk.accounts import views as account_views
 from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
@@ -27,6 +28,11 @@ urlpatterns = [
     path("accounts/login/setup/", account_views.setup, name="login-setup"),
     path("accounts/confirm/", account_views.reauthenticate, name="reauthenticate"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", self_service.account, name="account"),
+    path("accounts/password/", self_service.change_password, name="account-password"),
+    path("accounts/recovery-codes/", self_service.renew_recovery_codes, name="account-recovery-codes"),
+    path("accounts/tokens/", self_service.create_token, name="account-token-create"),
+    path("accounts/tokens/<int:token_id>/revoke/", self_service.revoke_token, name="account-token-revoke"),
     path("desk/", web_views.desk, name="desk"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.accounts.models import ApiToken, Membership, User, token_digest
-from vulndesk.accounts.permissions import Permission, Role
+from vulndesk.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
 from vulndesk.audit.actions import record_event
 
 if TYPE_CHECKING:
@@ -116,3 +116,20 @@ def do_revoke_api_token(token: ApiToken, *, acting_user: User | None) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         record_event("token.revoked", acting_user=acting_user, target=token)
+
+
+def do_change_password(user: User, password: str) -> None:
+    """The person set a new password (validated by the caller's form); audited, no value logged."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event("user.password_changed", acting_user=user, target=user)
+
+
+def token_scopes_for(user: User) -> list[Permission]:
+    """The permissions a person can put on a token of their own: those their role holds."""
+    if user.is_admin:
+        return list(Permission)
+    if user.memberships.exists():
+        return sorted(ROLE_PERMISSIONS[Role.TEAM])
+    return []

@@ -120,6 +120,20 @@ def _accept_totp(device: TotpDevice, code: str) -> bool:
     return False
 
 
+def recovery_codes_left(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def do_renew_recovery_codes(user: User) -> list[str]:
+    """Ten new codes; every earlier one stops working. Returned once, stored as keyed hashes."""
+    if not has_second_factor(user):
+        raise ValueError("set up an authenticator first")
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        record_event("user.recovery_codes_renewed", acting_user=user, target=user)
+    return codes
+
+
 def _new_recovery_codes(user: User) -> list[str]:
     RecoveryCode.objects.filter(user=user).delete()
     codes = [f"{secrets.token_hex(5)}-{secrets.token_hex(5)}" for _ in range(RECOVERY_CODES)]
