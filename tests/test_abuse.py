@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import json
+import threading
 
+import pytest
+from django.conf import settings as django_settings
+from django.db import connections
 from django.test import Client
 from pytest_django.fixtures import Settings
 
 from vulndesk.accounts.models import User
-from vulndesk.intake.actions import do_receive_report, do_release_from_quarantine
+from vulndesk.intake.actions import Provenance, do_receive_report, do_release_from_quarantine
 from vulndesk.intake.models import Channel, IntakeAttempt, Report
 from vulndesk.intake.submission import Submission
+from vulndesk.intake.throttle import Throttled
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.projects.models import Project
 
@@ -135,3 +140,40 @@ def test_a_leaked_link_cannot_be_replaced_over_and_over(client: Client, project_
     refused = client.post(link, {"action": "replace_link"})
     assert refused.status_code == 429
     assert client.get(link).status_code == 200, "the last link still works"
+
+
+@pytest.mark.skipif(
+    str(django_settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"),
+    reason="SQLite runs one writer at a time by itself; its in-memory test database takes no threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_reports_sent_in_parallel_from_one_address_are_held_to_the_limit(
+    project_a: Project, settings: Settings
+) -> None:
+    settings.INTAKE_PER_ADDRESS_PER_HOUR = 3
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def send(number: int) -> None:
+        start.wait()
+        try:
+            do_receive_report(
+                project_a,
+                Submission(title=f"t{number}", description="d", reporter_email=f"p{number}@x.test"),
+                channel=Channel.API,
+                acting_user=None,
+                provenance=Provenance(client_address="203.0.113.5"),
+            )
+            outcomes.append("accepted")
+        except Throttled:
+            outcomes.append("throttled")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["accepted"] * 3 + ["throttled"] * 5
+    assert Report.objects.count() == 3

@@ -137,7 +137,10 @@ def _matrix(
             Check("POST", "/accounts/recovery-codes/", (302, 302, 302, 302, LOGIN, LOGIN))
         ],
         # Tokens are for the team's API: a person without a team role (an outsider, a distributor) has none.
-        "account-token-create": [Check("POST", "/accounts/tokens/", (302, 302, 302, 404, LOGIN, LOGIN), {})],
+        "account-token-create": [
+            Check("POST", "/accounts/tokens/", (302, 302, 302, 404, LOGIN, LOGIN), {}),
+            Check("GET", "/accounts/tokens/", (302, 302, 302, 404, LOGIN, LOGIN)),  # nothing to show
+        ],
         "account-token-revoke": [
             Check("POST", f"/accounts/tokens/{alices_token}/revoke/", (404, 302, 404, 404, LOGIN, LOGIN))
         ],

@@ -7,7 +7,7 @@ import time
 
 from django.test import Client
 
-from vulndesk.accounts import mfa
+from vulndesk.accounts import lockout, mfa
 from vulndesk.accounts.models import ApiToken, RecoveryCode, User
 from vulndesk.accounts.views import SECOND_FACTOR_AT
 from vulndesk.audit.models import AuditEvent
@@ -55,6 +55,14 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(alice: Use
     )
     assert wrong.status_code == 400
     assert "Your old password was entered incorrectly" in wrong.content.decode()
+    # Guesses at the old password count like sign-in failures.
+    for _ in range(lockout.FAILURES_BEFORE_PAUSE - 1):
+        here.post(
+            "/accounts/password/", {"old_password": "guess", "new_password1": "x", "new_password2": "x"}
+        )
+    paused = here.post("/accounts/password/", {"old_password": PASSWORD}, follow=True)
+    assert "try again in" in paused.content.decode()
+    lockout.do_unlock(alice.email, acting_user=None)
     done = here.post(
         "/accounts/password/",
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
@@ -78,11 +86,15 @@ def test_a_token_made_on_the_web_is_shown_once_scoped_and_revocable(alice: User,
     )
     assert "among those your role holds" in refused.content.decode()
     assert not ApiToken.objects.exists()
-    issued = team.post(
+    made = team.post(
         "/accounts/tokens/", {"name": "release script", "scope": "project:report:read", "lifetime": "30"}
-    ).content.decode()
+    )
+    assert made.status_code == 302  # the token is shown on the page this leads to, once
+    issued = team.get(made["Location"]).content.decode()
     raw = re.search(r'value="(vd_[^"]+)"', issued)
     assert raw is not None
+    assert team.get(made["Location"]).status_code == 302  # a reload shows nothing, makes nothing
+    assert ApiToken.objects.count() == 1
     token = ApiToken.objects.get()
     assert raw.group(1) not in token.digest
     assert token.scopes == ["project:report:read"]

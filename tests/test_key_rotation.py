@@ -92,13 +92,20 @@ def test_a_new_secret_key_and_a_reindex_keep_search_and_subscriptions_working(
     }
     client.post("/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json")
     do_subscribe(project_a, "sam@subscriber.test")
+    first_subscription = Subscription.objects.get().pk
     assert list(search.search(Report.objects.all(), "tokenizer"))
 
     settings.SECRET_KEY = "a new secret key " + "k" * 40
     search._index_key.cache_clear()  # a new process would start with it empty
     # Keyed with the old secret: nothing is found, until the reindex.
     assert not list(search.search(Report.objects.all(), "tokenizer"))
+    # Sam subscribes again before the reindex: not found under the new key, a second row is made.
+    do_subscribe(project_a, "sam@subscriber.test")
+    assert Subscription.objects.count() == 2
     assert main(["keys", "reindex"]) == 0
     assert "reports: recomputed 1" in capsys.readouterr().out
     assert [r.title for r in search.search(Report.objects.all(), "tokenizer")] == [payload["title"]]
-    assert Subscription.objects.get().address_digest == address_digest("sam@subscriber.test")
+    # One row again, the older one, under the new key.
+    kept = Subscription.objects.get()
+    assert kept.address_digest == address_digest("sam@subscriber.test")
+    assert kept.pk == first_subscription

@@ -106,28 +106,59 @@ def reindex(on_progress: Callable[[str, int], None] | None = None) -> dict[str, 
     """Rebuild what is keyed with the secret key, after changing it (``vulndesk keys reindex``).
 
     The search index and the subscribers' address digests are HMACs under the secret key: a new key
-    leaves them unfindable until they are computed again from the sealed values. Each report and
-    each subscription is redone in its own short transaction, so the service keeps running.
+    leaves them unfindable until they are computed again from the sealed values. Work goes in
+    batches, each in its own short transaction, so the service keeps running; progress is reported
+    per batch.
     """
-    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415 - not at start-up
-    from vulndesk.intake.actions import reporter_index  # noqa: PLC0415
+    counts = {"reports": 0, "subscriptions": 0}
+    report_ids = list(Report.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(report_ids), BATCH):
+        with transaction.atomic():
+            for report in Report.objects.select_for_update().filter(pk__in=report_ids[start : start + BATCH]):
+                _reindex_report(report)
+                counts["reports"] += 1
+        if on_progress is not None:
+            on_progress("reports", counts["reports"])
+    subscription_ids = list(Subscription.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(subscription_ids), BATCH):
+        with transaction.atomic():
+            for pk in subscription_ids[start : start + BATCH]:
+                counts["subscriptions"] += _redigest_subscription(pk)
+        if on_progress is not None:
+            on_progress("subscriptions", counts["subscriptions"])
+    return counts
+
+
+def _reindex_report(report: Report) -> None:
+    from vulndesk.intake.actions import reporter_index  # noqa: PLC0415 - not at start-up
     from vulndesk.intake.search import index_report  # noqa: PLC0415
 
-    counts = {"reports": 0, "subscriptions": 0}
-    for pk in Report.objects.order_by("pk").values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            report = Report.objects.select_for_update().get(pk=pk)
-            index_report(report, [report.title, *report.fields.values()])
-            report.reporter_index = reporter_index(str(report.reporter.get("email", "")))
-            report.save(update_fields=["reporter_index"])
-        counts["reports"] += 1
-    for pk in Subscription.objects.order_by("pk").values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            subscription = Subscription.objects.select_for_update().get(pk=pk)
-            subscription.address_digest = address_digest(subscription.address)
-            subscription.save(update_fields=["address_digest"])
-        counts["subscriptions"] += 1
-    for name, count in counts.items():
-        if on_progress is not None:
-            on_progress(name, count)
-    return counts
+    index_report(report, [report.title, *report.fields.values()])
+    report.reporter_index = reporter_index(str(report.reporter.get("email", "")))
+    report.save(update_fields=["reporter_index"])
+
+
+def _redigest_subscription(pk: int) -> int:
+    """The subscription's digest under the current key. Someone who subscribed again after the key
+    changed has a second row by now: the two become one, keeping the confirmed (or older) row."""
+    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415
+
+    subscription = Subscription.objects.select_for_update().filter(pk=pk).first()
+    if subscription is None:
+        return 0  # gone since the list was read
+    digest = address_digest(subscription.address)
+    twin = (
+        Subscription.objects.select_for_update()
+        .filter(project_id=subscription.project_id, address_digest=digest)
+        .exclude(pk=pk)
+        .first()
+    )
+    if twin is not None:
+        keep, drop = sorted((subscription, twin), key=lambda s: (s.confirmed_at is None, s.created_at))
+        drop.delete()
+        if keep.pk != pk:
+            return 1
+        subscription = keep
+    subscription.address_digest = digest
+    subscription.save(update_fields=["address_digest"])
+    return 1

@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from vulndesk.accounts import mfa
+from vulndesk.accounts import lockout, mfa
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.actions import (
     AccountError,
@@ -32,7 +32,9 @@ from vulndesk.accounts.actions import (
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
+from vulndesk.crypto import DecryptionError, open_sealed, seal
 
+NEW_TOKEN = "new_api_token"  # noqa: S105 - a session key; holds the sealed token until shown once
 TOKEN_LIFETIMES = {"30": 30, "90": 90, "365": 365}  # days; a token made on the web always expires
 MAX_TOKEN_NAME = 100
 
@@ -71,12 +73,27 @@ def change_password(request: HttpRequest) -> HttpResponse:
     confirm = reauthentication_needed(request, reverse("account") + "#password")
     if confirm is not None:
         return confirm
+    # The old password is a password guess like any other: the sign-in's limits apply to it.
+    try:
+        lockout.begin_attempt(user.email)
+    except lockout.LockedOutError as exc:
+        messages.error(request, f"Not changed: {exc}.")
+        return redirect(reverse("account") + "#password")
     form = PasswordChangeForm(user, request.POST)
     if not form.is_valid():
+        if "old_password" in form.errors:
+            lockout.record_failure(user.email)
+        else:
+            lockout.password_accepted(user.email)
         return _page(request, user, form)
+    lockout.record_success(user.email)
     do_change_password(user, form.cleaned_data["new_password1"])
     update_session_auth_hash(request, user)  # this session stays signed in; every other one ends
-    messages.success(request, "Your password was changed. Other sessions were signed out.")
+    messages.success(
+        request,
+        "Your password was changed and your other sessions were signed out. "
+        "API tokens keep working: revoke any you no longer trust below.",
+    )
     return redirect("account")
 
 
@@ -98,12 +115,15 @@ def renew_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def create_token(request: HttpRequest) -> HttpResponse:
+    """POST makes a token; the GET it redirects to shows it once (a reload makes no second one)."""
     user = signed_in_user(request)
     allowed = token_scopes_for(user)
     if not allowed:
         raise Http404  # distributor members have no API
+    if request.method == "GET":
+        return _show_new_token(request, user)
     confirm = reauthentication_needed(request, reverse("account") + "#tokens")
     if confirm is not None:
         return confirm
@@ -119,7 +139,18 @@ def create_token(request: HttpRequest) -> HttpResponse:
     except AccountError as exc:
         messages.error(request, f"No token made: {exc}.")
         return redirect(reverse("account") + "#tokens")
-    return render(request, "accounts/token_issued.html", {"token": issued.token, "raw": issued.raw})
+    request.session[NEW_TOKEN] = seal(f"{issued.token.pk}:{issued.raw}", context=f"new-token:{user.pk}")
+    return redirect("account-token-create")
+
+
+def _show_new_token(request: HttpRequest, user: User) -> HttpResponse:
+    sealed = str(request.session.pop(NEW_TOKEN, ""))
+    try:
+        pk, _, raw = open_sealed(sealed, context=f"new-token:{user.pk}").partition(":")
+    except (DecryptionError, ValueError):
+        return redirect(reverse("account") + "#tokens")  # shown already, or never made
+    token = user.api_tokens.get(pk=int(pk))
+    return render(request, "accounts/token_issued.html", {"token": token, "raw": raw})
 
 
 def _token_request(request: HttpRequest, allowed: list[Permission]) -> tuple[str, list[Permission], int]:

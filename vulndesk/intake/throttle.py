@@ -47,6 +47,7 @@ def check_and_count(kind: str, value: str, limit: int) -> None:
     key = bucket(kind, value)
     now = timezone.now()
     with transaction.atomic():
+        _serialize(key)
         IntakeAttempt.objects.filter(bucket=key, at__lt=now - WINDOW).delete()
         recent = IntakeAttempt.objects.filter(bucket=key)
         # A count, not the rows: a generous limit must not make every check read them all.
@@ -55,6 +56,20 @@ def check_and_count(kind: str, value: str, limit: int) -> None:
             retry = int((oldest + WINDOW - now).total_seconds()) + 1
             raise Throttled(kind_label(kind), limit, max(retry, 1))
         IntakeAttempt.objects.create(bucket=key, at=now)
+
+
+def _serialize(key: str) -> None:
+    """Attempts on one bucket wait for each other until the transaction that counted ends.
+
+    Without it, on PostgreSQL, parallel requests would each count the attempts committed so far
+    and all pass together (the count runs inside the report's transaction, which commits last).
+    SQLite needs nothing: its IMMEDIATE transactions already run one writer at a time.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        lock_id = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
 
 
 def kind_label(kind: str) -> str:
