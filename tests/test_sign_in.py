@@ -9,6 +9,7 @@ import time
 import pyotp
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from vulndesk.accounts import lockout
 from vulndesk.accounts.models import LoginThrottle, RecoveryCode, TotpDevice, User
@@ -233,3 +234,14 @@ def test_names_guessed_in_parallel_from_one_address_are_bounded_too() -> None:
     with pytest.raises(lockout.LockedOutError, match="from your network"):
         lockout.begin_attempt("one-more@llm-d.test", "198.51.100.9")
     lockout.begin_attempt("one-more@llm-d.test", "198.51.100.10")  # another address is not held back
+
+
+def test_a_sign_in_says_when_few_recovery_codes_are_left(carol: User) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    unused = RecoveryCode.objects.filter(user=carol, used_at__isnull=True)
+    spent = list(unused.values_list("pk", flat=True))[2:]
+    RecoveryCode.objects.filter(pk__in=spent).update(used_at=timezone.now())
+    client = Client()
+    _password_step(client, carol.email)
+    page = client.post("/accounts/login/code/", {"code": totp.code_for(carol.email)}, follow=True)
+    assert "You have 2 recovery codes left" in page.content.decode()

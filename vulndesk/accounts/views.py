@@ -16,6 +16,7 @@ from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -34,6 +35,7 @@ SETUP_SECRET = "totp_setup_secret"  # noqa: S105 - a session key; holds the seal
 PENDING_FOR = 10 * 60  # seconds between the password and the second factor
 RECENT_FOR = 15 * 60  # seconds a sign-in counts as recent for sensitive actions
 WRONG = "Wrong email or password."
+RECOVERY_CODES_LOW = 3  # at or below this many unused recovery codes, a sign-in says so
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
@@ -89,6 +91,12 @@ def _complete(request: HttpRequest, user: User) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SECOND_FACTOR_AT] = int(time.time())
     lockout.record_success(user.email)
+    left = mfa.recovery_codes_left(user)
+    if mfa.has_second_factor(user) and left <= RECOVERY_CODES_LOW:
+        messages.warning(
+            request,
+            f"You have {left} recovery code{pluralize(left)} left: make new ones on your account page.",
+        )
     return redirect(next_url)
 
 
