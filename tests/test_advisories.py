@@ -13,12 +13,15 @@ from django.test import Client
 from vulndesk.accounts.actions import do_create_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
-from vulndesk.advisories.actions import do_approve_draft, publish_due
+from vulndesk.advisories.actions import do_approve_draft, do_create_advisory, publish_due
 from vulndesk.advisories.content import AdvisoryError
 from vulndesk.advisories.models import Advisory, AdvisoryState, Subscription
 from vulndesk.advisories.subscriptions import do_subscribe
 from vulndesk.cases.affected import do_set_affected_package
 from vulndesk.cases.triage import do_set_severity, triage_of
+from vulndesk.intake.actions import do_receive_report
+from vulndesk.intake.models import Channel, CreditPreference
+from vulndesk.intake.submission import Submission
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.notify.tasks import deliver
 from vulndesk.projects.actions import do_import_policy
@@ -230,3 +233,32 @@ def test_the_reporter_reads_the_shared_draft_before_publication(
     assert "Draft summary for Rita." in page
     assert "Rita (finder)" in page
     assert OutboundEmail.objects.filter(kind="advisory-draft-shared").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("credit", "expected"),
+    [
+        (CreditPreference.NAME, [{"name": "Rita Reporter", "type": "finder"}]),
+        (CreditPreference.HANDLE, [{"name": "@rita", "type": "finder"}]),
+        (CreditPreference.ANONYMOUS, []),
+    ],
+)
+def test_a_draft_credits_the_reporter_as_they_asked(
+    project_a: Project, credit: CreditPreference, expected: list[dict[str, str]]
+) -> None:
+    submission = Submission(
+        title="t",
+        description="d",
+        reporter_email="rita@researcher.test",
+        reporter_name="Rita Reporter",
+        credit=credit,
+        credit_handle="@rita",
+        fields={
+            f.name.value: "x"
+            for f in project_a.policy.reporter_guidance.fields
+            if f.required and f.name.value != "description"
+        },
+    )
+    report = do_receive_report(project_a, submission, channel=Channel.API, acting_user=None).report
+    draft = do_create_advisory(project_a, report=report, acting_user=None)
+    assert draft.revisions.get().content["credits"] == expected

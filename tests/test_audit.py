@@ -84,3 +84,47 @@ def test_verify_notices_the_newest_events_deleted(project_a: Project, alice: Use
     broken = verify_chain()
     assert broken is not None
     assert "deleted" in broken.reason
+
+
+def test_verify_names_an_inserted_event_and_the_command_fails(
+    project_a: Project, alice: User, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vulndesk.cli import main  # noqa: PLC0415
+
+    _as_an_attacker_with_the_database()
+    genuine = AuditEvent.objects.get(seq=2)
+    # A forged event slipped in after #3: well formed, its own hash right, but chained to nothing.
+    forged = AuditEvent(
+        seq=4,
+        occurred_at=genuine.occurred_at,
+        actor_label="system",
+        action="user.unlocked",
+        target_type=genuine.target_type,
+        target_id=genuine.target_id,
+        details={},
+        prev_hash="0" * 64,
+    )
+    forged.hash = forged.compute_hash()
+    table = AuditEvent._meta.db_table
+    columns = [
+        "seq",
+        "occurred_at",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_id",
+        "details",
+        "prev_hash",
+        "hash",
+    ]
+    values = [getattr(forged, c) if c != "details" else "{}" for c in columns]
+    _raw_update(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",  # noqa: S608
+        values,
+    )
+    broken = verify_chain()
+    assert broken is not None
+    assert broken.seq == 4
+    assert "does not follow" in broken.reason
+    assert main(["audit", "verify"]) == 1
+    assert "Audit chain broken: event #4 does not follow #3" in capsys.readouterr().err

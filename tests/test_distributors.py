@@ -720,3 +720,48 @@ def test_a_person_who_joins_after_a_share_gets_its_briefing(
     case_url = f"/distributor/p/{ATM}/cases/{number}/"
     cy_client.post(f"{case_url}act/", {"action": "accept"})
     assert SECRET in cy_client.get(case_url).content.decode()
+
+
+def test_the_organisations_told_hear_when_the_advisory_is_public(
+    client: Client,
+    two_distributors: dict[str, Any],
+    relay: Relay,
+    ada: Correspondent,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from vulndesk.accounts.actions import do_create_user  # noqa: PLC0415
+    from vulndesk.accounts.permissions import Role  # noqa: PLC0415
+    from vulndesk.advisories.actions import (  # noqa: PLC0415
+        do_approve_draft,
+        do_create_advisory,
+        do_edit_draft,
+        do_publish_advisory,
+    )
+    from vulndesk.advisories.content import AdvisoryContent  # noqa: PLC0415
+
+    team = two_distributors["team"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    _deliver_all(relay)
+    report = Report.objects.get(project__slug=ATM, number=number)
+    reviewer = do_create_user("rev@llmesh.test", role=Role.TEAM, project=report.project, acting_user=None)
+    author = User.objects.exclude(pk=reviewer.pk).get(memberships__project=report.project)
+    advisory = do_create_advisory(report.project, report=report, acting_user=author)
+    content = AdvisoryContent(
+        title="The planner evaluates tool output",
+        summary="Tool output reached eval(); fixed in 1.1.3, 1.2.1 and 1.3.2.",
+        affected=[{"package": PACKAGE, "affected": "<1.1.3"}],
+    )
+    do_edit_draft(advisory, content, acting_user=author)
+    do_approve_draft(advisory, acting_user=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_publish_advisory(advisory, acting_user=reviewer)
+    raw = _deliver_all(relay)
+    subjects = {str(_inner(m, ada)["Subject"]): m for m in _to(raw, "ada@distro-a.test")}
+    [published] = [m for subject, m in subjects.items() if "Advisory published" in subject]
+    assert advisory.identifier in _read(published, ada)
+    assert not _to(raw, "bea@vendor-b.test")  # Vendor B was never told, and is not now

@@ -162,3 +162,67 @@ def test_attacks_in_the_wild_end_an_active_embargo_and_everyone_is_told(
         follow=True,
     )
     assert "the embargo is over" in refused.content.decode()
+
+
+def _active(client: Client, bob: User, days: int = 10) -> tuple[int, str, Client, dt.datetime]:
+    number, tracking = _tracking(client)
+    team = signed_in(bob)
+    end = (timezone.now() + dt.timedelta(days=days)).replace(second=0, microsecond=0)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/embargo/",
+        {"action": "set", "zone": "UTC", "ends_at": f"{end:%Y-%m-%dT%H:%M}"},
+    )
+    assert Embargo.objects.get().state == EMState.ACTIVE
+    return number, tracking, team, end
+
+
+def test_a_proposal_to_revise_an_active_embargo_is_rejected_and_the_agreed_end_stands(
+    client: Client, project_b: Project, bob: User
+) -> None:
+    number, tracking, team, agreed = _active(client, bob)
+    later = agreed + dt.timedelta(days=3)
+    client.post(
+        f"{tracking}embargo/", {"action": "propose", "zone": "UTC", "ends_at": f"{later:%Y-%m-%dT%H:%M}"}
+    )
+    embargo = Embargo.objects.get()
+    assert embargo.state == EMState.REVISE  # Vultron: a change asked of an active embargo
+    assert embargo.ends_at == agreed  # the agreed end holds meanwhile
+    proposal = embargo.proposals.get(status=ProposalStatus.OPEN)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/embargo/",
+        {"action": "reject", "proposal": str(proposal.pk), "reason": "The fix ships on time."},
+    )
+    embargo.refresh_from_db()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.REJECTED
+    assert embargo.state == EMState.ACTIVE
+    assert embargo.ends_at == agreed
+    assert OutboundEmail.objects.filter(kind="embargo-update-team").exists()
+
+
+def test_a_rejected_first_proposal_leaves_no_embargo(client: Client, project_b: Project, bob: User) -> None:
+    number, tracking = _tracking(client)
+    soon = (timezone.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")
+    client.post(f"{tracking}embargo/", {"action": "propose", "zone": "UTC", "ends_at": soon})
+    embargo = Embargo.objects.get()
+    assert embargo.state == EMState.PROPOSED
+    signed_in(bob).post(
+        f"/desk/p/{ATM}/reports/{number}/embargo/",
+        {"action": "reject", "proposal": str(embargo.proposals.get().pk), "reason": "Too soon."},
+    )
+    embargo.refresh_from_db()
+    assert embargo.state == EMState.NONE
+    assert embargo.ends_at is None
+
+
+@pytest.mark.parametrize(("event", "reason"), [("P", "public"), ("X", "exploit_published")])
+def test_a_public_case_or_a_public_exploit_ends_an_active_embargo(
+    client: Client, project_b: Project, bob: User, event: str, reason: str
+) -> None:
+    number, _, team, _ = _active(client, bob)
+    team.post(f"/desk/p/{ATM}/reports/{number}/triage/", {"decision": f"event:{event}"})
+    embargo = Embargo.objects.get()
+    assert embargo.state == EMState.EXITED
+    assert embargo.exit_reason == reason
+    assert OutboundEmail.objects.filter(kind="embargo-exited-team").count() == 1
+    assert OutboundEmail.objects.filter(kind="embargo-exited-reporter").count() == 1
