@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Callable
+from email import message_from_string
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -14,6 +18,7 @@ from vulndesk.notify.tasks import MAX_ATTEMPTS, deliver
 from vulndesk.projects.models import Project
 
 from .conftest import Relay
+from .live import LiveServer, free_port, live_server, post_json, stop
 
 
 def _burst(client: Client, count: int) -> list[OutboundEmail]:
@@ -119,3 +124,64 @@ def test_mail_stranded_by_a_dead_worker_is_requeued(client: Client, project_a: P
     relay.start()
     assert deliver(str(mail.uid)) == "sent"
     assert len(relay.message_ids()) == 1
+
+
+@pytest.mark.server
+def test_the_worker_delivers_a_burst_exactly_once_across_a_relay_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real server and its worker; the relay stops in the middle of a burst, then comes back."""
+    relay = Relay(free_port())
+    monkeypatch.setenv("VULNDESK_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("VULNDESK_SMTP_PORT", str(relay.port))
+    monkeypatch.setenv("VULNDESK_SMTP_STARTTLS", "0")
+    relay.start()
+    try:
+        with live_server(tmp_path, "--no-smtp") as server:
+            before, during = 4, 8
+            for n in range(before):
+                _report_to(server, n)
+            _wait_for(lambda: len(_acknowledgements(relay)) == before, "the mail sent before the outage")
+            relay.stop()
+            for n in range(before, before + during):  # the relay is down: every attempt fails
+                _report_to(server, n)
+            time.sleep(3)  # the worker has tried them all by now, and scheduled retries
+            relay.start()
+            # The first retry comes 30 s after a failure (notify/tasks.backoff).
+            _wait_for(lambda: len(_acknowledgements(relay)) >= before + during, "the mail held back", 120)
+            time.sleep(3)  # room for a copy sent twice to show up
+            assert stop(server) == 0
+    finally:
+        relay.stop()
+    received = _acknowledgements(relay)
+    assert sorted(received) == sorted(f"r{n}@researcher.test" for n in range(before + during))
+    ids = relay.message_ids()
+    assert len(ids) == len(set(ids)), "a message arrived twice"
+
+
+def _report_to(server: LiveServer, n: int) -> None:
+    status, _ = post_json(
+        server,
+        "/api/v1/projects/llm-d/reports",
+        {"title": f"t{n}", "description": "d", "reporter_email": f"r{n}@researcher.test"},
+    )
+    assert status == 201
+
+
+def _acknowledgements(relay: Relay) -> list[str]:
+    """The reporters the relay delivered an acknowledgement to (one entry per message)."""
+    with relay.lock:
+        texts = list(relay.received)
+    found = []
+    for text in texts:
+        message = message_from_string(text)
+        if "We received your security report" in str(message["Subject"]):
+            found.append(str(message["To"]))
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)
