@@ -403,9 +403,18 @@ def _request(client: Client, check: Check) -> HttpResponseBase:
 
 
 def _check_page_title(name: str, response: HttpResponseBase) -> None:
-    """Every HTML page has a plain-text title: a template whose blocks leaked shows up here."""
+    """Every HTML page has a plain-text title (a template whose blocks leaked shows up here) and the
+    same strict headers: no inline script or style, nothing from another host, no framing."""
     if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+        policy = response.get("Content-Security-Policy", "")
+        assert "default-src 'none'" in policy, f"{name} has no strict Content-Security-Policy"
+        assert "unsafe-inline" not in policy, name
+        assert response.get("X-Frame-Options") == "DENY", name
+        assert response.get("X-Content-Type-Options") == "nosniff", name
         assert isinstance(response, HttpResponse)
+        head = response.content.split(b"<body")[0]
+        assert b"http://" not in head, f"{name} loads something from elsewhere"
+        assert b"https://" not in head, f"{name} loads something from elsewhere"
         title = re.search(rb"<title>(.*?)</title>", response.content, re.DOTALL)
         assert title, f"{name} has no <title>"
         assert b"<" not in title.group(1), f"{name} has markup in its <title>"

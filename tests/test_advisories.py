@@ -262,3 +262,26 @@ def test_a_draft_credits_the_reporter_as_they_asked(
     report = do_receive_report(project_a, submission, channel=Channel.API, acting_user=None).report
     draft = do_create_advisory(project_a, report=report, acting_user=None)
     assert draft.revisions.get().content["credits"] == expected
+
+
+def test_publishing_needs_a_recent_confirmation(project_a: Project, alice: User, admin: User) -> None:
+    import time  # noqa: PLC0415
+
+    from vulndesk.accounts.views import SECOND_FACTOR_AT  # noqa: PLC0415
+    from vulndesk.advisories.actions import do_edit_draft  # noqa: PLC0415
+    from vulndesk.advisories.content import AdvisoryContent  # noqa: PLC0415
+
+    advisory = do_create_advisory(project_a, acting_user=alice)
+    content = AdvisoryContent(
+        title="T", summary="S", affected=[{"package": "pkg:pypi/x", "affected": "<1.0"}]
+    )
+    do_edit_draft(advisory, content, acting_user=alice)
+    do_approve_draft(advisory, acting_user=admin)
+    team = signed_in(alice)
+    session = team.session
+    session[SECOND_FACTOR_AT] = int(time.time()) - 3600  # signed in an hour ago
+    session.save()
+    response = team.post(f"/desk/p/llm-d/advisories/{advisory.identifier}/publish/")
+    assert response["Location"].startswith("/accounts/confirm/")
+    advisory.refresh_from_db()
+    assert advisory.state != AdvisoryState.PUBLISHED

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from vulndesk.accounts.actions import do_create_api_token
-from vulndesk.accounts.models import User
+from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.projects.models import Project
 
@@ -42,6 +42,17 @@ def test_me_needs_a_valid_token(client: Client, alice: User) -> None:
         "token_scopes": [],
         "token_expires_at": None,
     }
+    # An expired token and a revoked one open nothing.
+    from django.utils import timezone  # noqa: PLC0415
+
+    from vulndesk.accounts.actions import do_create_api_token, do_revoke_api_token  # noqa: PLC0415
+
+    expiring = do_create_api_token(alice, acting_user=None)
+    ApiToken.objects.filter(pk=expiring.token.pk).update(expires_at=timezone.now())
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {expiring.raw}"}).status_code == 401
+    revoked = do_create_api_token(alice, acting_user=None)
+    do_revoke_api_token(revoked.token, acting_user=None)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {revoked.raw}"}).status_code == 401
     # A narrow token says how narrow it is.
     narrow = client.get("/api/v1/me", headers=_bearer(alice, [Permission.PROJECT_REPORT_READ])).json()
     assert narrow["token_scopes"] == ["project:report:read"]

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    # The API's documentation page then serves Swagger UI from our own static files, not a CDN.
+    "ninja",
     "vulndesk.accounts",
     "vulndesk.audit",
     "vulndesk.projects",
