@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import smtplib
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
@@ -385,7 +387,25 @@ def mutated_samples(draw: st.DrawFn) -> bytes:
     return bytes(raw)
 
 
+FUZZ_EXAMPLES = int(os.environ.get("VULNDESK_FUZZ_EXAMPLES", "200"))
+PARSE_TIME_LIMIT = 10  # seconds: a message the parser has not finished by then is a hang
+
+
+def _hang(_signum: int, _frame: object) -> None:
+    raise AssertionError(f"the parser ran longer than {PARSE_TIME_LIMIT} s on one message: a hang")
+
+
 def only_parsed_or_refused(raw: bytes) -> None:
+    previous = signal.signal(signal.SIGALRM, _hang)
+    signal.alarm(PARSE_TIME_LIMIT)
+    try:
+        _parsed_or_refused(raw)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _parsed_or_refused(raw: bytes) -> None:
     try:
         parsed = parse_report_email(raw)
     except MailParseError as exc:
@@ -397,13 +417,13 @@ def only_parsed_or_refused(raw: bytes) -> None:
         assert parsed.submission.description
 
 
-@fuzzing(max_examples=200, deadline=None, database=None)
+@fuzzing(max_examples=FUZZ_EXAMPLES, deadline=None, database=None)
 @given(st.binary(max_size=4000))
 def test_random_bytes_parse_or_are_refused_cleanly(raw: bytes) -> None:
     only_parsed_or_refused(raw)
 
 
-@fuzzing(max_examples=200, deadline=None, database=None)
+@fuzzing(max_examples=FUZZ_EXAMPLES, deadline=None, database=None)
 @given(mutated_samples())
 def test_mutated_messages_parse_or_are_refused_cleanly(raw: bytes) -> None:
     only_parsed_or_refused(raw)
