@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import RecoveryCode, TotpDevice, User
 from vulndesk.audit.actions import record_event
-from vulndesk.crypto import DecryptionError, open_sealed, seal
 
 ISSUER = "vulndesk"
 RECOVERY_CODES = 10
@@ -34,8 +33,8 @@ def has_second_factor(user: User) -> bool:
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
-def pending_secret(user: User, sealed: str) -> tuple[str, str]:
-    """The secret a setup session shows, and its sealed form for that session to keep.
+def pending_secret(user: User, shown: str) -> str:
+    """The secret a setup session shows: the one it showed before (``shown``), or a new one.
 
     Each setup session has its own secret, kept (sealed) in the session and stored on the account
     only when a code for it matched: a secret shown to someone else, in another session (a person
@@ -43,14 +42,7 @@ def pending_secret(user: User, sealed: str) -> tuple[str, str]:
     """
     if has_second_factor(user):
         raise ValueError("this account already has an authenticator")
-    context = f"totp-setup:{user.pk}"
-    if sealed:
-        try:
-            return open_sealed(sealed, context=context), sealed
-        except (DecryptionError, ValueError):
-            pass  # sealed under a key since retired, or not ours: start again with a new one
-    secret = pyotp.random_base32()
-    return secret, seal(secret, context=context)
+    return shown or pyotp.random_base32()
 
 
 def provisioning_uri(user: User, secret: str) -> str:

@@ -32,7 +32,7 @@ from vulndesk.accounts.actions import (
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
-from vulndesk.crypto import DecryptionError, open_sealed, seal
+from vulndesk.web.sealed_session import keep_sealed, read_sealed
 
 NEW_TOKEN = "new_api_token"  # noqa: S105 - a session key; holds the sealed token until shown once
 TOKEN_LIFETIMES = {"30": 30, "90": 90, "365": 365}  # days; a token made on the web always expires
@@ -139,17 +139,15 @@ def create_token(request: HttpRequest) -> HttpResponse:
     except AccountError as exc:
         messages.error(request, f"No token made: {exc}.")
         return redirect(reverse("account") + "#tokens")
-    request.session[NEW_TOKEN] = seal(f"{issued.token.pk}:{issued.raw}", context=f"new-token:{user.pk}")
+    keep_sealed(request, NEW_TOKEN, f"{issued.token.pk}:{issued.raw}", user_id=user.pk)
     return redirect("account-token-create")
 
 
 def _show_new_token(request: HttpRequest, user: User) -> HttpResponse:
-    sealed = str(request.session.pop(NEW_TOKEN, ""))
-    try:
-        pk, _, raw = open_sealed(sealed, context=f"new-token:{user.pk}").partition(":")
-    except (DecryptionError, ValueError):
+    pk, _, raw = read_sealed(request, NEW_TOKEN, user_id=user.pk, pop=True).partition(":")
+    token = user.api_tokens.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if token is None:
         return redirect(reverse("account") + "#tokens")  # shown already, or never made
-    token = user.api_tokens.get(pk=int(pk))
     return render(request, "accounts/token_issued.html", {"token": token, "raw": raw})
 
 

@@ -28,6 +28,7 @@ from vulndesk.accounts import lockout, mfa
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.web.client import client_address
+from vulndesk.web.sealed_session import keep_sealed, read_sealed
 
 PENDING_USER, PENDING_AT, NEXT = "login_pending_user", "login_pending_at", "login_next"
 SECOND_FACTOR_AT = "second_factor_at"
@@ -127,8 +128,8 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = _pending(request)
     if user is None or mfa.has_second_factor(user):
         return redirect("login")
-    secret, sealed = mfa.pending_secret(user, str(request.session.get(SETUP_SECRET, "")))
-    request.session[SETUP_SECRET] = sealed
+    secret = mfa.pending_secret(user, read_sealed(request, SETUP_SECRET, user_id=user.pk))
+    keep_sealed(request, SETUP_SECRET, secret, user_id=user.pk)
     error = ""
     if request.method == "POST":
         codes = mfa.confirm_enrollment(user, request.POST.get("code", ""), secret)

@@ -26,7 +26,6 @@ from vulndesk.cases.models import BackportStatus, Message, Resolution, Triage, V
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import many_report_clocks, report_clocks
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
-from vulndesk.crypto import DecryptionError, open_sealed, seal
 from vulndesk.distributors.views import distributors_context
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
@@ -39,6 +38,7 @@ from vulndesk.projects.commitments import FIELD_LABELS
 from vulndesk.projects.models import Project
 from vulndesk.projects.policy import ReportField
 from vulndesk.projects.releases import supported_releases
+from vulndesk.web.sealed_session import keep_sealed, read_sealed
 
 QUEUE_PAGE_SIZE = 50
 MAX_QUEUE_PAGE = 2_000
@@ -116,7 +116,7 @@ def _query(filters: dict[str, str]) -> str:
 def _start_search(request: HttpRequest, user: User) -> HttpResponse:
     words = request.POST.get("q", "").strip()[:MAX_SEARCH]
     if words:
-        request.session[QUEUE_SEARCH] = seal(words, context=f"queue-search:{user.pk}")
+        keep_sealed(request, QUEUE_SEARCH, words, user_id=user.pk)
     else:
         request.session.pop(QUEUE_SEARCH, None)
     filters = {key: request.POST.get(key, "") for key in ("project", "state", "sort")} | {"q": words}
@@ -125,13 +125,7 @@ def _start_search(request: HttpRequest, user: User) -> HttpResponse:
 
 
 def _saved_search(request: HttpRequest, user: User) -> str:
-    sealed = str(request.session.get(QUEUE_SEARCH, ""))
-    if not sealed:
-        return ""
-    try:
-        return open_sealed(sealed, context=f"queue-search:{user.pk}")
-    except (DecryptionError, ValueError):
-        return ""  # sealed under a key since retired: the search is simply gone
+    return read_sealed(request, QUEUE_SEARCH, user_id=user.pk)
 
 
 def _page_number(text: str) -> int:
