@@ -3,6 +3,7 @@ random moments while clients send reports over the web form, the API and SMTP at
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -118,8 +119,8 @@ def _api_client(server: LiveServer, sent: _Sent, name: str, stopping: threading.
             status, _ = post_json(
                 server, "/api/v1/projects/llm-d/reports", payload, {"Idempotency-Key": title}
             )
-        except OSError:
-            return  # the server is gone: the client sends it again later
+        except (OSError, http.client.HTTPException):
+            return  # the server is gone (mid-answer, too): the client sends it again later
         if status == 201:
             sent.record(title, str(payload["description"]))
 
@@ -133,8 +134,8 @@ def _web_client(server: LiveServer, sent: _Sent, name: str, stopping: threading.
         fields = {"title": title, "description": description, "credit": "anonymous"}
         try:
             status, page = Browser(server).post_form("/p/llm-d/report/", fields)
-        except (OSError, AssertionError):
-            return
+        except (OSError, http.client.HTTPException, AssertionError):
+            return  # cut mid-page or mid-answer: not acknowledged
         if status == 200 and "/t/" in page:  # the page with the private tracking link: received
             sent.record(title, description)
 
