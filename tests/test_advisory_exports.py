@@ -1,7 +1,7 @@
 """Every export of an advisory is valid against its standard's own schema and rules.
 
-OSV and OpenVEX are checked against the official JSON schemas kept beside the repository
-(``../shared/schemas/``), CVE JSON 5.1 with cvelib's bundled CVE schemas, and CSAF 2.0 with the
+OSV and OpenVEX are checked against the official JSON schemas copied into the repository
+(``tests/schemas/``), CVE JSON 5.1 with cvelib's bundled CVE schemas, and CSAF 2.0 with the
 ``csaf`` validator, mandatory tests included.
 """
 
@@ -35,7 +35,7 @@ from vulndesk.advisories.exports.render import FORMATS, render
 
 from .conftest import REPO, example_policy
 
-SCHEMAS = REPO.parent / "shared" / "schemas"
+SCHEMAS = REPO / "tests" / "schemas"
 EXAMPLE_SLUGS = ("llm-d", "agentic-tool-mesh", "fast-llm")
 PUBLISHED = dt.datetime(2026, 11, 3, 15, 0, tzinfo=dt.UTC)
 CONTEXT = ExportContext(
