@@ -298,6 +298,16 @@ def _matrix(
             ),
             Check("GET", f"/api/v1/projects/llm-d/advisories/{draft}/export/cve", (404,) * 6, api=True),
         ],
+        "publish_advisory": [
+            # The draft is not approved: the team hears why; nobody else learns it exists.
+            Check(
+                "POST",
+                f"/api/v1/projects/llm-d/advisories/{draft}/publish",
+                (409, 409, 404, 404, 401, 401),
+                {},
+                api=True,
+            )
+        ],
         "api-root": [],  # the API's own prefix pattern: nothing is served at it
     }
 

@@ -722,7 +722,7 @@ def test_a_person_who_joins_after_a_share_gets_its_briefing(
     assert SECRET in cy_client.get(case_url).content.decode()
 
 
-def test_the_organisations_told_hear_when_the_advisory_is_public(
+def test_an_early_publication_tells_the_organisations_and_the_reporter_why(
     client: Client,
     two_distributors: dict[str, Any],
     relay: Relay,
@@ -737,7 +737,8 @@ def test_the_organisations_told_hear_when_the_advisory_is_public(
         do_edit_draft,
         do_publish_advisory,
     )
-    from vulndesk.advisories.content import AdvisoryContent  # noqa: PLC0415
+    from vulndesk.advisories.content import AdvisoryContent, AdvisoryError  # noqa: PLC0415
+    from vulndesk.embargo.models import EarlyDisclosure, ExitReason  # noqa: PLC0415
 
     team = two_distributors["team"]
     number, tracking = _critical_case_fixed_on_three_lines(client, team)
@@ -758,10 +759,21 @@ def test_the_organisations_told_hear_when_the_advisory_is_public(
     )
     do_edit_draft(advisory, content, acting_user=author)
     do_approve_draft(advisory, acting_user=reviewer)
-    with django_capture_on_commit_callbacks(execute=True):
+    # The embargo agreed with the reporter is days ahead: publishing now needs the team's reason.
+    with pytest.raises(AdvisoryError, match="early-disclosure decision"):
         do_publish_advisory(advisory, acting_user=reviewer)
+    why = "A conference talk on the same bug is scheduled for tomorrow morning."
+    early = EarlyDisclosure(reason=ExitReason.EARLY_OTHER, note=why)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_publish_advisory(advisory, acting_user=reviewer, early_disclosure=early)
     raw = _deliver_all(relay)
     subjects = {str(_inner(m, ada)["Subject"]): m for m in _to(raw, "ada@distro-a.test")}
     [published] = [m for subject, m in subjects.items() if "Advisory published" in subject]
     assert advisory.identifier in _read(published, ada)
+    [ended] = [m for subject, m in subjects.items() if "Embargo ended" in subject]
+    assert f"Disclosed early by the security team: {why}" in _read(ended, ada)
+    assert "Disclosed as agreed" not in _read(ended, ada)
     assert not _to(raw, "bea@vendor-b.test")  # Vendor B was never told, and is not now
+    [to_reporter] = [m for m in _to(raw, "rita@researcher.test") if "embargo has ended" in str(m["Subject"])]
+    reporter_text = to_reporter.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert why in reporter_text

@@ -53,6 +53,7 @@ def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 def _register_routers() -> None:
     from vulndesk.accounts.api import router as accounts_router  # noqa: PLC0415 - after api exists
+    from vulndesk.advisories.api import router as advisories_router  # noqa: PLC0415
     from vulndesk.advisories.exports.api import router as exports_router  # noqa: PLC0415
     from vulndesk.cases.api import router as cases_router  # noqa: PLC0415
     from vulndesk.cases.fix_api import router as fixes_router  # noqa: PLC0415
@@ -65,6 +66,7 @@ def _register_routers() -> None:
     api.add_router("/", cases_router)
     api.add_router("/", fixes_router)
     api.add_router("/projects", exports_router)
+    api.add_router("/projects", advisories_router)
 
 
 _register_routers()

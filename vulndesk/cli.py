@@ -217,6 +217,30 @@ def cmd_advisory_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_advisory_publish(args: argparse.Namespace) -> int:
+    """The operator publishes by hand, under the same embargo rule as the desk and the API."""
+    from vulndesk.advisories.actions import do_publish_advisory  # noqa: PLC0415
+    from vulndesk.advisories.content import AdvisoryError  # noqa: PLC0415
+    from vulndesk.advisories.models import Advisory  # noqa: PLC0415
+    from vulndesk.embargo.models import EarlyDisclosure, ExitReason  # noqa: PLC0415
+
+    project = _project_or_none(args.project)
+    advisory = Advisory.objects.filter(project=project, identifier=args.identifier).first()
+    if advisory is None:
+        raise CommandError(f"no advisory {args.identifier!r} in {args.project}")
+    early = None
+    if args.early_disclosure:
+        if args.early_disclosure not in ExitReason.values:
+            raise CommandError(f"--early-disclosure: {args.early_disclosure!r} is not a reason (see --help)")
+        early = EarlyDisclosure(reason=ExitReason(args.early_disclosure), note=args.note)
+    try:
+        published = do_publish_advisory(advisory, acting_user=None, early_disclosure=early)
+    except AdvisoryError as exc:
+        raise CommandError("not published: " + "; ".join(exc.problems)) from None
+    _out(f"Published {published.identifier} at {published.published_at:%Y-%m-%d %H:%M} UTC.")
+    return 0
+
+
 def cmd_advisory_export(args: argparse.Namespace) -> int:
     from vulndesk.advisories.exports.context import ExportError  # noqa: PLC0415
     from vulndesk.advisories.exports.published import (  # noqa: PLC0415
@@ -512,6 +536,20 @@ def _add_advisory_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     export.add_argument("--format", required=True, choices=FORMAT_NAMES, help="the export format")
     export.add_argument("--project", metavar="SLUG", help="the project, when two projects use the same id")
     export.set_defaults(handler=cmd_advisory_export)
+    publish = advisory.add_parser(
+        "publish", help="publish an approved advisory (before the embargo end: with --early-disclosure)"
+    )
+    publish.add_argument("identifier", metavar="ID", help="the advisory's id (x_PREFIX-YEAR-NNNN)")
+    publish.add_argument("--project", metavar="SLUG", required=True, help="the advisory's project")
+    publish.add_argument(
+        "--early-disclosure",
+        metavar="REASON",
+        help="publish before the agreed embargo end, because: public, exploit_published, "
+        "attacks_observed, reporter_agreed or early_other (the embargo ends at once; the reporter "
+        "and distributors are told the reason)",
+    )
+    publish.add_argument("--note", default="", help="the reason in your words (needed for early_other)")
+    publish.set_defaults(handler=cmd_advisory_publish)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

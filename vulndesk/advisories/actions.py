@@ -3,6 +3,10 @@
 Publication is one transaction: the revision, the public fields, the announcements (in the outbox)
 and the case's "public" event commit together or not at all, and publishing what is already
 published changes nothing, so a worker that retries after a crash cannot publish twice.
+
+Publication honours the embargo: before the agreed end, nobody publishes (web, API, CLI or a
+schedule) without an explicit early-disclosure decision and its reason, which the embargo's exit
+records and the reporter and distributors read at once.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.audit.actions import record_event
 from vulndesk.cases.fixes import fix_plan_of
 from vulndesk.cases.models import Triage
-from vulndesk.cases.vultron import CaseEvent, CaseState
+from vulndesk.cases.vultron import CaseEvent, CaseState, EMState
+from vulndesk.embargo.models import EarlyDisclosure, Embargo, ExitReason
 from vulndesk.intake.models import CreditPreference
 from vulndesk.notify.actions import queue_email
 from vulndesk.notify.models import WebhookEvent
@@ -77,12 +82,40 @@ def do_create_advisory(
 
 def _agreed_disclosure(report: Report | None) -> dt.datetime | None:
     """A case under an agreed embargo publishes its advisory when the embargo ends."""
-    from vulndesk.embargo.models import Embargo  # noqa: PLC0415  # embargo builds on advisories
-
     if report is None:
         return None
-    embargo = Embargo.objects.filter(report=report, state__in=["active", "revise"]).first()
+    embargo = Embargo.objects.filter(report=report, state__in=[EMState.ACTIVE, EMState.REVISE]).first()
     return embargo.ends_at if embargo else None
+
+
+def embargo_end_ahead(report: Report | None, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The agreed end of the case's embargo while it is still ahead: publishing before it is early."""
+    end = _agreed_disclosure(report)
+    return end if end is not None and end > (now or timezone.now()) else None
+
+
+def _check_embargo(
+    report: Report | None, early_disclosure: EarlyDisclosure | None, now: dt.datetime
+) -> EarlyDisclosure | None:
+    """The early-disclosure decision that applies, or an error when one is needed and missing.
+
+    A decision given when no embargo runs changes nothing: the publication is simply on time."""
+    if report is not None:
+        # Lock the embargo row: an end agreed at this very moment must not slip past the check.
+        Embargo.objects.select_for_update().filter(report=report).first()
+    end = embargo_end_ahead(report, now)
+    if end is None:
+        return None
+    if early_disclosure is None:
+        message = (
+            f"embargo: the agreed embargo ends {end:%Y-%m-%d %H:%M} UTC; publishing before then "
+            "needs an early-disclosure decision with its reason"
+        )
+        raise AdvisoryError([message])
+    problems = early_disclosure.problems()
+    if problems:
+        raise AdvisoryError(problems)
+    return early_disclosure
 
 
 def content_from_case(report: Report) -> AdvisoryContent:
@@ -199,13 +232,23 @@ def do_share_draft_with_reporter(advisory: Advisory, *, acting_user: User) -> Ad
 def do_schedule_publication(
     advisory: Advisory, at: dt.datetime | None, *, acting_user: User | None
 ) -> Advisory:
-    """Publish automatically at ``at`` (UTC), once the draft is approved; None cancels the schedule."""
+    """Publish automatically at ``at`` (UTC), once the draft is approved; None cancels the schedule.
+
+    A schedule never runs ahead of the agreed embargo end: an early publication is a decision a
+    person takes by hand, with its reason."""
     if at is not None and at.utcoffset() is None:
         raise AdvisoryError(["publish_at: needs a timezone (times are stored in UTC)"])
     with transaction.atomic():
         locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
         if locked.state == AdvisoryState.WITHDRAWN:
             raise AdvisoryError(["state: a withdrawn advisory cannot be scheduled"])
+        end = _agreed_disclosure(locked.report)
+        if at is not None and end is not None and at < end:
+            message = (
+                f"publish_at: before the agreed embargo end ({end:%Y-%m-%d %H:%M} UTC); to publish "
+                "earlier, publish by hand with an early-disclosure decision"
+            )
+            raise AdvisoryError([message])
         locked.publish_at = at
         locked.save(update_fields=["publish_at"])
         if at is not None:
@@ -226,8 +269,25 @@ def _queue_publication(at: dt.datetime) -> None:
     queue_publication(at)
 
 
-def do_publish_advisory(advisory: Advisory, *, acting_user: User | None) -> Advisory:
-    """Publish the approved draft. Publishing what is already published is a no-op (retries are safe)."""
+def do_publish_advisory(
+    advisory: Advisory, *, acting_user: User | None, early_disclosure: EarlyDisclosure | None = None
+) -> Advisory:
+    """Publish the approved draft. Publishing what is already published is a no-op (retries are safe).
+
+    Before the agreed embargo end, ``early_disclosure`` (the team's decision and reason) is required;
+    the embargo then exits with that reason, never as "disclosed as agreed"."""
+    return _publish_approved(
+        advisory, acting_user=acting_user, early_disclosure=early_disclosure, now=timezone.now()
+    )
+
+
+def _publish_approved(
+    advisory: Advisory,
+    *,
+    acting_user: User | None,
+    early_disclosure: EarlyDisclosure | None,
+    now: dt.datetime,
+) -> Advisory:
     with transaction.atomic():
         locked = (
             Advisory.objects.select_for_update(of=("self",))
@@ -243,11 +303,18 @@ def do_publish_advisory(advisory: Advisory, *, acting_user: User | None) -> Advi
             raise AdvisoryError(
                 ["approval: a team member other than its author must approve the draft first"]
             )
-        _publish(locked, draft, acting_user=acting_user)
+        early = _check_embargo(locked.report, early_disclosure, now)
+        _publish(locked, draft, acting_user=acting_user, early=early)
     return locked
 
 
-def _publish(advisory: Advisory, revision: AdvisoryRevision, *, acting_user: User | None) -> None:
+def _publish(
+    advisory: Advisory,
+    revision: AdvisoryRevision,
+    *,
+    acting_user: User | None,
+    early: EarlyDisclosure | None = None,
+) -> None:
     now = timezone.now()
     content = AdvisoryContent.from_json(revision.content)
     first = advisory.published_at is None
@@ -262,12 +329,16 @@ def _publish(advisory: Advisory, revision: AdvisoryRevision, *, acting_user: Use
         acting_user=acting_user,
         project=advisory.project,
         target=advisory,
-        details={"revision": revision.number, "first": first},
+        details={
+            "revision": revision.number,
+            "first": first,
+            "early_disclosure": str(early.reason) if early else "",
+        },
     )
     _announce(advisory, revision, first=first)
     if advisory.report is not None:
         _mark_case_public(advisory.report, acting_user)
-        _end_embargo(advisory.report, acting_user)
+        _end_embargo(advisory.report, acting_user, early)
         if advisory.report.reporter.get("email"):
             queue_email(
                 emails.published_to_reporter(advisory.report, advisory),
@@ -325,13 +396,13 @@ def _mark_case_public(report: Report, acting_user: User | None) -> None:
     )
 
 
-def _end_embargo(report: Report, acting_user: User | None) -> None:
-    """Publication is the disclosure the embargo waited for."""
+def _end_embargo(report: Report, acting_user: User | None, early: EarlyDisclosure | None) -> None:
+    """Publication is the disclosure the embargo waited for, or, early, the team's decision."""
     from vulndesk.embargo.actions import do_exit_embargo  # noqa: PLC0415  # embargo builds on advisories
-    from vulndesk.embargo.models import Embargo, ExitReason  # noqa: PLC0415
 
-    if Embargo.objects.filter(report=report).exclude(state__in=["none", "exited"]).exists():
-        do_exit_embargo(report, reason=ExitReason.DISCLOSED, acting_user=acting_user)
+    if Embargo.objects.filter(report=report).exclude(state__in=[EMState.NONE, EMState.EXITED]).exists():
+        reason, note = (early.reason, early.note) if early else (ExitReason.DISCLOSED, "")
+        do_exit_embargo(report, reason=reason, note=note, acting_user=acting_user)
 
 
 def do_revise_advisory(advisory: Advisory, *, acting_user: User) -> AdvisoryRevision:
@@ -387,6 +458,8 @@ def publish_due(now: dt.datetime | None = None) -> int:
         draft = draft_revision(advisory)
         if draft is None or draft.approved_at is None:
             continue  # not approved yet: it waits, and the team sees it is late on the desk
-        do_publish_advisory(advisory, acting_user=None)
+        if embargo_end_ahead(advisory.report, moment) is not None:
+            continue  # the embargo was extended after scheduling: it waits for the new end
+        _publish_approved(advisory, acting_user=None, early_disclosure=None, now=moment)
         published += 1
     return published

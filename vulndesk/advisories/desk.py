@@ -27,11 +27,13 @@ from vulndesk.advisories.actions import (
     do_share_draft_with_reporter,
     do_withdraw_advisory,
     draft_revision,
+    embargo_end_ahead,
     latest_revision,
 )
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError
 from vulndesk.advisories.document import CreditType, ReferenceType
 from vulndesk.advisories.models import Advisory, AdvisoryState
+from vulndesk.embargo.models import EARLY_DISCLOSURE_REASONS, MIN_EARLY_NOTE, EarlyDisclosure
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.projects.access import access_project
 
@@ -100,8 +102,22 @@ def edit(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
         "credit_types": [t.value for t in CreditType],
         "reference_types": [t.value for t in ReferenceType],
         "published_revisions": advisory.revisions.filter(published_at__isnull=False).order_by("-number"),
+        "embargo_end": embargo_end_ahead(advisory.report),
+        "early_reasons": [(r.value, r.label) for r in EARLY_DISCLOSURE_REASONS],
+        "min_early_note": MIN_EARLY_NOTE,
     }
     return render(request, "advisories/edit.html", context, status=400 if problems else 200)
+
+
+def early_disclosure_from(form: QueryDict) -> EarlyDisclosure | None:
+    """The early-disclosure choice of the publish form; None when the team made none."""
+    reason = form.get("early_reason", "").strip()
+    if not reason:
+        return None
+    known = {r.value: r for r in EARLY_DISCLOSURE_REASONS}
+    if reason not in known:
+        raise AdvisoryError(["early_disclosure.reason: choose one of the reasons offered"])
+    return EarlyDisclosure(reason=known[reason], note=form.get("early_note", "").strip())
 
 
 def content_from_form(form: QueryDict) -> AdvisoryContent:
@@ -211,7 +227,8 @@ def publish(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
     if confirm is not None:
         return confirm
     try:
-        do_publish_advisory(advisory, acting_user=user)
+        early = early_disclosure_from(request.POST)
+        do_publish_advisory(advisory, acting_user=user, early_disclosure=early)
     except AdvisoryError as exc:
         messages.error(request, "Not published: " + "; ".join(exc.problems) + ".")
     else:

@@ -109,7 +109,7 @@ def on_embargo_changed(embargo: Embargo) -> None:
         for share in _live_shares(embargo.report_id):
             if embargo.state == EMState.EXITED:
                 if share.ended_notice_sent_at is None:
-                    send_notice(share, Stage.ENDED, reason=embargo.get_exit_reason_display())
+                    send_notice(share, Stage.ENDED, reason=embargo.exit_reason_text)
             elif embargo.ends_at and share.told_end_at != embargo.ends_at:
                 send_notice(share, Stage.CHANGED)
     if embargo.state in (EMState.ACTIVE, EMState.REVISE) and embargo.ends_at:

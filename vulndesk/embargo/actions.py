@@ -143,16 +143,23 @@ def do_set_embargo_end(report: Report, ends_at: dt.datetime, *, acting_user: Use
     return do_accept_proposal(proposal, acting_user=acting_user, accepted_by=ProposerKind.TEAM)
 
 
-def do_exit_embargo(report: Report, *, reason: ExitReason, acting_user: User | None) -> Embargo:
-    """End the embargo now; everyone is told at once that disclosure should move forward."""
+def do_exit_embargo(
+    report: Report, *, reason: ExitReason, acting_user: User | None, note: str = ""
+) -> Embargo:
+    """End the embargo now; everyone is told at once that disclosure should move forward.
+
+    ``note`` is the team's own words on an early end; the reporter and distributors read it with
+    the reason."""
     with transaction.atomic():
         embargo = _locked(report)
         if embargo.state == EMState.EXITED:
             return embargo
         embargo.state, embargo.exited_at, embargo.exit_reason = EMState.EXITED, timezone.now(), reason
+        embargo.exit_note = note.strip()
         embargo.updated_at = timezone.now()
         embargo.save()
         embargo.proposals.filter(status=ProposalStatus.OPEN).update(status=ProposalStatus.SUPERSEDED)
+        # The note stays out of the audit details (they hold ids and reasons, never free text).
         _audit("embargo.exited", embargo, acting_user, reason=str(reason))
         _queue_for_team(emails.embargo_exited(embargo, to_team=True), embargo)
         if report.reporter.get("email"):

@@ -55,12 +55,19 @@ def embargo_update(embargo: Embargo, what: str) -> Email:
 
 
 def embargo_exited(embargo: Embargo, *, to_team: bool) -> Email:
-    reason = embargo.get_exit_reason_display()
-    disclosed = embargo.exit_reason == "disclosed"
+    reason = embargo.exit_reason_text
+    # An early publication ends the embargo in the publishing transaction: the advisory is out.
+    disclosed = embargo.exit_reason == "disclosed" or _advisory_published(embargo)
     if to_team:
         context = {**_context(embargo), "reason": reason, "disclosed": disclosed}
         return Email(kind="embargo-exited-team", to=_team_addresses(embargo), context=context)
     return to_reporter(embargo.report, "embargo-exited-reporter", reason=reason, disclosed=disclosed)
+
+
+def _advisory_published(embargo: Embargo) -> bool:
+    from vulndesk.advisories.models import Advisory, AdvisoryState  # noqa: PLC0415  # embargo builds on advisories
+
+    return Advisory.objects.filter(report=embargo.report, state=AdvisoryState.PUBLISHED).exists()
 
 
 def embargo_agreed_to_reporter(embargo: Embargo) -> Email:

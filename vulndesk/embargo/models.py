@@ -6,6 +6,7 @@ end is an exact instant in UTC; pages show it in UTC, in the project's timezone 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from django.conf import settings
@@ -33,8 +34,50 @@ class ExitReason(models.TextChoices):
     PUBLIC = "public", "The issue became public"
     EXPLOIT_PUBLISHED = "exploit_published", "An exploit was published"
     ATTACKS_OBSERVED = "attacks_observed", "Attacks were seen in the wild"
+    REPORTER_AGREED = "reporter_agreed", "Disclosed early with the reporter's agreement"
+    EARLY_OTHER = "early_other", "Disclosed early by the security team"
     DISCLOSED = "disclosed", "Disclosed as agreed"
     ABANDONED = "abandoned", "Ended by the team"
+
+
+# Why a team may publish before the agreed end. "Disclosed as agreed" is never one of them: an early
+# publication is recorded as what it is, so the reporter and distributors read the real reason.
+EARLY_DISCLOSURE_REASONS = (
+    ExitReason.PUBLIC,
+    ExitReason.EXPLOIT_PUBLISHED,
+    ExitReason.ATTACKS_OBSERVED,
+    ExitReason.REPORTER_AGREED,
+    ExitReason.EARLY_OTHER,
+)
+# What the team may end an embargo with by hand, without publishing.
+MANUAL_EXIT_REASONS = (
+    ExitReason.PUBLIC,
+    ExitReason.EXPLOIT_PUBLISHED,
+    ExitReason.ATTACKS_OBSERVED,
+    ExitReason.ABANDONED,
+)
+MIN_EARLY_NOTE = 10
+
+
+@dataclass(frozen=True)
+class EarlyDisclosure:
+    """The team's decision to publish before the agreed end, and why."""
+
+    reason: ExitReason
+    note: str = ""
+
+    def problems(self) -> list[str]:
+        if self.reason not in EARLY_DISCLOSURE_REASONS:
+            choices = ", ".join(EARLY_DISCLOSURE_REASONS)
+            return [f"early_disclosure.reason: must be one of {choices}"]
+        if self.reason == ExitReason.EARLY_OTHER and len(self.note.strip()) < MIN_EARLY_NOTE:
+            return [f"early_disclosure.note: say why in at least {MIN_EARLY_NOTE} characters"]
+        if len(self.note) > MAX_EXIT_NOTE:
+            return [f"early_disclosure.note: at most {MAX_EXIT_NOTE} characters"]
+        return []
+
+
+MAX_EXIT_NOTE = 500
 
 
 class Embargo(models.Model):
@@ -45,10 +88,19 @@ class Embargo(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True, help_text="The agreed end, in UTC.")
     exited_at = models.DateTimeField(null=True, blank=True)
     exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
+    exit_note = models.CharField(
+        max_length=MAX_EXIT_NOTE, blank=True, help_text="The team's words on an early end."
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"embargo of {self.report}: {self.state}"
+
+    @property
+    def exit_reason_text(self) -> str:
+        """The reason as the reporter and distributors read it, with the team's words if any."""
+        label = self.get_exit_reason_display()
+        return f"{label}: {self.exit_note}" if self.exit_note else label
 
 
 class EmbargoProposal(models.Model):

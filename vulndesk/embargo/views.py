@@ -27,7 +27,13 @@ from vulndesk.embargo.actions import (
     do_set_embargo_end,
     embargo_of,
 )
-from vulndesk.embargo.models import EmbargoProposal, ExitReason, ProposalStatus, ProposerKind
+from vulndesk.embargo.models import (
+    MANUAL_EXIT_REASONS,
+    EmbargoProposal,
+    ExitReason,
+    ProposalStatus,
+    ProposerKind,
+)
 from vulndesk.embargo.rules import latest_end, suggested_end
 from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
 from vulndesk.intake.models import Report
@@ -58,7 +64,7 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
             fix_available_at=fix_plan_of(report).fix_available_at,
             rating=triage.rating if triage else "",
         ),
-        "exit_reasons": ExitReason.choices,
+        "exit_reasons": [(r.value, r.label) for r in MANUAL_EXIT_REASONS],
     }
 
 
@@ -120,9 +126,19 @@ def _team_act(report: Report, form: QueryDict, user: User) -> str:
         )
         return "Countered; the other side was asked."
     if action == "exit":
-        do_exit_embargo(report, reason=ExitReason(form.get("reason", ExitReason.ABANDONED)), acting_user=user)
+        do_exit_embargo(report, reason=_manual_exit_reason(form), acting_user=user)
         return "The embargo has ended; the team and the reporter were told."
     raise EmbargoError("unknown action")
+
+
+def _manual_exit_reason(form: QueryDict) -> ExitReason:
+    """Ending by hand gives one of its own reasons: "as agreed" and the early-publication
+    reasons are recorded only by publication itself."""
+    text = form.get("reason", ExitReason.ABANDONED)
+    reason = next((r for r in MANUAL_EXIT_REASONS if r.value == text), None)
+    if reason is None:
+        raise EmbargoError("choose why the embargo ends")
+    return reason
 
 
 @require_POST
