@@ -56,6 +56,15 @@ def test_a_critical_fix_shortens_the_suggestion_to_the_policys_business_day_gap(
     assert suggested_end(policy, received, fix_available_at=fixed, rating="High") == _utc("2026-11-24T22:00")
 
 
+def test_a_target_seconds_past_the_publication_hour_keeps_that_days_slot() -> None:
+    policy = example_policy(ATM)
+    # Friday 2026-12-04 16:00:05 in Chicago: 14 business days later is Thursday 24 December at
+    # 16:00:05, a publication day; the seconds must not push the slot past Christmas to the 29th.
+    at = _utc("2026-12-04T22:00:05")
+    assert suggested_end(policy, at, fix_available_at=at, rating="Critical") == _utc("2026-12-24T22:00")
+    assert suggested_end(policy, at, fix_available_at=None, rating="") == _utc("2026-12-24T22:00")
+
+
 def test_a_proposal_beyond_the_policys_maximum_is_refused_with_the_reason(
     project_b: Project, bob: User
 ) -> None:

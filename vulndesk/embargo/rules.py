@@ -58,13 +58,24 @@ def _after_fix(policy: Policy, fix_available_at: dt.datetime) -> dt.datetime:
 
 def _publication_slot(policy: Policy, target: dt.datetime, latest: dt.datetime) -> dt.datetime:
     """The first preferred weekday at the preferred hour (local time) at or after ``target``;
-    the last one before ``latest`` when that would pass it."""
+    the last one before ``latest`` when that would pass it.
+
+    Slots are compared by day and hour: a target a few seconds past the publication hour (a report
+    received at 16:00:05) still takes that day's slot instead of moving to the next preferred day."""
     slots = _slots(policy, target.date() - dt.timedelta(days=SEARCH_DAYS), 3 * SEARCH_DAYS)
-    after = [s for s in slots if target <= s <= latest]
+    hour = _local_hour(target, BusinessCalendar(policy.calendar).zone)
+    after = [s for s in slots if hour <= s <= latest]
     if after:
         return after[0]
     before = [s for s in slots if s <= latest]
     return before[-1] if before else latest
+
+
+def _local_hour(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """The start of ``moment``'s hour on the project's clock (not UTC's: some zones are offset by
+    half an hour)."""
+    local = moment.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    return local.astimezone(dt.UTC)
 
 
 def _slots(policy: Policy, start: dt.date, days: int) -> list[dt.datetime]:
