@@ -194,6 +194,7 @@ def _matrix(
         "all-advisories": [Check("GET", "/advisories/", EVERYONE_200)],
         "advisory-list": [Check("GET", "/p/llm-d/advisories/", EVERYONE_200)],
         "advisory-feed": [Check("GET", "/p/llm-d/advisories.atom", EVERYONE_200)],
+        "advisory-json-feed": [Check("GET", "/p/llm-d/feed.json", EVERYONE_200)],
         "advisory-index": [Check("GET", "/p/llm-d/advisories.json", EVERYONE_200)],
         "advisory-page": [
             Check("GET", f"/p/llm-d/advisories/{published}/", EVERYONE_200),

@@ -206,6 +206,39 @@ def test_scheduled_publication_waits_for_approval_and_happens_once(project_b: Pr
     assert advisory.publish_at is None
 
 
+def test_the_feeds_name_their_author_carry_plain_text_and_link_every_export(
+    client: Client, relay: Relay, db: None
+) -> None:
+    project = _project("llm-d")
+    advisory = _draft_and_publish(project, _team(project, "author"), _team(project, "reviewer"))
+    team_name = project.policy.project.security_team
+
+    raw = client.get("/p/llm-d/advisories.atom").content
+    feed = feedparser.parse(raw)
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.author == team_name  # RFC 4287 section 4.1.1: a feed names its author
+    [entry] = feed.entries
+    assert entry.author == team_name
+    assert entry.summary_detail.type == "text/plain"
+    assert b'type="html"' not in raw
+
+    listing = client.get("/p/llm-d/advisories/").content.decode()
+    assert 'type="application/feed+json"' in listing  # feed discovery
+    answer = client.get("/p/llm-d/feed.json")
+    assert answer["Content-Type"] == "application/feed+json"
+    json_feed = answer.json()
+    assert json_feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert json_feed["authors"] == [{"name": team_name, "url": "http://testserver/p/llm-d/"}]
+    [item] = json_feed["items"]
+    assert item["content_text"] == "A crafted tool answer runs code in the agent process."
+    exports = item["_vulndesk"]["exports"]
+    assert set(exports) == {"osv", "cve", "csaf", "csaf-vex", "openvex"}
+    assert client.get(exports["openvex"].removeprefix("http://testserver")).status_code == 200
+    index = client.get("/p/llm-d/advisories.json").json()
+    assert index["advisories"][0]["exports"] == exports
+    assert advisory.identifier == item["_vulndesk"]["identifier"]
+
+
 def test_the_reporter_reads_the_shared_draft_before_publication(
     client: Client, project_b: Project, bob: User
 ) -> None:

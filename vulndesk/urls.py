@@ -83,6 +83,7 @@ urlpatterns = [
     path("p/<slug:slug>/advisories/", advisory_views.advisory_list, name="advisory-list"),
     path("p/<slug:slug>/advisories.atom", advisory_views.atom_feed, name="advisory-feed"),
     path("p/<slug:slug>/advisories.json", advisory_views.json_index, name="advisory-index"),
+    path("p/<slug:slug>/feed.json", advisory_views.json_feed, name="advisory-json-feed"),
     path("p/<slug:slug>/advisories/<str:identifier>/", advisory_views.advisory_page, name="advisory-page"),
     path("p/<slug:slug>/announce/", advisory_views.subscribe, name="announce-subscribe"),
     path("p/<slug:slug>/announce/confirm/<str:token>/", advisory_views.confirm, name="announce-confirm"),

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from vulndesk.advisories import feeds
 from vulndesk.advisories.access import access_published_advisory, public_advisories
 from vulndesk.advisories.documents import document, published_revision
 from vulndesk.advisories.models import Advisory, AdvisoryState
@@ -28,7 +25,6 @@ from vulndesk.projects.access import access_public_project
 from vulndesk.projects.models import Project
 
 PAGE_SIZE = 50
-FEED_SIZE = 50
 
 
 def _search(advisories: QuerySet[Advisory], query: str) -> QuerySet[Advisory]:
@@ -72,53 +68,20 @@ def advisory_page(request: HttpRequest, slug: str, identifier: str) -> HttpRespo
     return render(request, "advisories/page.html", context)
 
 
-def _entries(slug: str) -> list[Advisory]:
-    project = access_public_project(slug)
-    return list(public_advisories().filter(project=project).order_by("-modified_at", "-pk")[:FEED_SIZE])
-
-
 def atom_feed(request: HttpRequest, slug: str) -> HttpResponse:
-    project = access_public_project(slug)
-    feed = Atom1Feed(
-        title=f"{project.name} security advisories",
-        link=request.build_absolute_uri(reverse("advisory-list", args=[slug])),
-        description=f"Security advisories published by the {project.policy.project.security_team}.",
-        language="en",
-        feed_url=request.build_absolute_uri(reverse("advisory-feed", args=[slug])),
-        feed_guid=request.build_absolute_uri(reverse("advisory-feed", args=[slug])),
-    )
-    for advisory in _entries(slug):
-        link = request.build_absolute_uri(reverse("advisory-page", args=[slug, advisory.identifier]))
-        withdrawn = advisory.state == AdvisoryState.WITHDRAWN
-        feed.add_item(
-            title=f"{'Withdrawn: ' if withdrawn else ''}{advisory.public_id}: {advisory.public_title}",
-            link=link,
-            description=advisory.withdrawn_reason if withdrawn else advisory.public_summary,
-            unique_id=link,
-            pubdate=advisory.published_at,
-            updateddate=advisory.withdrawn_at or advisory.modified_at,
-        )
-    return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")
+    body = feeds.atom(request, access_public_project(slug))
+    return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def json_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    body = feeds.json_feed(request, access_public_project(slug))
+    return HttpResponse(body, content_type="application/feed+json")
 
 
 def json_index(request: HttpRequest, slug: str) -> HttpResponse:
-    entries = [
-        {
-            "id": advisory.public_id,
-            "identifier": advisory.identifier,
-            "cve_id": advisory.cve_id or None,
-            "title": advisory.public_title,
-            "summary": advisory.public_summary,
-            "state": advisory.state,
-            "published": advisory.published_at.isoformat() if advisory.published_at else None,
-            "modified": (advisory.withdrawn_at or advisory.modified_at or advisory.published_at).isoformat(),  # type: ignore[union-attr]
-            "withdrawn": advisory.withdrawn_at.isoformat() if advisory.withdrawn_at else None,
-            "url": request.build_absolute_uri(reverse("advisory-page", args=[slug, advisory.identifier])),
-        }
-        for advisory in _entries(slug)
-    ]
-    body = json.dumps({"project": slug, "advisories": entries}, indent=2, sort_keys=True)
-    return HttpResponse(body, content_type="application/json")
+    return HttpResponse(
+        feeds.json_index(request, access_public_project(slug)), content_type="application/json"
+    )
 
 
 @require_http_methods(["GET", "POST"])
