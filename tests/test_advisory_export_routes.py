@@ -199,3 +199,20 @@ def test_each_example_projects_published_advisory_exports_valid_documents(
     vex = {s["status"]: [p["@id"] for p in s["products"]] for s in exports["openvex"]["statements"]}
     assert vex["not_affected"] == [f"{package}@0.0.9"]
     assert vex["fixed"] == [f"{package}@0.4.2", f"{package}@0.5.1"]
+
+
+def test_a_cve_id_set_after_publication_changes_no_identity_and_both_urls_answer(
+    published: Advisory, client: Client, alice: User, admin: User
+) -> None:
+    from vulndesk.advisories.actions import do_revise_advisory  # noqa: PLC0415
+
+    first = client.get(f"/p/llm-d/advisories/{published.identifier}/osv.json").json()
+    do_revise_advisory(published, acting_user=alice)
+    do_edit_draft(published, CONTENT, cve_id="CVE-2026-10011", acting_user=alice)
+    do_approve_draft(published, acting_user=admin)
+    do_publish_advisory(published, acting_user=admin)
+    for name in (published.identifier, "CVE-2026-10011"):  # links made before the CVE still answer
+        assert client.get(f"/p/llm-d/advisories/{name}/").status_code == 200
+        osv = client.get(f"/p/llm-d/advisories/{name}/osv.json").json()
+        assert osv["id"] == first["id"] == published.identifier
+        assert osv["aliases"] == ["CVE-2026-10011"]

@@ -188,12 +188,19 @@ def test_an_export_of_the_same_revision_is_byte_identical() -> None:
         assert render(format_name, document, CONTEXT) == render(format_name, document, CONTEXT)
 
 
-def test_a_known_cve_id_names_the_osv_record_and_the_project_id_becomes_an_alias() -> None:
-    record = exported("osv", advisory_document("llm-d", cve_id="CVE-2026-10001"))
+def test_the_advisorys_own_id_names_every_export_and_a_cve_id_is_an_alias(tmp_path: Path) -> None:
+    document = advisory_document("llm-d", cve_id="CVE-2026-10001")
+    record = exported("osv", document)
     assert_valid_json_schema("osv-1.7.5.schema.json", record)
-    assert (record["id"], record["aliases"]) == ("CVE-2026-10001", ["x_LLMD-2026-0001"])
-    vex = exported("openvex", advisory_document("llm-d", cve_id="CVE-2026-10001"))
-    assert vex["statements"][0]["vulnerability"]["name"] == "CVE-2026-10001"
+    assert (record["id"], record["aliases"]) == ("x_LLMD-2026-0001", ["CVE-2026-10001"])
+    vex = exported("openvex", document)
+    vulnerability = vex["statements"][0]["vulnerability"]
+    assert (vulnerability["name"], vulnerability["aliases"]) == ("x_LLMD-2026-0001", ["CVE-2026-10001"])
+    csaf = exported("csaf", document)
+    assert_valid_csaf(csaf, tmp_path)
+    assert csaf["document"]["tracking"]["id"] == "x_LLMD-2026-0001"
+    assert csaf["vulnerabilities"][0]["cve"] == "CVE-2026-10001"
+    assert exported("csaf-vex", document)["document"]["tracking"]["id"] == "x_LLMD-2026-0001-VEX"
 
 
 def test_a_range_without_a_fix_is_still_affected_everywhere_and_the_csaf_is_interim(tmp_path: Path) -> None:

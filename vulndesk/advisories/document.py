@@ -71,7 +71,7 @@ class AffectedRange:
 class AdvisoryDocument:
     """What an advisory says at one revision. Times are UTC."""
 
-    identifier: str  # the project's own id: x_<PREFIX>-YYYY-NNNN, or the CVE id when known
+    identifier: str  # the project's own id, x_<PREFIX>-YYYY-NNNN, in every export for ever
     project_slug: str
     project_name: str
     vendor: str  # who publishes: the project's security team

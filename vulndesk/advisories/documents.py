@@ -25,7 +25,7 @@ def document(revision: AdvisoryRevision) -> AdvisoryDocument:
     if advisory.state == AdvisoryState.WITHDRAWN:
         content = _withdrawn(content, advisory)
     return AdvisoryDocument(
-        identifier=advisory.public_id,
+        identifier=advisory.identifier,
         project_slug=advisory.project.slug,
         project_name=advisory.project.name,
         vendor=advisory.project.policy.project.security_team,

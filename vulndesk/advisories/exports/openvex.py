@@ -42,7 +42,7 @@ def export(document: AdvisoryDocument, context: ExportContext) -> dict[str, Any]
 
 
 def _vulnerability(document: AdvisoryDocument, context: ExportContext) -> dict[str, Any]:
-    name = document.cve_id or document.identifier
+    name = document.identifier  # the advisory's own id for ever; a CVE id is an alias
     vulnerability: dict[str, Any] = {
         "@id": context.advisory_url(document),
         "name": name,

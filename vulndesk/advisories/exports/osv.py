@@ -35,9 +35,8 @@ _UNDATABASED_PREFIX = "x_"  # OSV: ids of a database not registered with osv.dev
 
 
 def osv_id(document: AdvisoryDocument) -> str:
-    """The CVE id when one is known, else the project's own ``x_<PREFIX>-YYYY-NNNN``."""
-    if document.cve_id:
-        return document.cve_id
+    """The project's own ``x_<PREFIX>-YYYY-NNNN``, for ever: a CVE id assigned later is an alias,
+    so consumers keep one record, and ours never clashes with osv.dev's own record of the CVE."""
     if document.identifier.startswith(_UNDATABASED_PREFIX):
         return document.identifier
     return _UNDATABASED_PREFIX + document.identifier
