@@ -86,7 +86,10 @@ class AdvisoryDocument:
     cvss31_vector: str = ""
     cvss31_score: float | None = None
     cvss40_vector: str = ""
-    cvss40_score: float | None = None
+    cvss40_score: float | None = None  # CVSS-B, the base metrics alone
+    # With threat or environmental metrics in the vector: their score and its name (CVSS-BTE...).
+    cvss40_full_score: float | None = None
+    cvss40_nomenclature: str = ""
     cwes: tuple[str, ...] = ()  # "CWE-79"
     credits: tuple[Credit, ...] = ()
     mitigations: str = ""  # markdown: workarounds and mitigations until users can upgrade

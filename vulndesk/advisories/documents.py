@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from vulndesk.advisories.content import AdvisoryContent
 from vulndesk.advisories.document import (
@@ -14,6 +15,7 @@ from vulndesk.advisories.document import (
     ReferenceType,
 )
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
+from vulndesk.cases.cvss40 import scores as cvss40_scores
 from vulndesk.cases.severity import cvss31, cvss40
 
 
@@ -41,6 +43,7 @@ def document(revision: AdvisoryRevision) -> AdvisoryDocument:
         cvss31_score=cvss31(content.cvss31_vector).score if content.cvss31_vector else None,
         cvss40_vector=content.cvss40_vector,
         cvss40_score=cvss40(content.cvss40_vector).score if content.cvss40_vector else None,
+        **_cvss40_beyond_base(content.cvss40_vector),
         cwes=tuple(content.cwes),
         credits=tuple(Credit(c["name"], CreditType(c["type"])) for c in content.credits),
         mitigations=content.mitigations,
@@ -82,3 +85,13 @@ def for_reporter(report_id: int) -> tuple[Advisory, AdvisoryContent, bool] | Non
     if published is None:
         return None  # a draft the team has not shared yet
     return advisory, AdvisoryContent.from_json(published.content), True
+
+
+def _cvss40_beyond_base(vector: str) -> dict[str, Any]:
+    """The CVSS-BT/BE/BTE score and its name, when the vector states more than base metrics."""
+    if not vector:
+        return {}
+    found = cvss40_scores(vector)
+    if not found.has_more_than_base:
+        return {}
+    return {"cvss40_full_score": found.score, "cvss40_nomenclature": found.nomenclature}

@@ -12,6 +12,8 @@ from importlib import resources
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from vulndesk.cases.cvss40 import scores as cvss40_scores
+
 
 class SeverityError(ValueError):
     """A vector or identifier that is not valid; the message names it and why."""
@@ -69,7 +71,10 @@ def cvss40(vector: str) -> Score:
     impacts = _impacts(
         {"confidentiality": metrics["VC"], "integrity": metrics["VI"], "availability": metrics["VA"]}
     )
-    return Score(parsed.clean_vector(), float(parsed.base_score), str(parsed.severity), impacts)
+    # CVSS-B: the base metrics alone (a vector's threat and environmental metrics change the
+    # package's number, which FIRST then calls CVSS-BT/BE/BTE; see cases/cvss40.py).
+    base = cvss40_scores(parsed.clean_vector())
+    return Score(parsed.clean_vector(), base.base, base.base_rating, impacts)
 
 
 def _impacts(levels: dict[str, str]) -> frozenset[str]:

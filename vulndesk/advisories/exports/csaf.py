@@ -198,7 +198,10 @@ def _vulnerability_notes(document: AdvisoryDocument) -> list[dict[str, str]]:
         named = ", ".join(f"{cwe} {cwe_name(cwe)}" for cwe in document.cwes[1:])
         notes.append({"category": "other", "title": "Further weaknesses", "text": named})
     if document.cvss40_vector:
-        score = f" (base score {document.cvss40_score})" if document.cvss40_score is not None else ""
+        score = f" (CVSS-B {document.cvss40_score}" if document.cvss40_score is not None else ""
+        if score and document.cvss40_full_score is not None:
+            score += f"; {document.cvss40_nomenclature} {document.cvss40_full_score}"
+        score += ")" if score else ""
         text = f"{document.cvss40_vector}{score}. CSAF 2.0 has no field for CVSS v4.0 scores."
         notes.append({"category": "other", "title": "CVSS v4.0", "text": text})
     return notes

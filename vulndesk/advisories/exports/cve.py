@@ -12,7 +12,7 @@ from typing import Any
 
 from vulndesk.advisories.document import AdvisoryDocument, ReferenceType
 from vulndesk.advisories.exports.context import ExportContext, generator_version, timestamp
-from vulndesk.advisories.exports.cvss_json import cvss31_json, cvss40_json
+from vulndesk.advisories.exports.cvss_json import cvss31_json, cvss40_cve_json
 from vulndesk.advisories.exports.cwe import cwe_name
 from vulndesk.advisories.exports.ranges import AffectedPackage, Span, affected_packages
 
@@ -130,7 +130,7 @@ def _metrics(document: AdvisoryDocument) -> list[dict[str, Any]]:
     general = [{"lang": _LANG, "value": "GENERAL"}]
     if document.cvss40_vector:
         metrics.append(
-            {"format": "CVSS", "scenarios": general, "cvssV4_0": cvss40_json(document.cvss40_vector)}
+            {"format": "CVSS", "scenarios": general, "cvssV4_0": cvss40_cve_json(document.cvss40_vector)}
         )
     if document.cvss31_vector:
         metrics.append(

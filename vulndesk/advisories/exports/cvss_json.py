@@ -14,10 +14,14 @@ from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from vulndesk.advisories.exports.context import ExportError
+from vulndesk.cases.cvss40 import THREAT_METRICS, base_vector
+from vulndesk.cases.cvss40 import scores as cvss40_scores
 
 _NOT_DEFINED = "NOT_DEFINED"
 _CIA = {"N": "NONE", "L": "LOW", "H": "HIGH"}
 _MODIFIED_CIA = {**_CIA, "X": _NOT_DEFINED}
+# The modified subsequent-system impacts name N "NEGLIGIBLE" in FIRST's schema (not "NONE").
+_MODIFIED_SUB_CIA = {"N": "NEGLIGIBLE", "L": "LOW", "H": "HIGH", "X": _NOT_DEFINED}
 _REQUIREMENT = {"L": "LOW", "M": "MEDIUM", "H": "HIGH", "X": _NOT_DEFINED}
 
 # FIRST cvss-v4.0 JSON schema: vector abbreviation -> (property, {value letter: property value}).
@@ -51,9 +55,9 @@ _V4_METRICS: dict[str, tuple[str, dict[str, str]]] = {
     "MVC": ("modifiedVulnConfidentialityImpact", _MODIFIED_CIA),
     "MVI": ("modifiedVulnIntegrityImpact", _MODIFIED_CIA),
     "MVA": ("modifiedVulnAvailabilityImpact", _MODIFIED_CIA),
-    "MSC": ("modifiedSubConfidentialityImpact", _MODIFIED_CIA),
-    "MSI": ("modifiedSubIntegrityImpact", {**_MODIFIED_CIA, "S": "SAFETY"}),
-    "MSA": ("modifiedSubAvailabilityImpact", {**_MODIFIED_CIA, "S": "SAFETY"}),
+    "MSC": ("modifiedSubConfidentialityImpact", _MODIFIED_SUB_CIA),
+    "MSI": ("modifiedSubIntegrityImpact", {**_MODIFIED_SUB_CIA, "S": "SAFETY"}),
+    "MSA": ("modifiedSubAvailabilityImpact", {**_MODIFIED_SUB_CIA, "S": "SAFETY"}),
     "S": ("Safety", {"N": "NEGLIGIBLE", "P": "PRESENT", "X": _NOT_DEFINED}),
     "AU": ("Automatable", {"N": "NO", "Y": "YES", "X": _NOT_DEFINED}),
     "R": ("Recovery", {"A": "AUTOMATIC", "U": "USER", "I": "IRRECOVERABLE", "X": _NOT_DEFINED}),
@@ -79,20 +83,42 @@ def cvss31_json(vector: str) -> dict[str, Any]:
 
 
 def cvss40_json(vector: str) -> dict[str, Any]:
-    """The cvss-v4.0 JSON object of a vector: the metrics it states, its base score and severity."""
+    """The cvss-v4.0 JSON object of a vector, valid under FIRST's current schema: the metrics it
+    states, and ``baseScore`` as FIRST defines it, CVSS-B (the base metrics alone)."""
     try:
-        score = CVSS4(vector)
+        clean: str = CVSS4(vector).clean_vector()
     except CVSSError as exc:
         raise ExportError(f"not a CVSS 4.0 vector: {exc}") from exc
-    clean: str = score.clean_vector()
+    scores = cvss40_scores(clean)
     found: dict[str, Any] = {
         "version": "4.0",
         "vectorString": clean,
-        "baseScore": float(score.base_score),
-        "baseSeverity": str(score.severity).upper(),
+        "baseScore": scores.base,
+        "baseSeverity": scores.base_rating.upper(),
     }
     for part in clean.split("/")[1:]:
         abbreviation, value = part.split(":", 1)
         name, values = _V4_METRICS[abbreviation]
         found[name] = values[value]
     return found
+
+
+def cvss40_cve_json(vector: str) -> dict[str, Any]:
+    """For CVE JSON 5.1, whose cvssV4_0 schema (FIRST's first revision) has fields for the other
+    scores: ``threatScore`` is CVSS-BT, ``environmentalScore`` the score with the environmental
+    metrics (CVSS-BE or CVSS-BTE)."""
+    found = cvss40_json(vector)
+    scores = cvss40_scores(found["vectorString"])
+    if "T" in scores.nomenclature:
+        threat = _with_metrics(found["vectorString"], THREAT_METRICS)
+        found["threatScore"], found["threatSeverity"] = float(threat.base_score), str(threat.severity).upper()
+    if scores.nomenclature.endswith("E"):
+        found["environmentalScore"], found["environmentalSeverity"] = scores.score, scores.rating.upper()
+    return found
+
+
+def _with_metrics(vector: str, names: tuple[str, ...]) -> CVSS4:
+    """The base vector plus the named metrics ``vector`` states."""
+    stated = dict(part.split(":", 1) for part in vector.split("/")[1:])
+    extra = "".join(f"/{name}:{stated[name]}" for name in names if stated.get(name, "X") != "X")
+    return CVSS4(base_vector(vector) + extra)
