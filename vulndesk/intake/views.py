@@ -112,6 +112,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         "intake/tracking.html",
         {
             "report": report,
+            "token": token,
             "project": report.project,
             "policy": report.project.policy,
             "commitment": reporter_commitment(report),
