@@ -313,3 +313,23 @@ def test_the_distributors_section_offers_each_attachment_per_organisation_told(
     assert "Attachments Distro A may download" in page
     assert "Attachments Vendor B may download" in page
     assert page.count(f'value="{_poc(report).uid}"') == 2
+
+
+def test_a_suspended_member_an_outdated_acceptance_or_a_removed_organisation_downloads_nothing(
+    bob: User, shared_case: dict[str, object]
+) -> None:
+    report: Report = shared_case["report"]  # type: ignore[assignment]
+    share: CaseShare = shared_case["share_a"]  # type: ignore[assignment]
+    dina: DistributorMember = shared_case["dina"]  # type: ignore[assignment]
+    do_set_shared_attachments(share, [_poc(report)], acting_user=bob)
+    path = f"/distributor/p/agentic-tool-mesh/cases/{report.number}/attachments/{_poc(report).uid}/"
+    assert signed_in(dina.user).get(path).status_code == 200
+    DistributorMember.objects.filter(pk=dina.pk).update(state=MemberState.SUSPENDED)
+    assert signed_in(dina.user).get(path).status_code == 404
+    DistributorMember.objects.filter(pk=dina.pk).update(state=MemberState.ACTIVE)
+    DistributorMember.objects.filter(pk=dina.pk).update(embargo_policy_version="an older text")
+    assert signed_in(dina.user).get(path).status_code == 404, "the list's current policy comes first"
+    DistributorMember.objects.filter(pk=dina.pk).update(embargo_policy_version=dina.embargo_policy_version)
+    assert signed_in(dina.user).get(path).status_code == 200
+    Organisation.objects.filter(pk=dina.organisation_id).update(state=OrganisationState.REMOVED)
+    assert signed_in(dina.user).get(path).status_code == 404
