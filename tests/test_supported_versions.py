@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.template.loader import render_to_string
 from django.test import Client
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.affected import do_set_affected_package
 from vulndesk.cases.fixes import backport_matrix, unsupported_lines
+from vulndesk.distributors.briefing import briefing
+from vulndesk.distributors.models import CaseShare, Organisation, OrganisationState
 from vulndesk.projects.actions import do_import_policy, do_record_release, do_update_policy
 from vulndesk.projects.models import Project
 from vulndesk.projects.releases import release_lines, supported_releases
@@ -146,3 +149,21 @@ def test_a_package_the_case_does_not_affect_adds_no_unsupported_rows(bob: User) 
     _ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     report = a_report(project)
     assert unsupported_lines(report) == []
+
+
+def test_a_distributors_briefing_names_the_lines_that_get_no_fix(bob: User) -> None:
+    project = Project.objects.get(slug="agentic-tool-mesh")
+    _ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    report = a_report(project)
+    do_set_affected_package(report, package=PACKAGE, affected="<1.7.1", acting_user=bob)
+    organisation = Organisation.objects.create(
+        project=project, name="Distro A", website="https://a.test", state=OrganisationState.APPROVED
+    )
+    share = CaseShare(report=report, organisation=organisation)
+    share.summary = "embargoed summary"
+    share.save()
+    told = briefing(share)
+    assert [row["line"] for row in told.backports] == ["1.7", "1.6", "1.5"]
+    assert told.not_supported == ["pkg:pypi/llmesh 1.4.x"]
+    text = render_to_string("emails/distributor-notice/body.txt", {"b": told, "number": report.number})
+    assert "- pkg:pypi/llmesh 1.4.x: not supported, no fix" in text
