@@ -148,9 +148,7 @@ def do_set_shared_attachments(
     return list(chosen.values())
 
 
-def shared_attachment_for_member(
-    share: CaseShare, member: DistributorMember, uid: uuid.UUID
-) -> ReportAttachment:
+def access_shared_attachment(share: CaseShare, member: DistributorMember, uid: uuid.UUID) -> ReportAttachment:
     """An attachment the team shared with this member's organisation on this case, once the member
     accepted the case's embargo; 404 for anything else, like the case itself."""
     row = (

@@ -41,6 +41,7 @@ from vulndesk.distributors.models import (
     needs_policy_acceptance,
 )
 from vulndesk.distributors.sharing import (
+    access_shared_attachment,
     do_accept_case_embargo,
     do_set_product_status,
     do_set_shared_attachments,
@@ -48,7 +49,6 @@ from vulndesk.distributors.sharing import (
     has_accepted,
     read_briefing,
     share_for_member,
-    shared_attachment_for_member,
 )
 from vulndesk.embargo.actions import EmbargoError, do_propose_embargo
 from vulndesk.embargo.models import ProposerKind
@@ -220,7 +220,7 @@ def case_attachment(request: HttpRequest, slug: str, number: int, attachment: uu
     share, member = share_for_member(signed_in_user(request), slug, number)
     if needs_policy_acceptance(member):
         raise Http404
-    found = shared_attachment_for_member(share, member, attachment)
+    found = access_shared_attachment(share, member, attachment)
     record_download(
         found,
         acting_user=member.user,
