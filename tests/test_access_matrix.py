@@ -35,7 +35,9 @@ from vulndesk.distributors.models import (
     MemberState,
     Organisation,
     OrganisationState,
+    SharedAttachment,
 )
+from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.projects.models import Project
 
 from .conftest import a_report, signed_in
@@ -62,10 +64,19 @@ class Check:
     api: bool = False
 
 
-def _matrix(
-    report_number: int, tracking_path: str, shared: int = 0, applicant: int = 0, alices_token: int = 0
+def _matrix(  # one id per object the routes name
+    report_number: int,
+    tracking_path: str,
+    shared: int = 0,
+    applicant: int = 0,
+    alices_token: int = 0,
+    *,
+    attachments: tuple[str, str] = ("", ""),
 ) -> dict[str, list[Check]]:
     n, m = report_number, shared
+    # An attachment of report n (llm-d) and one of case m that the team shared with Distro A.
+    file_n, file_m = attachments
+    unknown = "00000000-0000-4000-8000-000000000000"
     atm = "/distributor/p/agentic-tool-mesh"
     members_only = (404, 404, 404, 404, LOGIN, LOGIN, 302, 302)
     year = timezone.now().year
@@ -75,6 +86,11 @@ def _matrix(
         "tracking": [
             Check("GET", tracking_path, EVERYONE_200),  # the link is the key, whoever holds it
             Check("GET", "/t/" + "x" * 43 + "/", (404,) * 6),
+        ],
+        "tracking-attachment": [
+            Check("GET", f"{tracking_path}attachments/{file_n}/", (200,) * 8),  # the link is the key
+            Check("GET", f"{tracking_path}attachments/{file_m}/", (404,) * 8),  # another report's
+            Check("GET", "/t/" + "x" * 43 + f"/attachments/{file_n}/", (404,) * 8),
         ],
         "tracking-embargo": [
             Check("POST", tracking_path + "embargo/", (302,) * 6, {"action": "accept", "proposal": "0"}),
@@ -95,6 +111,14 @@ def _matrix(
         "distributor-case": [
             Check("GET", f"{atm}/cases/{m}/", (404, 404, 404, 404, LOGIN, LOGIN, 200, 404)),
             Check("GET", f"/distributor/p/llm-d/cases/{n}/", (404, 404, 404, 404, LOGIN, LOGIN, 404, 404)),
+        ],
+        "distributor-attachment": [
+            Check(
+                "GET", f"{atm}/cases/{m}/attachments/{file_m}/", (404, 404, 404, 404, LOGIN, LOGIN, 200, 404)
+            ),
+            Check(
+                "GET", f"{atm}/cases/{m}/attachments/{unknown}/", (404, 404, 404, 404, LOGIN, LOGIN, 404, 404)
+            ),
         ],
         "distributor-case-act": [
             Check(
@@ -151,6 +175,15 @@ def _matrix(
         "report-page": [
             Check("GET", f"/desk/p/llm-d/reports/{n}/", TEAM_A_ONLY),
             Check("GET", "/desk/p/llm-d/reports/999/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "report-attachment": [
+            Check("GET", f"/desk/p/llm-d/reports/{n}/attachments/{file_n}/", TEAM_A_ONLY),
+            Check(
+                "GET", f"/desk/p/llm-d/reports/{n}/attachments/{unknown}/", (404, 404, 404, 404, LOGIN, LOGIN)
+            ),
+            Check(
+                "GET", f"/desk/p/llm-d/reports/{n}/attachments/{file_m}/", (404, 404, 404, 404, LOGIN, LOGIN)
+            ),
         ],
         "report-message": [
             Check("POST", f"/desk/p/llm-d/reports/{n}/messages/", TEAM_A_ACTS, {"body": "hello"})
@@ -330,6 +363,7 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
     distributor, dist_outsider, shared, applicant = _distributors(
         Project.objects.get(slug="agentic-tool-mesh")
     )
+    llm_d_report = Report.objects.get(project__slug="llm-d", number=receipt["number"])
     return {
         "users": {
             "admin": admin,
@@ -344,7 +378,18 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
         "shared": shared,
         "applicant": applicant,
         "alices_token": do_create_api_token(alice, name="alice's", acting_user=None).token.pk,
+        "attachments": (
+            _attachment(llm_d_report),
+            str(SharedAttachment.objects.get(share__report__number=shared).attachment.uid),
+        ),
     }
+
+
+def _attachment(report: Report) -> str:
+    attachment = ReportAttachment(report=report, content_type="text/plain", size=3)
+    attachment.filename, attachment.content = "poc.txt", b"poc"
+    attachment.save()
+    return str(attachment.uid)
 
 
 def _distributors(project: Project) -> tuple[User, User, int, int]:
@@ -371,6 +416,8 @@ def _distributors(project: Project) -> tuple[User, User, int, int]:
     share.summary = "embargoed summary"
     share.save()
     CaseEmbargoAcceptance.objects.create(share=share, member=people[0])
+    attachment = ReportAttachment.objects.get(uid=_attachment(report))
+    SharedAttachment.objects.create(share=share, attachment=attachment)
     applicant = Organisation.objects.create(project=project, name="Applicant C", website="https://c.test")
     return people[0].user, people[1].user, report.number, applicant.pk
 
@@ -445,6 +492,7 @@ def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]
         int(str(cast["shared"])),
         int(str(cast["applicant"])),
         int(str(cast["alices_token"])),
+        attachments=cast["attachments"],  # type: ignore[arg-type]
     )
     wrong = []
     for name, checks in matrix.items():

@@ -12,6 +12,7 @@ from vulndesk.api import api
 from vulndesk.cases import views as case_views
 from vulndesk.distributors import views as distributor_views
 from vulndesk.embargo import views as embargo_views
+from vulndesk.intake import attachments as intake_attachments
 from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
 from vulndesk.notify import views as notify_views
@@ -38,6 +39,11 @@ urlpatterns = [
     path("desk/outbox/", notify_views.outbox, name="outbox"),
     path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
     path("desk/p/<slug:slug>/reports/<int:number>/", intake_desk.report_page, name="report-page"),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/attachments/<uuid:attachment>/",
+        intake_attachments.team_download,
+        name="report-attachment",
+    ),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/messages/", intake_desk.post_message, name="report-message"
     ),
@@ -101,6 +107,11 @@ urlpatterns = [
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),
     path("t/<str:token>/", intake_views.tracking_page, name="tracking"),
+    path(
+        "t/<str:token>/attachments/<uuid:attachment>/",
+        intake_attachments.reporter_download,
+        name="tracking-attachment",
+    ),
     path("p/<slug:slug>/SECURITY.md", project_views.security_md, name="project-security-md"),
     path("p/<slug:slug>/security.txt", project_views.security_txt, name="project-security-txt"),
     path("p/<slug:slug>/openpgp.asc", openpgp_views.project_key, name="project-openpgp-key"),
@@ -123,6 +134,11 @@ urlpatterns = [
         name="distributor-vouch",
     ),
     path("distributor/p/<slug:slug>/cases/<int:number>/", distributor_views.case, name="distributor-case"),
+    path(
+        "distributor/p/<slug:slug>/cases/<int:number>/attachments/<uuid:attachment>/",
+        distributor_views.case_attachment,
+        name="distributor-attachment",
+    ),
     path(
         "distributor/p/<slug:slug>/cases/<int:number>/act/",
         distributor_views.case_act,

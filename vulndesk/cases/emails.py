@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.replies import reply_address
-from vulndesk.cases.wording import reporter_status
+from vulndesk.cases.wording import reporter_status_of
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import Email
 from vulndesk.projects.calendar import BusinessCalendar
@@ -49,7 +49,15 @@ def team_replied(report: Report) -> Email:
 
 
 def status_changed(report: Report) -> Email:
-    return to_reporter(report, "status-changed", status=reporter_status(report.rm_state))
+    """The report's stage in the reporter's words, with the advisory's public address once published."""
+    status = reporter_status_of(report)
+    return to_reporter(
+        report,
+        "status-changed",
+        status=status.words,
+        advisory_id=status.advisory_id,
+        advisory_url=status.advisory_url,
+    )
 
 
 def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, people: list[str]) -> Email:
@@ -86,5 +94,5 @@ def original_changed(duplicate: Report, original: Report) -> Email:
         duplicate,
         "original-changed",
         original_number=original.number,
-        status=reporter_status(original.rm_state),
+        status=reporter_status_of(original).words,
     )

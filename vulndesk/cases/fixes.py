@@ -19,7 +19,14 @@ from vulndesk.cases.affected import is_affected, parse_range
 from vulndesk.cases.models import AffectedPackage, BackportEntry, BackportStatus, FixPlan
 from vulndesk.cases.triage import do_record_case_event, triage_of
 from vulndesk.cases.vultron import CaseEvent, CaseState
-from vulndesk.projects.releases import PackageError, SupportedRelease, parse_version, supported_releases
+from vulndesk.projects.releases import (
+    PackageError,
+    ReleaseLine,
+    SupportedRelease,
+    parse_version,
+    release_lines,
+    supported_releases,
+)
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -63,6 +70,13 @@ def backport_matrix(report: Report) -> list[MatrixRow]:
             )
         )
     return rows
+
+
+def unsupported_lines(report: Report) -> list[ReleaseLine]:
+    """The release lines of the affected packages that the policy does not support: they get no
+    fix, and the matrix says so rather than leaving them out."""
+    affected = set(report.affected_packages.values_list("package", flat=True))
+    return [line for line in release_lines(report.project) if line.package in affected and not line.supported]
 
 
 def _status_from_range(affected: AffectedPackage, supported: SupportedRelease) -> BackportStatus:

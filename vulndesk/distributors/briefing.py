@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vulndesk.cases.fixes import backport_matrix, fix_plan_of
+from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
 from vulndesk.cases.triage import triage_of
 from vulndesk.distributors.models import CaseShare
 from vulndesk.embargo.actions import active_embargo_end
@@ -25,6 +25,8 @@ class Briefing:
     cwes: list[str]
     affected: list[tuple[str, str]]
     backports: list[dict[str, str]] = field(default_factory=list)
+    # Release lines of the affected packages that get no fix: a distributor shipping one must know.
+    not_supported: list[str] = field(default_factory=list)
     mitigations: str = ""
     timeline: str = ""
     disclosure: str = ""
@@ -55,6 +57,7 @@ def briefing(share: CaseShare) -> Briefing:
             }
             for row in backport_matrix(report)
         ],
+        not_supported=[f"{line.package} {line.label}" for line in unsupported_lines(report)],
         mitigations=plan.mitigations,
         timeline=plan.timeline,
         disclosure=when(active_embargo_end(report), report.project.policy.calendar.timezone),

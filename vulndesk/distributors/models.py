@@ -150,6 +150,27 @@ class CaseShare(models.Model):
         self.sealed_summary = seal(value, context=self._context())
 
 
+class SharedAttachment(models.Model):
+    """The team chose to give this organisation this attachment of a case it shares (a proof of
+    concept, a patch): a choice per case and per organisation, never the whole report."""
+
+    share = models.ForeignKey(CaseShare, on_delete=models.CASCADE, related_name="shared_attachments")
+    attachment = models.ForeignKey("intake.ReportAttachment", on_delete=models.CASCADE, related_name="+")
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["shared_at", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["share", "attachment"], name="one_shared_attachment_per_share"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attachment {self.attachment_id} shared with {self.share.organisation}"
+
+
 class CaseEmbargoAcceptance(models.Model):
     """A member accepted this case's embargo: only then does the portal show its contents."""
 

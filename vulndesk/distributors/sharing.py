@@ -28,6 +28,7 @@ from vulndesk.distributors.models import (
     OrganisationState,
     ProductState,
     ProductStatus,
+    SharedAttachment,
     needs_policy_acceptance,
 )
 from vulndesk.embargo.actions import active_embargo_end
@@ -35,8 +36,10 @@ from vulndesk.embargo.emails import when
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
+    import uuid
+
     from vulndesk.accounts.models import User
-    from vulndesk.intake.models import Report
+    from vulndesk.intake.models import Report, ReportAttachment
 
 MAX_SUMMARY = 10_000
 MAX_PRODUCT = 200
@@ -109,6 +112,53 @@ def share_for_member(user: User, slug: str, number: int) -> tuple[CaseShare, Dis
         if share is not None:
             return share, member
     raise Http404
+
+
+def do_set_shared_attachments(
+    share: CaseShare, attachments: list[ReportAttachment], *, acting_user: User
+) -> list[ReportAttachment]:
+    """Exactly these attachments of the case are the organisation's to download from now on.
+
+    A choice per case and per organisation: a proof of concept may help one distributor test its
+    build and be more than another needs. Withdrawn ones stop downloading at once.
+    """
+    if any(attachment.report_id != share.report_id for attachment in attachments):
+        raise DistributorError("an attachment of another report cannot be shared on this case")
+    chosen = {attachment.pk: attachment for attachment in attachments}
+    with transaction.atomic():
+        current = {row.attachment_id: row for row in SharedAttachment.objects.filter(share=share)}
+        added = [a for pk, a in chosen.items() if pk not in current]
+        withdrawn = [row for pk, row in current.items() if pk not in chosen]
+        SharedAttachment.objects.bulk_create(
+            SharedAttachment(share=share, attachment=a, shared_by=acting_user) for a in added
+        )
+        SharedAttachment.objects.filter(pk__in=[row.pk for row in withdrawn]).delete()
+        if added or withdrawn:
+            record_event(
+                "distributors.attachments_shared",
+                acting_user=acting_user,
+                project=share.report.project,
+                target=share.report,
+                details={
+                    "organisation": share.organisation.name,
+                    "shared": [str(a.uid) for a in added],
+                    "withdrawn": [str(row.attachment.uid) for row in withdrawn],
+                },
+            )
+    return list(chosen.values())
+
+
+def access_shared_attachment(share: CaseShare, member: DistributorMember, uid: uuid.UUID) -> ReportAttachment:
+    """An attachment the team shared with this member's organisation on this case, once the member
+    accepted the case's embargo; 404 for anything else, like the case itself."""
+    row = (
+        SharedAttachment.objects.select_related("attachment").filter(share=share, attachment__uid=uid).first()
+    )
+    if row is None or not has_accepted(share, member):
+        raise Http404
+    attachment = row.attachment
+    attachment.report = share.report
+    return attachment
 
 
 def has_accepted(share: CaseShare, member: DistributorMember) -> bool:

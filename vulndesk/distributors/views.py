@@ -7,6 +7,7 @@ cases shared with their own organisation: anything else answers 404.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
@@ -40,8 +41,10 @@ from vulndesk.distributors.models import (
     needs_policy_acceptance,
 )
 from vulndesk.distributors.sharing import (
+    access_shared_attachment,
     do_accept_case_embargo,
     do_set_product_status,
+    do_set_shared_attachments,
     do_share_case,
     has_accepted,
     read_briefing,
@@ -51,7 +54,8 @@ from vulndesk.embargo.actions import EmbargoError, do_propose_embargo
 from vulndesk.embargo.models import ProposerKind
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
-from vulndesk.intake.models import Report
+from vulndesk.intake.attachments import attachment_download, record_download
+from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.projects.access import access_project
 from vulndesk.projects.models import Project
 from vulndesk.web.client import client_address
@@ -199,12 +203,31 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "product_states": ProductState.choices,
             "justifications": Justification.choices,
             "may_propose": "distributors" in share.report.project.policy.disclosure.negotiated_with,
+            "attachments": [row.attachment for row in share.shared_attachments.select_related("attachment")],
             **embargo_context(share.report, ProposerKind.DISTRIBUTOR),
         }
     else:
         context["embargo_end"] = getattr(getattr(share.report, "embargo", None), "ends_at", None)
         context["project_zone"] = share.report.project.policy.calendar.timezone
     return render(request, "distributors/case.html", context)
+
+
+@login_required
+@require_GET
+def case_attachment(request: HttpRequest, slug: str, number: int, attachment: uuid.UUID) -> HttpResponse:
+    """An attachment the team shared with this member's organisation, after the case's embargo was
+    accepted; each download is an audit event like each read."""
+    share, member = share_for_member(signed_in_user(request), slug, number)
+    if needs_policy_acceptance(member):
+        raise Http404
+    found = access_shared_attachment(share, member, attachment)
+    record_download(
+        found,
+        acting_user=member.user,
+        action="distributors.attachment_downloaded",
+        organisation=share.organisation.name,
+    )
+    return attachment_download(found)
 
 
 @login_required
@@ -401,19 +424,34 @@ def distributors_context(report: Report) -> dict[str, object]:
     shares = list(
         CaseShare.objects.filter(report=report)
         .select_related("organisation")
-        .prefetch_related("acceptances__member__user", "product_statuses")
+        .prefetch_related("acceptances__member__user", "product_statuses", "shared_attachments")
     )
     told = {share.organisation_id for share in shares}
     on_list = Organisation.objects.filter(project=report.project, state=OrganisationState.APPROVED)
     return {
         "distributors_enabled": True,
         "shares": shares,
+        "attachment_choices": _attachment_choices(report, shares),
         "untold": [o for o in on_list if o.pk not in told],
         "on_list": on_list,
         "leaks": Leak.objects.filter(report=report).select_related("organisation"),
         "min_notice_days": report.project.policy.disclosure.distributor_min_notice_days,
         "final_notice_hours": report.project.policy.disclosure.distributor_final_notice_hours,
     }
+
+
+def _attachment_choices(
+    report: Report, shares: list[CaseShare]
+) -> list[tuple[CaseShare, list[tuple[ReportAttachment, bool]]]]:
+    """Per organisation told, each attachment of the report and whether it may download it."""
+    attachments = list(report.attachments.all())
+    if not attachments:
+        return []
+    choices = []
+    for share in shares:
+        shared = {row.attachment_id for row in share.shared_attachments.all()}
+        choices.append((share, [(attachment, attachment.pk in shared) for attachment in attachments]))
+    return choices
 
 
 @login_required
@@ -447,6 +485,8 @@ def _report_act(report: Report, form: QueryDict, user: User) -> str:
     organisation = (
         listed.filter(pk=form.get("organisation", "0") or "0").first() if form.get("organisation") else None
     )
+    if action == "attachments":
+        return _share_attachments(report, organisation, form, user)
     if action == "leak":
         do_report_leak(
             report,
@@ -465,3 +505,22 @@ def _report_act(report: Report, form: QueryDict, user: User) -> str:
         do_attribute_leak(leak, organisation, acting_user=user)
         return f"The leak counts against {organisation.name}."
     raise DistributorError("unknown action")
+
+
+def _share_attachments(report: Report, organisation: Organisation | None, form: QueryDict, user: User) -> str:
+    share = CaseShare.objects.filter(report=report, organisation=organisation).first()
+    if organisation is None or share is None:
+        raise DistributorError("share the case with the organisation first")
+    chosen = list(ReportAttachment.objects.filter(report=report, uid__in=_uids(form.getlist("attachment"))))
+    do_set_shared_attachments(share, chosen, acting_user=user)
+    return f"{organisation.name} can download {len(chosen)} of the report's attachments."
+
+
+def _uids(values: list[str]) -> list[uuid.UUID]:
+    uids = []
+    for value in values:
+        try:
+            uids.append(uuid.UUID(value))
+        except ValueError:
+            continue  # not an attachment of this report, like any other unknown id
+    return uids

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 from django.http import Http404
 
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.intake.actions import digest
-from vulndesk.intake.models import Report
+from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.projects.access import access_project
 
 MAX_TOKEN_LENGTH = 64
@@ -41,3 +43,22 @@ def reports_visible_to(user: User) -> QuerySet[Report]:
     if user.is_admin:
         return reports
     return reports.filter(project__memberships__user=user)
+
+
+def access_attachment_for_team(slug: str, number: int, uid: uuid.UUID, user: User) -> ReportAttachment:
+    """An attachment of a report the user may read on the desk; 404 whether missing or forbidden."""
+    report = access_report_for_team(slug, number, user)
+    return _attachment_of(report, uid)
+
+
+def access_attachment_by_tracking_token(token: str, uid: uuid.UUID) -> ReportAttachment:
+    """An attachment of the report this link opens, and of no other report."""
+    return _attachment_of(access_report_by_tracking_token(token), uid)
+
+
+def _attachment_of(report: Report, uid: uuid.UUID) -> ReportAttachment:
+    attachment = ReportAttachment.objects.filter(report=report, uid=uid).first()
+    if attachment is None:
+        raise Http404
+    attachment.report = report  # the report already fetched, with its project
+    return attachment

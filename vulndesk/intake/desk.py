@@ -21,7 +21,7 @@ from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
 from vulndesk.cases.clocks import Clock, ClockState, next_commitment
-from vulndesk.cases.fixes import backport_matrix, fix_plan_of
+from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
 from vulndesk.cases.models import BackportStatus, Message, Resolution, Triage, Visibility
 from vulndesk.cases.severity import LlmRisk, SeverityError, cwe_name
 from vulndesk.cases.sla import many_report_clocks, report_clocks
@@ -335,6 +335,7 @@ def _fix_context(report: Report) -> dict[str, object]:
     return {
         "affected_packages": report.affected_packages.all(),
         "backport_rows": backport_matrix(report),
+        "unsupported_lines": unsupported_lines(report),
         "backport_statuses": BackportStatus.choices,
         "supported_lines": supported_releases(report.project),
         "fix_plan": fix_plan_of(report),

@@ -16,10 +16,12 @@ from vulndesk.advisories.documents import for_reporter
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Message, Triage, Via, Visibility
 from vulndesk.cases.sla import reporter_commitment
+from vulndesk.cases.wording import reporter_status_of
 from vulndesk.embargo.models import ProposerKind
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_by_tracking_token
 from vulndesk.intake.actions import Provenance, do_receive_report, do_replace_tracking_link
+from vulndesk.intake.answers import answers_in_policy_order
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.forms import ReportForm
 from vulndesk.intake.models import Channel, Report
@@ -112,6 +114,9 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         "intake/tracking.html",
         {
             "report": report,
+            "token": token,
+            "status": reporter_status_of(report),
+            "answers": answers_in_policy_order(report),
             "project": report.project,
             "policy": report.project.policy,
             "commitment": reporter_commitment(report),

@@ -70,20 +70,69 @@ class SupportedRelease:
         return self.latest.branch or f"{self.line}.x"
 
 
+@dataclass(frozen=True)
+class ReleaseLine:
+    """One release line of one package as the policy treats it: supported (it gets fixes) or not."""
+
+    package: str
+    line: str
+    latest: Release
+    supported: bool
+
+    @property
+    def branch(self) -> str:
+        return self.latest.branch or f"{self.line}.x"
+
+    @property
+    def label(self) -> str:
+        """``1.4.x``: the line as the seeds' "Supported Versions" tables write it."""
+        return f"{self.line}.x"
+
+
+def release_lines(project: Project) -> list[ReleaseLine]:
+    """Every recorded release line, newest first per package, each with the policy's word on it.
+
+    The unsupported lines are listed too: a user on 1.4 needs to read that 1.4 gets no fixes, not
+    to guess it from its absence.
+    """
+    rule = project.policy.supported_versions
+    wanted = {release_line(v) or v for v in rule.versions}
+    lines: list[ReleaseLine] = []
+    for package in project.releases.values_list("package", flat=True).distinct().order_by("package"):
+        for rank, newest in enumerate(_newest_per_line(project, package)):
+            match rule.mode:
+                case "recent_minor":
+                    supported = rank < (rule.count or 0)
+                case "explicit":
+                    supported = newest.line in wanted
+                case _:
+                    supported = False
+            lines.append(ReleaseLine(package, newest.line, newest.latest, supported))
+    return lines
+
+
+@dataclass(frozen=True)
+class VersionTable:
+    """The "Supported Versions" table of the seeds, every recorded line included."""
+
+    lines: list[ReleaseLine]
+
+    @property
+    def several_packages(self) -> bool:
+        return len({line.package for line in self.lines}) > 1
+
+
+def version_table(project: Project) -> VersionTable:
+    return VersionTable(release_lines(project))
+
+
 def supported_releases(project: Project) -> list[SupportedRelease]:
     """The release lines the policy supports, newest first, per package."""
-    rule = project.policy.supported_versions
-    if rule.mode == "none":
-        return []
-    supported: list[SupportedRelease] = []
-    for package in project.releases.values_list("package", flat=True).distinct().order_by("package"):
-        lines = _newest_per_line(project, package)
-        if rule.mode == "recent_minor":
-            supported += lines[: rule.count]
-        else:
-            wanted = {release_line(v) or v for v in rule.versions}
-            supported += [line for line in lines if line.line in wanted]
-    return supported
+    return [
+        SupportedRelease(line.package, line.line, line.latest)
+        for line in release_lines(project)
+        if line.supported
+    ]
 
 
 def _newest_per_line(project: Project, package: str) -> list[SupportedRelease]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from vulndesk.openpgp.models import ProjectKey
 from vulndesk.projects import commitments
+from vulndesk.projects.releases import version_table
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import Project
@@ -35,6 +36,7 @@ def policy_context(project: Project) -> dict[str, object]:
         "supported_versions": commitments.supported_versions_sentence(
             policy.supported_versions, policy.project.name
         ),
+        "versions": version_table(project),
         "response": commitments.response_commitments(policy),
         "disclosure": commitments.disclosure_commitments(policy),
         "fields": [(commitments.FIELD_LABELS[f.name], f.required) for f in policy.reporter_guidance.fields],

@@ -17,7 +17,7 @@ from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.projects.access import access_project, access_public_project, default_project
 from vulndesk.projects.actions import do_record_release, do_update_policy
 from vulndesk.projects.policy import PolicyError, parse_policy_toml
-from vulndesk.projects.releases import PackageError, supported_releases
+from vulndesk.projects.releases import PackageError, version_table
 from vulndesk.projects.rendering import policy_context, render_security_md, render_security_txt
 
 
@@ -101,7 +101,7 @@ def releases(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "releases": project.releases.all(),
-        "supported": supported_releases(project),
+        "versions": version_table(project),
         "problem": problem,
         "form": request.POST if problem else {},
     }
