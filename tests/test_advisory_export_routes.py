@@ -22,13 +22,13 @@ from vulndesk.advisories.actions import (
     do_publish_advisory,
     do_withdraw_advisory,
 )
-from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.advisories.content import AdvisoryContent, AdvisoryError
 from vulndesk.advisories.models import Advisory
 from vulndesk.cli import main
 from vulndesk.projects.actions import do_import_policy, do_record_release
-from vulndesk.projects.models import Project
+from vulndesk.projects.models import Project, Release
 
-from .conftest import PASSWORD, example_policy
+from .conftest import PASSWORD, example_policy, signed_in
 from .test_advisory_exports import assert_valid_csaf, assert_valid_cve, assert_valid_json_schema
 
 pytestmark = pytest.mark.django_db
@@ -146,24 +146,45 @@ def test_a_withdrawn_advisory_exports_as_withdrawn(
     assert "(withdrawn)" in listing
 
 
-def test_a_format_that_cannot_express_the_advisory_says_why(
-    project_a: Project, alice: User, admin: User, client: Client, capsys: pytest.CaptureFixture[str]
+def test_an_advisory_a_format_cannot_express_is_refused_before_publication(
+    project_a: Project, alice: User, admin: User, client: Client
 ) -> None:
     content = AdvisoryContent(
         title="A flaw in the helm chart",
         summary="The chart mounts the host's docker socket.",
         affected=[{"package": "pkg:generic/llm-d-chart", "affected": "vers:generic/<2.0.0"}],
     )
-    identifier = publish(project_a, alice, admin, content).identifier
-    page = client.get(f"/p/llm-d/advisories/{identifier}/osv.json")
-    api = client.get(f"/api/v1/projects/llm-d/advisories/{identifier}/export/osv")
-    assert (page.status_code, api.status_code) == (422, 422)
-    assert "OSV has no ecosystem for generic packages" in page.content.decode()
-    assert "OSV has no ecosystem for generic packages" in api.json()["detail"]
-    status, _, err = cli_export(identifier, "osv", capsys)
-    assert status == 2
-    assert f"{identifier} cannot be exported as osv: OSV has no ecosystem" in err
-    assert client.get(f"/p/llm-d/advisories/{identifier}/csaf.json").status_code == 200  # CSAF can
+    with pytest.raises(AdvisoryError, match=r"export\.osv: OSV has no ecosystem for generic packages"):
+        publish(project_a, alice, admin, content)
+    advisory = Advisory.objects.get(project=project_a)
+    assert advisory.state == "draft"  # nothing public, so no public link can fail
+    assert client.get(f"/p/llm-d/advisories/{advisory.identifier}/osv.json").status_code == 404
+
+
+def test_a_repository_package_publishes_once_its_releases_name_their_commits(
+    project_a: Project, alice: User, admin: User, client: Client
+) -> None:
+    github = "pkg:github/llm-d/llm-d"
+    for version in ("0.3.0", "0.4.2"):
+        do_record_release(project_a, package=github, version=version, acting_user=alice)
+    content = AdvisoryContent(
+        title="Router header injection",
+        summary="A crafted header reaches the router's upstream request.",
+        affected=[{"package": github, "affected": "vers:github/<0.4.2"}],
+    )
+    with pytest.raises(AdvisoryError, match=r"record the commit release 0\.4\.2 was tagged at"):
+        publish(project_a, alice, admin, content)
+    advisory = Advisory.objects.get(project=project_a)
+    signed_in(alice).post(
+        "/desk/p/llm-d/releases/", {"package": github, "version": "0.4.3", "commit": "43" * 20}
+    )
+    Release.objects.filter(version="0.4.2").update(commit="42" * 20)  # as recorded at its release
+    do_publish_advisory(advisory, acting_user=admin)
+    osv = client.get(f"/p/llm-d/advisories/{advisory.identifier}/osv.json")
+    assert osv.status_code == 200
+    assert_valid_json_schema("osv-1.7.5.schema.json", osv.json())
+    assert osv.json()["affected"][0]["ranges"][0]["events"][1] == {"fixed": "42" * 20}
+    assert Release.objects.get(version="0.4.3").commit == "43" * 20
 
 
 @pytest.mark.parametrize("slug", ["llm-d", "agentic-tool-mesh", "fast-llm"])

@@ -286,3 +286,35 @@ def test_an_unknown_cwe_and_an_unknown_format_are_refused_with_a_reason() -> Non
 
 def test_every_format_name_has_an_exporter_and_an_api_choice() -> None:
     assert tuple(FORMATS) == FORMAT_NAMES == get_args(ExportFormat)
+
+
+GITHUB = "pkg:github/llm-d/llm-d"
+COMMITS = {"0.3.0": "3" * 40, "0.4.1": "41" * 20, "0.4.2": "42" * 20}
+
+
+def test_a_package_without_a_registry_exports_a_git_range_on_its_repository() -> None:
+    context = ExportContext(
+        base_url=CONTEXT.base_url,
+        releases=tuple(ReleasedVersion(GITHUB, v, commit) for v, commit in COMMITS.items()),
+    )
+    document = advisory_document("llm-d", affected=(AffectedRange(GITHUB, "vers:github/<0.4.2"),))
+    record = json.loads(render("osv", document, context))
+    assert_valid_json_schema("osv-1.7.5.schema.json", record)
+    [affected] = record["affected"]
+    assert "package" not in affected  # OSV has no ecosystem for a bare repository
+    assert affected["ranges"] == [
+        {
+            "type": "GIT",
+            "repo": "https://github.com/llm-d/llm-d",
+            "events": [{"introduced": "0"}, {"fixed": COMMITS["0.4.2"]}],
+        }
+    ]
+    assert affected["versions"] == ["0.3.0", "0.4.1"]
+    assert affected["database_specific"]["purl"] == GITHUB
+
+
+def test_a_repository_release_without_its_commit_is_named_as_the_reason() -> None:
+    context = ExportContext(base_url=CONTEXT.base_url, releases=(ReleasedVersion(GITHUB, "0.4.2"),))
+    document = advisory_document("llm-d", affected=(AffectedRange(GITHUB, "vers:github/<0.4.2"),))
+    with pytest.raises(ExportError, match=r"record the commit release 0\.4\.2 was tagged at"):
+        render("osv", document, context)

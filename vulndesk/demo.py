@@ -8,6 +8,7 @@ mail leaves for them: the example reporters gave no address.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.utils import timezone
 
@@ -73,9 +74,16 @@ def _releases(project: Project) -> None:
             package=PACKAGES[project.slug],
             version=version,
             branch=f"release-{version.rsplit('.', 1)[0]}",
+            commit=_example_commit(project, version),
             released_on=dt.date(2026, 9, day),
             acting_user=None,
         )
+
+
+def _example_commit(project: Project, version: str) -> str:
+    """A stand-in commit hash for an example release (OSV names versions of a repository-only
+    package, like llm-d's, by commit). Not a real commit: the projects are marked as examples."""
+    return hashlib.sha1(f"{project.slug} {version}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _report(project: Project, title: str, description: str) -> Report:

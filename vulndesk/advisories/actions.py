@@ -12,6 +12,7 @@ records and the reporter and distributors read at once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from vulndesk.advisories import emails, hooks
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError, check_content, check_cve_id
+from vulndesk.advisories.exports.check import export_problems
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
 from vulndesk.audit.actions import record_event
 from vulndesk.cases.fixes import fix_plan_of
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from vulndesk.intake.models import Report
 
 MIN_WITHDRAW_REASON = 20
+logger = logging.getLogger(__name__)
 
 
 def latest_revision(advisory: Advisory) -> AdvisoryRevision:
@@ -304,6 +307,10 @@ def _publish_approved(
                 ["approval: a team member other than its author must approve the draft first"]
             )
         early = _check_embargo(locked.report, early_disclosure, now)
+        # A public export link must never answer "cannot be exported": refuse now, with the reason.
+        problems = export_problems(locked, draft, now)
+        if problems:
+            raise AdvisoryError(problems)
         _publish(locked, draft, acting_user=acting_user, early=early)
     return locked
 
@@ -460,6 +467,11 @@ def publish_due(now: dt.datetime | None = None) -> int:
             continue  # not approved yet: it waits, and the team sees it is late on the desk
         if embargo_end_ahead(advisory.report, moment) is not None:
             continue  # the embargo was extended after scheduling: it waits for the new end
-        _publish_approved(advisory, acting_user=None, early_disclosure=None, now=moment)
+        try:
+            _publish_approved(advisory, acting_user=None, early_disclosure=None, now=moment)
+        except AdvisoryError as exc:
+            # It stays scheduled and late on the desk; one that cannot go out never stops the others.
+            logger.warning("advisory %s not published: %d problems", advisory.identifier, len(exc.problems))
+            continue
         published += 1
     return published

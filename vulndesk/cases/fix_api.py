@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from vulndesk.accounts.models import ApiToken, User
@@ -27,6 +27,7 @@ class ReleaseIn(Schema):
     package: str
     version: str
     branch: str = ""
+    commit: str = Field("", description="The full commit hash the release was tagged at.")
     released_on: dt.date | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -12,6 +13,8 @@ from vulndesk.audit.actions import record_event
 from vulndesk.projects.models import PolicyRevision, Project, Release
 from vulndesk.projects.policy import Policy, PolicyError
 from vulndesk.projects.releases import PackageError, parse_package, parse_version
+
+COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names, as OSV takes them
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -79,12 +82,16 @@ def do_record_release(
     package: str,
     version: str,
     branch: str = "",
+    commit: str = "",
     released_on: dt.date | None = None,
     acting_user: User | None,
 ) -> Release:
     """Record a shipped version; the package URL and the version are checked before anything is saved."""
     package = parse_package(package).to_string()
     parse_version(package, version)
+    commit = commit.strip().lower()
+    if commit and not COMMIT.fullmatch(commit):
+        raise PackageError(f"commit: {commit[:80]!r} is not a full commit hash (40 or 64 hexadecimal digits)")
     if Release.objects.filter(project=project, package=package, version=version.strip()).exists():
         raise PackageError(f"{package}@{version.strip()} is already recorded")
     with transaction.atomic():
@@ -93,6 +100,7 @@ def do_record_release(
             package=package,
             version=version.strip(),
             branch=branch.strip(),
+            commit=commit,
             released_on=released_on,
         )
         record_event(
@@ -100,6 +108,11 @@ def do_record_release(
             acting_user=acting_user,
             project=project,
             target=release,
-            details={"package": package, "version": release.version, "branch": release.branch},
+            details={
+                "package": package,
+                "version": release.version,
+                "branch": release.branch,
+                "commit": release.commit,
+            },
         )
     return release

@@ -69,6 +69,9 @@ class Release(models.Model):
     package = models.CharField(max_length=300)
     version = models.CharField(max_length=100)
     branch = models.CharField(max_length=200, blank=True)
+    # The full commit hash the release was tagged at: OSV names versions of a package without a
+    # registry (a GitHub repository) by commits, in GIT ranges.
+    commit = models.CharField(max_length=64, blank=True)
     released_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

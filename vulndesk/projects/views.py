@@ -90,6 +90,7 @@ def releases(request: HttpRequest, slug: str) -> HttpResponse:
                 package=request.POST.get("package", ""),
                 version=request.POST.get("version", ""),
                 branch=request.POST.get("branch", ""),
+                commit=request.POST.get("commit", ""),
                 released_on=_date_or_none(request.POST.get("released_on", "")),
                 acting_user=user,
             )

@@ -26,6 +26,7 @@ class ReleasedVersion:
 
     package: str  # package URL without a version
     version: str
+    commit: str = ""  # the full hash it was tagged at, when recorded
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from vulndesk.advisories.document import AdvisoryDocument, Credit, ReferenceType
 from vulndesk.advisories.exports.context import ExportContext, ExportError, generator_version, timestamp
-from vulndesk.advisories.exports.ranges import AffectedPackage, Span, affected_packages
+from vulndesk.advisories.exports.ranges import AffectedPackage, Span, VersionStatus, affected_packages
 
 SCHEMA_VERSION = "1.7.5"
 # Package URL type -> OSV ecosystem (OSV schema, "affected[].package" and its ecosystems list).
@@ -31,6 +31,8 @@ ECOSYSTEMS = {
     "pypi": "PyPI",
     "swift": "SwiftURL",
 }
+# Package URL types of repositories without a registry, and their host: OSV's GIT ranges name them.
+REPOSITORY_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "bitbucket": "bitbucket.org"}
 _UNDATABASED_PREFIX = "x_"  # OSV: ids of a database not registered with osv.dev start with x_
 
 
@@ -50,7 +52,9 @@ def export(document: AdvisoryDocument, context: ExportContext) -> dict[str, Any]
         "modified": timestamp(document.modified_at),
         "summary": document.summary,
         "details": _details(document),
-        "affected": [_affected(package) for package in affected_packages(document.affected, context)],
+        "affected": [
+            _affected(package, context) for package in affected_packages(document.affected, context)
+        ],
         "references": _references(document, context),
         "database_specific": {
             "source": context.export_url(document, "osv"),
@@ -81,8 +85,10 @@ def _details(document: AdvisoryDocument) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def _affected(package: AffectedPackage) -> dict[str, Any]:
+def _affected(package: AffectedPackage, context: ExportContext) -> dict[str, Any]:
     ecosystem = ECOSYSTEMS.get(package.purl.type)
+    if ecosystem is None and package.purl.type in REPOSITORY_HOSTS:
+        return _affected_repository(package, context)
     if ecosystem is None:
         raise ExportError(f"OSV has no ecosystem for {package.purl.type} packages ({package.package})")
     return {
@@ -90,6 +96,41 @@ def _affected(package: AffectedPackage) -> dict[str, Any]:
         "ranges": [{"type": "ECOSYSTEM", "events": events(span)} for span in package.spans],
         "database_specific": {"vers": str(package.version_range)},
     }
+
+
+def _affected_repository(package: AffectedPackage, context: ExportContext) -> dict[str, Any]:
+    """A package that lives only in a repository (``pkg:github/llm-d/llm-d``): OSV has no ecosystem
+    for it, so the entry names no package and says which commits are affected, in a GIT range on
+    the repository, with the affected released versions enumerated (OSV schema, "affected")."""
+    purl = package.purl
+    repo = f"https://{REPOSITORY_HOSTS[purl.type]}/{purl.namespace}/{purl.name}"
+    commits = {r.version: r.commit for r in context.releases if r.commit and _same_purl(r.package, package)}
+    ranges = [
+        {"type": "GIT", "repo": repo, "events": [_as_commit(e, commits, package) for e in events(span)]}
+        for span in package.spans
+    ]
+    return {
+        "ranges": ranges,
+        "versions": list(package.with_status(VersionStatus.AFFECTED)),
+        "database_specific": {"purl": package.package, "vers": str(package.version_range)},
+    }
+
+
+def _same_purl(package: str, affected: AffectedPackage) -> bool:
+    return package.split("@", 1)[0] == affected.package
+
+
+def _as_commit(event: dict[str, str], commits: dict[str, str], package: AffectedPackage) -> dict[str, str]:
+    """An event's version named by the commit its release was tagged at ("0": from the start)."""
+    ((kind, version),) = event.items()
+    if version == "0":
+        return event
+    if version not in commits:
+        raise ExportError(
+            f"OSV names versions of {package.package} by commit: record the commit release {version} "
+            "was tagged at (on the releases page or with the release API)"
+        )
+    return {kind: commits[version]}
 
 
 def events(span: Span) -> list[dict[str, str]]:

@@ -28,10 +28,10 @@ class AmbiguousAdvisoryError(LookupError):
 
 def project_context(project: Project) -> ExportContext:
     """The instance's address and every release the project recorded, in a stable order."""
-    releases = project.releases.order_by("package", "version").values_list("package", "version")
+    releases = project.releases.order_by("package", "version").values_list("package", "version", "commit")
     return ExportContext(
         base_url=settings.BASE_URL,
-        releases=tuple(ReleasedVersion(package, version) for package, version in releases),
+        releases=tuple(ReleasedVersion(package, version, commit) for package, version, commit in releases),
     )
 
 
