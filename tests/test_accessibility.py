@@ -17,7 +17,7 @@ class _References(HTMLParser):
         self.ids: set[str] = set()
         self.described_by: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(self, _tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if found.get("id"):
             self.ids.add(str(found["id"]))
