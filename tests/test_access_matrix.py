@@ -51,6 +51,7 @@ TEAM_A_ONLY = (200, 200, 404, 404, LOGIN, LOGIN)
 TEAM_A_ACTS = (302, 302, 404, 404, LOGIN, LOGIN)
 SIGNED_IN = (200, 200, 200, 200, LOGIN, LOGIN)
 ADMIN_ONLY = (200, 404, 404, 404, LOGIN, LOGIN)
+CVSS31_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,11 @@ def _matrix(
             Check("POST", f"/desk/p/llm-d/reports/{n}/triage/", TEAM_A_ACTS, {"decision": "x"})
         ],
         "report-severity": [Check("POST", f"/desk/p/llm-d/reports/{n}/severity/", TEAM_A_ACTS, {"cwes": ""})],
+        "report-severity-score": [
+            Check(
+                "POST", f"/desk/p/llm-d/reports/{n}/severity/score/", TEAM_A_ONLY, {"vector": CVSS31_VECTOR}
+            )
+        ],
         "report-assign": [Check("POST", f"/desk/p/llm-d/reports/{n}/assign/", TEAM_A_ACTS, {"owner": ""})],
         "report-affected": [
             Check(
