@@ -195,6 +195,18 @@ def _matrix(
             Check("GET", f"/desk/p/llm-d/advisories/{draft}/", TEAM_A_ONLY),
             Check("GET", "/desk/p/llm-d/advisories/x_LLMD-1999-0001/", (404, 404, 404, 404, LOGIN, LOGIN)),
         ],
+        "advisory-preview": [
+            Check("GET", f"/desk/p/llm-d/advisories/{draft}/preview/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/advisories/{published}/preview/", TEAM_A_ONLY),
+        ],
+        "advisory-diff": [
+            Check("GET", f"/desk/p/llm-d/advisories/{published}/diff/", TEAM_A_ONLY),
+            Check(
+                "GET",
+                f"/desk/p/llm-d/advisories/{draft}/diff/?from=1&to=9",
+                (404, 404, 404, 404, LOGIN, LOGIN),
+            ),
+        ],
         "advisory-action": [Check("POST", f"/desk/p/llm-d/advisories/{draft}/approve/", TEAM_A_ACTS, {})],
         "advisory-publish": [Check("POST", f"/desk/p/llm-d/advisories/{draft}/publish/", TEAM_A_ACTS, {})],
         "all-advisories": [Check("GET", "/advisories/", EVERYONE_200)],

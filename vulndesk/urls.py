@@ -76,6 +76,12 @@ urlpatterns = [
     path("desk/p/<slug:slug>/advisories/", advisory_desk.advisory_list, name="advisory-desk-list"),
     path("desk/p/<slug:slug>/advisories/<str:identifier>/", advisory_desk.edit, name="advisory-edit"),
     path(
+        "desk/p/<slug:slug>/advisories/<str:identifier>/preview/",
+        advisory_desk.preview,
+        name="advisory-preview",
+    ),
+    path("desk/p/<slug:slug>/advisories/<str:identifier>/diff/", advisory_desk.diff, name="advisory-diff"),
+    path(
         "desk/p/<slug:slug>/advisories/<str:identifier>/publish/",
         advisory_desk.publish,
         name="advisory-publish",
