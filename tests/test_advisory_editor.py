@@ -60,8 +60,9 @@ def _selected(page: str, name: str) -> str:
 def test_the_editor_shows_each_credit_reference_and_package_as_a_row_with_empty_rows_to_add(
     alice: User, project_a: Project
 ) -> None:
-    advisory = _draft(project_a, alice)
+    advisory = _draft(project_a, alice, cvss31_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N")
     page = signed_in(alice).get(_editor(advisory)).content.decode()
+    assert "Score: 7.5 High" in page
     assert _value(page, "credits-0-name") == "Rita Researcher"
     assert _selected(page, "credits-0-type") == "finder"
     assert _value(page, "references-0-url") == "https://example.org/fix/1"
@@ -159,6 +160,7 @@ def test_the_team_previews_the_public_page_of_a_draft_that_nobody_else_can_see(
     assert response.status_code == 200
     assert "Preview — not published" in page
     assert "it is not approved yet" in page
+    assert "<dt>Published</dt><dd>Not yet</dd>" in page
     assert SECRET_SUMMARY in html.unescape(page)
     assert "Rita Researcher (Finder)" in page  # drawn by the public template
     assert "/osv.json" not in page  # no export links: a draft exports to nobody
