@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vulndesk.accounts.models import User
 from vulndesk.advisories.actions import (
@@ -16,6 +18,7 @@ from vulndesk.advisories.actions import (
     do_share_draft_with_reporter,
 )
 from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.cases.calculator import VERSIONS, CvssVersion, calculator, submitted_vector
 from vulndesk.cases.models import Triage
 from vulndesk.intake.models import Report
 from vulndesk.projects.models import Project
@@ -161,3 +164,23 @@ def test_the_reporter_reads_the_scores_of_the_shared_draft_with_their_rating_wor
     do_share_draft_with_reporter(advisory, acting_user=alice)
     page = client.get(receipt["tracking_url"].removeprefix("http://testserver")).content.decode()
     assert "CVSS 3.1 7.5 High" in page
+
+
+@st.composite
+def _radio_choices(draw: st.DrawFn, version: CvssVersion) -> dict[str, str]:
+    return {
+        f"{version.field}-{metric.code}": draw(st.sampled_from([c.code for c in metric.choices]))
+        for metric in version.metrics
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), version=st.sampled_from(VERSIONS))
+def test_any_radio_choices_make_the_vector_the_cvss_package_reads_back_the_same(
+    data: st.DataObject, version: CvssVersion
+) -> None:
+    choices = data.draw(_radio_choices(version))
+    vector = submitted_vector({version.field: "", f"{version.field}_shown": "", **choices}, version)
+    assert version.score(vector).vector == vector  # the package's clean vector: nothing reordered
+    shown = calculator(version, vector)
+    assert {f"{version.field}-{g.metric.code}": g.selected for g in shown.groups} == choices
