@@ -237,3 +237,17 @@ def test_a_draft_every_export_can_express_says_so(alice: User, project_a: Projec
     advisory = _draft(project_a, alice)
     page = signed_in(alice).get(_editor(advisory)).content.decode()
     assert "every export (OSV, CVE JSON 5.1, CSAF 2.0, CSAF VEX, OpenVEX) can express this draft" in page
+
+
+def test_the_preview_of_a_published_advisory_without_a_draft_shows_when_it_was_published(
+    alice: User, admin: User, project_a: Project
+) -> None:
+    advisory = _draft(project_a, alice)
+    do_approve_draft(advisory, acting_user=admin)
+    do_publish_advisory(advisory, acting_user=admin)
+    advisory.refresh_from_db()
+    page = signed_in(alice).get(f"{_editor(advisory)}preview/").content.decode()
+    assert "Preview of revision 1, already published." in page
+    assert "not published" not in page
+    assert "Not yet" not in page
+    assert f"{advisory.published_at:%Y-%m-%d %H:%M} UTC" in page

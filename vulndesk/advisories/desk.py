@@ -32,7 +32,7 @@ from vulndesk.advisories.actions import (
 )
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError
 from vulndesk.advisories.document import CreditType, ReferenceType
-from vulndesk.advisories.documents import draft_document
+from vulndesk.advisories.documents import document, draft_document
 from vulndesk.advisories.editor import EditorForm, content_from_form, form_from_content, form_from_post
 from vulndesk.advisories.exports.published import project_context
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
@@ -144,7 +144,10 @@ def preview(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
     user = signed_in_user(request)
     advisory = access_advisory_for_team(user, slug, identifier, Permission.PROJECT_REPORT_READ)
     revision = draft_revision(advisory) or latest_revision(advisory)
-    doc = draft_document(revision, at=advisory.publish_at or timezone.now())
+    if revision.published_at is None:
+        doc = draft_document(revision, at=advisory.publish_at or timezone.now())
+    else:
+        doc = document(revision)
     context = {
         "project": advisory.project,
         "advisory": advisory,
