@@ -53,6 +53,7 @@ TEAM_A_ONLY = (200, 200, 404, 404, LOGIN, LOGIN)
 TEAM_A_ACTS = (302, 302, 404, 404, LOGIN, LOGIN)
 SIGNED_IN = (200, 200, 200, 200, LOGIN, LOGIN)
 ADMIN_ONLY = (200, 404, 404, 404, LOGIN, LOGIN)
+CVSS31_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,11 @@ def _matrix(  # one id per object the routes name
             Check("POST", f"/desk/p/llm-d/reports/{n}/triage/", TEAM_A_ACTS, {"decision": "x"})
         ],
         "report-severity": [Check("POST", f"/desk/p/llm-d/reports/{n}/severity/", TEAM_A_ACTS, {"cwes": ""})],
+        "report-severity-score": [
+            Check(
+                "POST", f"/desk/p/llm-d/reports/{n}/severity/score/", TEAM_A_ONLY, {"vector": CVSS31_VECTOR}
+            )
+        ],
         "report-assign": [Check("POST", f"/desk/p/llm-d/reports/{n}/assign/", TEAM_A_ACTS, {"owner": ""})],
         "report-affected": [
             Check(
@@ -221,6 +227,18 @@ def _matrix(  # one id per object the routes name
         "advisory-edit": [
             Check("GET", f"/desk/p/llm-d/advisories/{draft}/", TEAM_A_ONLY),
             Check("GET", "/desk/p/llm-d/advisories/x_LLMD-1999-0001/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "advisory-preview": [
+            Check("GET", f"/desk/p/llm-d/advisories/{draft}/preview/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/advisories/{published}/preview/", TEAM_A_ONLY),
+        ],
+        "advisory-diff": [
+            Check("GET", f"/desk/p/llm-d/advisories/{published}/diff/", TEAM_A_ONLY),
+            Check(
+                "GET",
+                f"/desk/p/llm-d/advisories/{draft}/diff/?from=1&to=9",
+                (404, 404, 404, 404, LOGIN, LOGIN),
+            ),
         ],
         "advisory-action": [Check("POST", f"/desk/p/llm-d/advisories/{draft}/approve/", TEAM_A_ACTS, {})],
         "advisory-publish": [Check("POST", f"/desk/p/llm-d/advisories/{draft}/publish/", TEAM_A_ACTS, {})],

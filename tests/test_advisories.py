@@ -84,12 +84,19 @@ def _draft_and_publish(project: Project, author: User, reviewer: User) -> Adviso
             "title": "Tool output reaches eval()",
             "summary": "A crafted tool answer runs code in the agent process.",
             "details": SECRET_DETAIL + ".",
-            "affected": f"{PACKAGES[project.slug]} vers:pypi/>=0.1.0|<0.4.2",
+            "affected-0-package": PACKAGES[project.slug],
+            "affected-0-affected": "vers:pypi/>=0.1.0|<0.4.2",
             "cvss31_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N",
             "cwes": "CWE-95",
-            "credits": "Rita Researcher | finder\nAlex Analyst | analyst",
+            "credits-0-name": "Rita Researcher",
+            "credits-0-type": "finder",
+            "credits-1-name": "Alex Analyst",
+            "credits-1-type": "analyst",
+            "credits-2-name": "",  # an empty row the editor offered
+            "credits-2-type": "finder",
             "mitigations": "Disable the `python` tool until you upgrade.",
-            "references": "https://example.org/fix/1 FIX",
+            "references-0-url": "https://example.org/fix/1",
+            "references-0-type": "FIX",
         },
     )
     assert saved.status_code == 302, saved.content.decode()
@@ -166,7 +173,8 @@ def test_a_published_advisory_is_revised_and_then_withdrawn(
         {
             "title": "Tool output reaches eval()",
             "summary": "A crafted tool answer runs code in the agent process. Fixed in 0.4.2.",
-            "affected": "pkg:pypi/llmesh vers:pypi/>=0.1.0|<0.4.2",
+            "affected-0-package": "pkg:pypi/llmesh",
+            "affected-0-affected": "vers:pypi/>=0.1.0|<0.4.2",
             "change_summary": "Name the fixed version.",
         },
     )
@@ -195,7 +203,15 @@ def test_scheduled_publication_waits_for_approval_and_happens_once(project_b: Pr
     team = signed_in(bob)
     path = team.post(f"/desk/p/agentic-tool-mesh/reports/{report.number}/advisory/")["Location"]
     advisory = Advisory.objects.get(report=report)
-    team.post(path, {"title": "T", "summary": "S", "affected": "pkg:pypi/llmesh vers:pypi/<1.0.0"})
+    team.post(
+        path,
+        {
+            "title": "T",
+            "summary": "S",
+            "affected-0-package": "pkg:pypi/llmesh",
+            "affected-0-affected": "<1.0.0",
+        },
+    )
     team.post(f"{path}schedule/", {"publish_at": "2026-01-01T16:00"})
     assert publish_due() == 0  # due, but nobody approved it
     signed_in(reviewer).post(f"{path}approve/")
@@ -258,7 +274,13 @@ def test_the_reporter_reads_the_shared_draft_before_publication(
     team = signed_in(bob)
     path = team.post(f"/desk/p/agentic-tool-mesh/reports/{body['number']}/advisory/")["Location"]
     team.post(
-        path, {"title": "Draft title", "summary": "Draft summary for Rita.", "credits": "Rita | finder"}
+        path,
+        {
+            "title": "Draft title",
+            "summary": "Draft summary for Rita.",
+            "credits-0-name": "Rita",
+            "credits-0-type": "finder",
+        },
     )
     assert "Draft summary for Rita." not in client.get(tracking).content.decode()  # not shared yet
     team.post(f"{path}share/")

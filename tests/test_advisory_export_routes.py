@@ -154,7 +154,7 @@ def test_an_advisory_a_format_cannot_express_is_refused_before_publication(
         summary="The chart mounts the host's docker socket.",
         affected=[{"package": "pkg:generic/llm-d-chart", "affected": "vers:generic/<2.0.0"}],
     )
-    with pytest.raises(AdvisoryError, match=r"export\.osv: OSV has no ecosystem for generic packages"):
+    with pytest.raises(AdvisoryError, match=r"export: OSV: OSV has no ecosystem for generic packages"):
         publish(project_a, alice, admin, content)
     advisory = Advisory.objects.get(project=project_a)
     assert advisory.state == "draft"  # nothing public, so no public link can fail

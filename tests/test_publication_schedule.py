@@ -62,7 +62,12 @@ def _scheduled_advisory(server: LiveServer, author: Browser, reviewer: Browser, 
     editor = f"/desk/p/{PROJECT}/advisories/{identifier}/"
     status, _ = author.post_form(
         editor,
-        {"title": f"Scheduled {identifier}", "summary": "S.", "affected": "pkg:pypi/llmesh vers:pypi/<1.0.0"},
+        {
+            "title": f"Scheduled {identifier}",
+            "summary": "S.",
+            "affected-0-package": "pkg:pypi/llmesh",
+            "affected-0-affected": "vers:pypi/<1.0.0",
+        },
     )
     assert status == 302
     assert reviewer.post_to(f"{editor}approve/", editor, {})[0] == 302

@@ -38,6 +38,9 @@ PACKAGES = {
     "fast-llm": "pkg:pypi/fast-llm",
 }
 RELEASES = {"agentic-tool-mesh": ["0.9.0", "1.0.0", "1.0.1", "1.1.0"], "llm-d": ["0.2.0", "0.3.0", "0.3.1"]}
+# The release each example advisory's fix shipped in: one the project recorded, so every export
+# (OSV names llm-d's versions by the commits of its releases) can say where the fix is.
+FIXED_IN = {"agentic-tool-mesh": "1.0.1", "llm-d": "0.3.1", "fast-llm": "1.0.1"}
 
 
 def load_demo_cases(projects: list[Project]) -> int:
@@ -131,7 +134,9 @@ def _publish_example(project: Project, report: Report, author: User, reviewer: U
         cwes=["CWE-95"],
         llm_risks=[],
     )
-    do_set_affected_package(report, package=PACKAGES[project.slug], affected="<1.0.1", acting_user=author)
+    do_set_affected_package(
+        report, package=PACKAGES[project.slug], affected=f"<{FIXED_IN[project.slug]}", acting_user=author
+    )
     do_set_fix_plan(
         report,
         timeline="Example: patch releases on every supported line.",

@@ -9,6 +9,7 @@ from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
+from vulndesk.cases import calculator_views
 from vulndesk.cases import views as case_views
 from vulndesk.distributors import views as distributor_views
 from vulndesk.embargo import views as embargo_views
@@ -58,6 +59,11 @@ urlpatterns = [
     path(
         "desk/p/<slug:slug>/reports/<int:number>/severity/", intake_desk.set_severity, name="report-severity"
     ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/severity/score/",
+        calculator_views.score,
+        name="report-severity-score",
+    ),
     path("desk/p/<slug:slug>/reports/<int:number>/assign/", intake_desk.assign, name="report-assign"),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/affected/", case_views.set_affected, name="report-affected"
@@ -75,6 +81,12 @@ urlpatterns = [
     ),
     path("desk/p/<slug:slug>/advisories/", advisory_desk.advisory_list, name="advisory-desk-list"),
     path("desk/p/<slug:slug>/advisories/<str:identifier>/", advisory_desk.edit, name="advisory-edit"),
+    path(
+        "desk/p/<slug:slug>/advisories/<str:identifier>/preview/",
+        advisory_desk.preview,
+        name="advisory-preview",
+    ),
+    path("desk/p/<slug:slug>/advisories/<str:identifier>/diff/", advisory_desk.diff, name="advisory-diff"),
     path(
         "desk/p/<slug:slug>/advisories/<str:identifier>/publish/",
         advisory_desk.publish,

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from vulndesk.advisories import emails, hooks
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError, check_content, check_cve_id
-from vulndesk.advisories.exports.check import export_problems
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
+from vulndesk.advisories.publication_check import export_problems
 from vulndesk.audit.actions import record_event
 from vulndesk.cases.fixes import fix_plan_of
 from vulndesk.cases.models import Triage

@@ -6,11 +6,12 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
@@ -32,7 +33,13 @@ from vulndesk.advisories.actions import (
 )
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError
 from vulndesk.advisories.document import CreditType, ReferenceType
-from vulndesk.advisories.models import Advisory, AdvisoryState
+from vulndesk.advisories.documents import document, draft_document
+from vulndesk.advisories.editor import EditorForm, content_from_form, form_from_content, form_from_post
+from vulndesk.advisories.exports.published import project_context
+from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
+from vulndesk.advisories.publication_check import PublicationCheck, check_publication
+from vulndesk.advisories.revision_diff import diff_contents
+from vulndesk.cases.severity import cwe_name
 from vulndesk.embargo.models import EARLY_DISCLOSURE_REASONS, MIN_EARLY_NOTE, EarlyDisclosure
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.projects.access import access_project
@@ -68,43 +75,31 @@ def edit(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
     advisory = access_advisory_for_team(user, slug, identifier, Permission.PROJECT_REPORT_READ)
     draft = draft_revision(advisory)
     problems: list[str] = []
+    form = None
     if request.method == "POST":
         access_advisory_for_team(user, slug, identifier, Permission.PROJECT_CASE_COORDINATE)
-        content = content_from_form(request.POST)
-        try:
-            do_edit_draft(
-                advisory,
-                content,
-                cve_id=request.POST.get("cve_id", ""),
-                change_summary=request.POST.get("change_summary", ""),
-                acting_user=user,
-            )
-        except AdvisoryError as exc:
-            problems = exc.problems
+        form = form_from_post(request.POST)
+        if "add_row" in request.POST:  # without JavaScript: the same form again, one row longer
+            form = form.with_another_row(request.POST["add_row"])
         else:
-            messages.success(
-                request, "Draft saved. A reviewer needs to approve it before it can be published."
-            )
-            return redirect("advisory-edit", slug=slug, identifier=identifier)
+            problems = _save_draft(advisory, form, user)
+            if not problems:
+                messages.success(
+                    request, "Draft saved. A reviewer needs to approve it before it can be published."
+                )
+                return redirect("advisory-edit", slug=slug, identifier=identifier)
     revision = draft or latest_revision(advisory)
-    form = (
-        request.POST
-        if problems
-        else form_from_content(AdvisoryContent.from_json(revision.content), advisory.cve_id)
-    )
+    if form is None:
+        form = form_from_content(AdvisoryContent.from_json(revision.content), advisory.cve_id)
     context = {
-        "project": advisory.project,
-        "advisory": advisory,
-        "revision": revision,
+        **_editor_context(advisory, revision),
         "draft": draft,
         "form": form,
         "problems": problems,
-        "credit_types": [t.value for t in CreditType],
-        "reference_types": [t.value for t in ReferenceType],
-        "published_revisions": advisory.revisions.filter(published_at__isnull=False).order_by("-number"),
         "embargo_end": embargo_end_ahead(advisory.report),
         "early_reasons": [(r.value, r.label) for r in EARLY_DISCLOSURE_REASONS],
         "min_early_note": MIN_EARLY_NOTE,
+        "publication_check": publication_check(advisory, revision) if draft else None,
     }
     return render(request, "advisories/edit.html", context, status=400 if problems else 200)
 
@@ -120,48 +115,103 @@ def early_disclosure_from(form: QueryDict) -> EarlyDisclosure | None:
     return EarlyDisclosure(reason=known[reason], note=form.get("early_note", "").strip())
 
 
-def content_from_form(form: QueryDict) -> AdvisoryContent:
-    """Lists are written one per line: ``package range``, ``name | role``, ``url kind``."""
-    return AdvisoryContent(
-        title=form.get("title", "").strip(),
-        summary=form.get("summary", "").strip(),
-        details=form.get("details", "").strip(),
-        affected=[{"package": p, "affected": r} for p, r in _pairs(form.get("affected", ""), " ")],
-        cvss31_vector=form.get("cvss31_vector", "").strip(),
-        cvss40_vector=form.get("cvss40_vector", "").strip(),
-        cwes=form.get("cwes", "").replace(",", " ").split(),
-        credits=[{"name": n, "type": t or "finder"} for n, t in _pairs(form.get("credits", ""), "|")],
-        mitigations=form.get("mitigations", "").strip(),
-        references=[
-            {"url": u, "type": (t or "WEB").upper()} for u, t in _pairs(form.get("references", ""), " ")
-        ],
+def _save_draft(advisory: Advisory, form: EditorForm, user: User) -> list[str]:
+    """The problems that kept the draft from being saved; none when it was saved."""
+    try:
+        do_edit_draft(
+            advisory,
+            content_from_form(form),
+            cve_id=form.fields["cve_id"],
+            change_summary=form.fields["change_summary"],
+            acting_user=user,
+        )
+    except AdvisoryError as exc:
+        return exc.problems
+    return []
+
+
+def _editor_context(advisory: Advisory, revision: AdvisoryRevision) -> dict[str, object]:
+    return {
+        "project": advisory.project,
+        "advisory": advisory,
+        "revision": revision,
+        "credit_types": [(t.value, t.value.replace("_", " ").capitalize()) for t in CreditType],
+        "reference_types": [(t.value, t.value.capitalize()) for t in ReferenceType],
+        "published_revisions": advisory.revisions.filter(published_at__isnull=False).order_by("-number"),
+        "revision_count": advisory.revisions.count(),
+    }
+
+
+def publication_check(advisory: Advisory, revision: AdvisoryRevision) -> PublicationCheck:
+    """What approval and the exports would say of ``revision`` if it were published now."""
+    at = advisory.publish_at or timezone.now()
+    return check_publication(
+        AdvisoryContent.from_json(revision.content),
+        draft_document(revision, at=at),
+        project_context(advisory.project),
     )
 
 
-def _pairs(text: str, separator: str) -> list[tuple[str, str]]:
-    pairs = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line:
-            first, _, second = line.partition(separator)
-            pairs.append((first.strip(), second.strip()))
-    return pairs
-
-
-def form_from_content(content: AdvisoryContent, cve_id: str) -> dict[str, str]:
-    return {
-        "title": content.title,
-        "summary": content.summary,
-        "details": content.details,
-        "cve_id": cve_id,
-        "affected": "\n".join(f"{a['package']} {a['affected']}" for a in content.affected),
-        "cvss31_vector": content.cvss31_vector,
-        "cvss40_vector": content.cvss40_vector,
-        "cwes": " ".join(content.cwes),
-        "credits": "\n".join(f"{c['name']} | {c['type']}" for c in content.credits),
-        "mitigations": content.mitigations,
-        "references": "\n".join(f"{r['url']} {r.get('type', 'WEB')}" for r in content.references),
+@login_required
+@never_cache
+@require_safe
+def preview(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
+    """The public page as it would read once published, for the team only."""
+    user = signed_in_user(request)
+    advisory = access_advisory_for_team(user, slug, identifier, Permission.PROJECT_REPORT_READ)
+    revision = draft_revision(advisory) or latest_revision(advisory)
+    if revision.published_at is None:
+        doc = draft_document(revision, at=advisory.publish_at or timezone.now())
+    else:
+        doc = document(revision)
+    context = {
+        "project": advisory.project,
+        "advisory": advisory,
+        "doc": doc,
+        "withdrawn": advisory.state == AdvisoryState.WITHDRAWN,
+        "cwe_names": {cwe: cwe_name(cwe) for cwe in doc.cwes},
+        "preview": revision,
+        "publication_check": publication_check(advisory, revision) if revision.published_at is None else None,
     }
+    response = render(request, "advisories/page.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@never_cache
+@require_safe
+def diff(request: HttpRequest, slug: str, identifier: str) -> HttpResponse:
+    """Two revisions field by field: by default the latest against the one before it."""
+    user = signed_in_user(request)
+    advisory = access_advisory_for_team(user, slug, identifier, Permission.PROJECT_REPORT_READ)
+    revisions = {r.number: r for r in advisory.revisions.order_by("number")}
+    latest = max(revisions)
+    new = _revision_number(request.GET.get("to"), latest)
+    old = _revision_number(request.GET.get("from"), max(new - 1, 1))
+    if old not in revisions or new not in revisions:
+        raise Http404
+    fields = diff_contents(
+        AdvisoryContent.from_json(revisions[old].content), AdvisoryContent.from_json(revisions[new].content)
+    )
+    context = {
+        "project": advisory.project,
+        "advisory": advisory,
+        "revisions": list(revisions.values()),
+        "old": revisions[old],
+        "new": revisions[new],
+        "changed": [f for f in fields if f.changed],
+        "unchanged": [f.label for f in fields if not f.changed],
+    }
+    return render(request, "advisories/diff.html", context)
+
+
+def _revision_number(text: str | None, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit():
+        raise Http404
+    return int(text)
 
 
 ACTIONS = {"approve", "share", "schedule", "revise", "withdraw"}
@@ -186,7 +236,17 @@ def act(request: HttpRequest, slug: str, identifier: str, action: str) -> HttpRe
         messages.error(request, "Not done: " + "; ".join(exc.problems) + ".")
     else:
         messages.success(request, done)
+        if action == "approve":
+            _warn_of_exports(request, advisory)
     return redirect("advisory-edit", slug=slug, identifier=identifier)
+
+
+def _warn_of_exports(request: HttpRequest, advisory: Advisory) -> None:
+    """Approval does not wait for the exports, but the reviewer hears what they would refuse."""
+    warnings = publication_check(advisory, latest_revision(advisory)).export_warnings
+    if warnings:
+        listed = "; ".join(str(w) for w in warnings)
+        messages.warning(request, f"Once published, some exports will be refused: {listed}.")
 
 
 def _act(advisory: Advisory, action: str, form: QueryDict, user: User) -> str:

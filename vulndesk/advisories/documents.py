@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from vulndesk.advisories.content import AdvisoryContent
@@ -54,6 +55,13 @@ def document(revision: AdvisoryRevision) -> AdvisoryDocument:
         withdrawn_reason=advisory.withdrawn_reason,
         revision_history=_history(advisory),
     )
+
+
+def draft_document(revision: AdvisoryRevision, *, at: dt.datetime) -> AdvisoryDocument:
+    """What ``revision`` would say if it were published at ``at``: the team's preview and the export
+    checks read this; nothing public does (``access.public_advisories`` serves published ones only)."""
+    first_published = revision.advisory.published_at or at
+    return replace(document(revision), published_at=first_published, modified_at=at)
 
 
 def _withdrawn(content: AdvisoryContent, advisory: Advisory) -> AdvisoryContent:

@@ -20,6 +20,7 @@ from vulndesk.accounts.permissions import Permission
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.actions import do_post_team_message
+from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
 from vulndesk.cases.clocks import Clock, ClockState, next_commitment
 from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
 from vulndesk.cases.models import BackportStatus, Message, Resolution, Triage, Visibility
@@ -296,8 +297,8 @@ def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         triage.do_set_severity(
             report,
             acting_user=user,
-            cvss31_vector=request.POST.get("cvss31", ""),
-            cvss40_vector=request.POST.get("cvss40", ""),
+            cvss31_vector=submitted_vector(request.POST, CVSS31),
+            cvss40_vector=submitted_vector(request.POST, CVSS40),
             cwes=request.POST.get("cwes", "").replace(",", " ").split(),
             llm_risks=request.POST.getlist("llm_risks"),
         )
