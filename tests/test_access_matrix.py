@@ -163,6 +163,15 @@ def _matrix(
         ],
         "report-severity": [Check("POST", f"/desk/p/llm-d/reports/{n}/severity/", TEAM_A_ACTS, {"cwes": ""})],
         "report-assign": [Check("POST", f"/desk/p/llm-d/reports/{n}/assign/", TEAM_A_ACTS, {"owner": ""})],
+        # Too long a message: refused with a message, so the report stays unacknowledged.
+        "report-acknowledge": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/acknowledge/", TEAM_A_ACTS, {"message": "x" * 10_001})
+        ],
+        "report-section": [
+            Check("GET", f"/desk/p/llm-d/reports/{n}/edit/severity/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/reports/{n}/edit/message/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/reports/{n}/edit/nothing/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
         "report-affected": [
             Check(
                 "POST", f"/desk/p/llm-d/reports/{n}/affected/", TEAM_A_ACTS, {"package": "x", "affected": "x"}
@@ -249,6 +258,15 @@ def _matrix(
         ],
         "get_report": [
             Check("GET", f"/api/v1/projects/llm-d/reports/{n}", (200, 200, 404, 404, 401, 401), api=True)
+        ],
+        "acknowledge_report": [
+            Check(
+                "POST",
+                f"/api/v1/projects/llm-d/reports/{n}/acknowledge",
+                (422, 422, 404, 404, 401, 401),
+                {"message": "x" * 10_001},
+                api=True,
+            )
         ],
         "list_releases": [
             Check("GET", "/api/v1/projects/llm-d/releases", (200, 200, 404, 404, 401, 401), api=True)
