@@ -307,3 +307,24 @@ def test_the_case_page_names_its_stage_and_case_state_in_words(project_a: Projec
     assert "Next: Acknowledge the report" in page
     assert "Vfdpxa" not in page
     assert "The project knows; no fix is ready; the fix is not deployed; the issue is not public" in page
+
+
+def test_the_team_is_never_offered_accept_or_reject_on_its_own_embargo_proposal(
+    project_a: Project, alice: User
+) -> None:
+    from vulndesk.embargo.actions import do_propose_embargo  # noqa: PLC0415
+    from vulndesk.embargo.models import ProposerKind  # noqa: PLC0415
+
+    report = a_report(project_a)
+    do_mark_valid(report, acting_user=alice)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=5)
+    do_propose_embargo(report, soon, proposer_kind=ProposerKind.TEAM, acting_user=alice)
+    page = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/edit/embargo/").content.decode()
+    assert 'value="accept"' not in page
+    assert 'value="reject"' not in page
+    # The reporter's proposal is the team's to answer.
+    do_propose_embargo(
+        report, soon + dt.timedelta(days=1), proposer_kind=ProposerKind.REPORTER, acting_user=None
+    )
+    page = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/edit/embargo/").content.decode()
+    assert page.count('value="accept"') == 1

@@ -24,12 +24,11 @@ from vulndesk.cases.fixes import backport_matrix, fix_plan_of
 from vulndesk.cases.models import BackportStatus, Message, Resolution
 from vulndesk.cases.severity import LlmRisk, cwe_name
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, stage_of
+from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState
 from vulndesk.distributors.views import distributors_context
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team
-from vulndesk.intake.emails import acknowledgement_due
 from vulndesk.intake.models import Report
 from vulndesk.projects.commitments import FIELD_LABELS
 from vulndesk.projects.policy import ReportField
@@ -97,19 +96,21 @@ def case_context(report: Report) -> dict[str, object]:
     case = triage.triage_of(report)
     facts = case_facts(report, case)
     stage = stage_of(facts)
-    position = STAGES.index(stage)
+    done = reached(facts)
+    clocks = report_clocks(report)
     return {
         "report": report,
         "reporter": report.reporter,
         "triage": case,
         "stage": stage,
-        "stages": [(s, i < position, i == position) for i, s in enumerate(STAGES)],
+        # (stage, reached before the current one, current): a skipped stage shows unticked.
+        "stages": [(s, s in done and s != stage, s == stage) for s in STAGES],
         "steps": next_steps(facts, stage),
         "sections": section_states(stage),
         "facts": facts,
-        "acknowledge_by": acknowledgement_due(report),
         "acknowledgement_text": "" if already_acknowledged(report, case) else acknowledgement_text(report),
-        "clocks": report_clocks(report),
+        "clocks": clocks,
+        "acknowledge_clock": next(c for c in clocks if c.name == "acknowledge"),
         "project_zone": report.project.policy.calendar.timezone,
         "case_events": case_events(case.case_state),
         "case_state_words": case_state_words(case.case_state),

@@ -74,19 +74,26 @@ class CaseFacts:
     no_fix_needed: bool
 
 
+def reached(facts: CaseFacts) -> set[Stage]:
+    """Every stage whose condition holds; a skipped one (no embargo) is not among them."""
+    conditions = {
+        Stage.RECEIVED: True,
+        Stage.ACKNOWLEDGED: facts.acknowledged or facts.rm_state != RMState.RECEIVED,
+        Stage.TRIAGED: facts.rm_state != RMState.RECEIVED,
+        Stage.FIX_PLANNED: facts.affected_recorded and facts.rm_state in {RMState.ACCEPTED, RMState.CLOSED},
+        Stage.FIX_READY: CaseEvent.FIX_READY in facts.case_state.happened,
+        Stage.EMBARGO_AGREED: facts.embargo_agreed,
+        Stage.ADVISORY_APPROVED: facts.draft_approved or facts.published,
+        Stage.PUBLISHED: facts.published,
+        Stage.CLOSED: facts.rm_state == RMState.CLOSED,
+    }
+    return {stage for stage, holds in conditions.items() if holds}
+
+
 def stage_of(facts: CaseFacts) -> Stage:
     """The furthest stage reached; a rejected report stays triaged until it closes."""
-    reached = [
-        (Stage.CLOSED, facts.rm_state == RMState.CLOSED),
-        (Stage.PUBLISHED, facts.published),
-        (Stage.ADVISORY_APPROVED, facts.draft_approved),
-        (Stage.EMBARGO_AGREED, facts.embargo_agreed),
-        (Stage.FIX_READY, CaseEvent.FIX_READY in facts.case_state.happened),
-        (Stage.FIX_PLANNED, facts.rm_state == RMState.ACCEPTED and facts.affected_recorded),
-        (Stage.TRIAGED, facts.rm_state != RMState.RECEIVED),
-        (Stage.ACKNOWLEDGED, facts.acknowledged),
-    ]
-    return next((stage for stage, yes in reached if yes), Stage.RECEIVED)
+    done = reached(facts)
+    return next(stage for stage in reversed(STAGES) if stage in done)
 
 
 def case_facts(report: Report, triage: Triage) -> CaseFacts:
