@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import pytest
 from django.test import Client
@@ -27,9 +28,9 @@ from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.closing import do_record_no_fix_needed
 from vulndesk.cases.models import Message
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.stage import Stage, case_facts, stage_of
+from vulndesk.cases.stage import CaseFacts, Stage, case_facts, next_steps, reached, stage_of
 from vulndesk.cases.triage import do_accept, do_mark_valid, do_record_case_event, triage_of
-from vulndesk.cases.vultron import CaseEvent
+from vulndesk.cases.vultron import CaseEvent, CaseState, RMState
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.notify.models import OutboundEmail
@@ -328,3 +329,41 @@ def test_the_team_is_never_offered_accept_or_reject_on_its_own_embargo_proposal(
     )
     page = signed_in(alice).get(f"/desk/p/llm-d/reports/{report.number}/edit/embargo/").content.decode()
     assert page.count('value="accept"') == 1
+
+
+# The stage, computed in one place
+
+
+def _facts(**changes: object) -> CaseFacts:
+    base = CaseFacts(
+        rm_state=RMState.RECEIVED,
+        acknowledged=False,
+        case_state=CaseState.parse("Vfdpxa"),
+        affected_recorded=False,
+        embargo_agreed=False,
+        has_draft=False,
+        draft_approved=False,
+        published=False,
+        no_fix_needed=False,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_the_stage_is_the_furthest_reached_and_a_skipped_one_is_not_ticked() -> None:
+    assert stage_of(_facts()) == Stage.RECEIVED
+    assert stage_of(_facts(acknowledged=True)) == Stage.ACKNOWLEDGED
+    # A decision made first counts as the acknowledgement.
+    assert reached(_facts(rm_state=RMState.VALID)) == {Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.TRIAGED}
+    accepted = _facts(rm_state=RMState.ACCEPTED, affected_recorded=True, case_state=CaseState.parse("VFdpxa"))
+    assert stage_of(accepted) == Stage.FIX_READY
+    approved = replace(accepted, has_draft=True, draft_approved=True)
+    assert stage_of(approved) == Stage.ADVISORY_APPROVED
+    assert Stage.EMBARGO_AGREED not in reached(approved)  # no embargo: skipped, never ticked
+    assert [s.action for s in next_steps(approved, Stage.ADVISORY_APPROVED)] == ["publish"]
+    agreed = replace(approved, embargo_agreed=True)
+    assert [s.action for s in next_steps(agreed, Stage.ADVISORY_APPROVED)] == ["scheduled"]
+    published = replace(approved, published=True, case_state=CaseState.parse("VFdPxa"))
+    assert [s.action for s in next_steps(published, Stage.PUBLISHED)] == ["fix_deployed", "no_fix"]
+    closed = replace(published, rm_state=RMState.CLOSED)
+    assert stage_of(closed) == Stage.CLOSED
+    assert next_steps(closed, Stage.CLOSED) == []
