@@ -202,6 +202,15 @@ def _matrix(  # one id per object the routes name
             )
         ],
         "report-assign": [Check("POST", f"/desk/p/llm-d/reports/{n}/assign/", TEAM_A_ACTS, {"owner": ""})],
+        # Too long a message: refused with a message, so the report stays unacknowledged.
+        "report-acknowledge": [
+            Check("POST", f"/desk/p/llm-d/reports/{n}/acknowledge/", TEAM_A_ACTS, {"message": "x" * 10_001})
+        ],
+        "report-section": [
+            Check("GET", f"/desk/p/llm-d/reports/{n}/edit/severity/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/reports/{n}/edit/message/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/reports/{n}/edit/nothing/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
         "report-affected": [
             Check(
                 "POST", f"/desk/p/llm-d/reports/{n}/affected/", TEAM_A_ACTS, {"package": "x", "affected": "x"}
@@ -301,6 +310,15 @@ def _matrix(  # one id per object the routes name
         ],
         "get_report": [
             Check("GET", f"/api/v1/projects/llm-d/reports/{n}", (200, 200, 404, 404, 401, 401), api=True)
+        ],
+        "acknowledge_report": [
+            Check(
+                "POST",
+                f"/api/v1/projects/llm-d/reports/{n}/acknowledge",
+                (422, 422, 404, 404, 401, 401),
+                {"message": "x" * 10_001},
+                api=True,
+            )
         ],
         "list_releases": [
             Check("GET", "/api/v1/projects/llm-d/releases", (200, 200, 404, 404, 401, 401), api=True)

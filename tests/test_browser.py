@@ -157,9 +157,12 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
         "link", name=re.compile(r"#\d+ Tool router runs shell commands from model output")
     ).click()
     expect(team.get_by_text("I can also share a video.")).to_be_visible()
+    # Free-text forms have a page of their own, so nothing typed elsewhere on the case is lost.
+    team.get_by_role("link", name="Write to the reporter or add an internal note").click()
     team.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
     team.get_by_role("button", name="Post").click()
     expect(team.get_by_text("Message sent to the reporter.")).to_be_visible()
+    team.get_by_role("link", name=re.compile(r"^Other decisions")).click()
     team.get_by_label("a vulnerability (valid)").check()
     team.get_by_role("button", name="Record the decision").click()
     expect(team.get_by_text("Decision recorded; the reporter has been told.")).to_be_visible()

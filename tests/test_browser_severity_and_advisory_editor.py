@@ -49,6 +49,11 @@ def _case(server: LiveServer, title: str) -> str:
     return f"{server.url}/desk/p/{PROJECT}/reports/{body['number']}/"
 
 
+def _open_section(page: Page, section: str) -> None:
+    """Unfold a section of the case page that its stage keeps folded, as a click on its summary would."""
+    page.locator(f"details#{section}").evaluate("details => { details.open = true; }")
+
+
 def _both_widths(page: Page, name: str) -> None:
     """A screenshot at 1280 px and at 375 px; at 375 px nothing may scroll sideways."""
     page.set_viewport_size(WIDE)
@@ -66,7 +71,7 @@ def test_the_score_follows_each_cvss_choice_and_a_pasted_vector_selects_its_radi
     page = chromium.new_page(viewport=WIDE)
     page.goto(server.url + "/accounts/login/")
     sign_in(page, server)
-    page.goto(_case(server, "Router runs shell commands"))
+    page.goto(_case(server, "Router runs shell commands") + "edit/severity/")  # the section's own page
     calculator = page.locator("fieldset.cvss-calculator", has=page.locator("legend", has_text="CVSS 3.1"))
     for metric, value in (
         ("Attack Vector", "Network"),
@@ -94,16 +99,17 @@ def test_the_score_follows_each_cvss_choice_and_a_pasted_vector_selects_its_radi
     v40.get_by_label("CVSS 4.0 vector").fill(
         "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:N/SI:N/SA:N"
     )
-    expect(v40.locator("output")).to_have_text("9.3 Critical")
+    expect(v40.locator("output")).to_contain_text("9.3 Critical")
     expect(v40.locator("fieldset[data-metric='VI']").get_by_label("High", exact=True)).to_be_checked()
     expect(v40.locator("fieldset[data-metric='VA']").get_by_label("None", exact=True)).to_be_checked()
-    page.locator("#severity").scroll_into_view_if_needed()
     shot(page, "severity-calculator-1280")
     page.get_by_role("button", name="Save severity").click()
     expect(page.get_by_text("Severity saved.")).to_be_visible()
-    expect(page.locator("#severity + dl")).to_contain_text("9.3 Critical")
-    expect(page.locator("#severity + dl")).to_contain_text("9.1 Critical")
+    summary = page.locator("details#severity dl")  # the case page summarizes what was saved
+    expect(summary).to_contain_text("CVSS-B 9.3 Critical")
+    expect(summary).to_contain_text("9.1 Critical")
     page.set_viewport_size(PHONE)
+    page.goto(page.url.split("#")[0] + "edit/severity/")
     shot(page, "severity-calculator-375")
     severity_form = page.locator("form", has=page.locator("#cvss31"))
     severity_form.screenshot(path=str(SCREENSHOTS / "severity-calculator-375-section.png"))
@@ -155,6 +161,7 @@ def test_the_team_writes_previews_and_compares_an_advisory(chromium: Browser, se
     page.goto(server.url + "/accounts/login/")
     sign_in(page, server)
     page.goto(_case(server, "Tool output reaches eval()"))
+    _open_section(page, "advisory")
     page.get_by_role("button", name="Draft an advisory").click()
     page.wait_for_url(re.compile(r".*/advisories/x_ATM-\d{4}-\d{4}/$"))
     editor = page.url
@@ -206,6 +213,7 @@ def test_without_javascript_another_row_comes_from_the_server_with_the_typing_ke
     page.goto(server.url + "/accounts/login/")
     sign_in(page, server)
     page.goto(_case(server, "Planner loops forever"))
+    _open_section(page, "advisory")
     page.get_by_role("button", name="Draft an advisory").click()
     page.get_by_label("Summary (one paragraph").fill("Typed before adding a row.")
     page.get_by_label("Name of credit 1").fill("Rita Researcher")

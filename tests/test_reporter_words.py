@@ -21,7 +21,7 @@ from vulndesk.advisories.actions import (
 )
 from vulndesk.advisories.content import AdvisoryContent
 from vulndesk.cases.fixes import do_set_fix_plan
-from vulndesk.cases.triage import do_accept, do_close, do_mark_valid, do_record_case_event
+from vulndesk.cases.triage import do_accept, do_mark_valid, do_record_case_event
 from vulndesk.cases.vultron import CaseEvent
 from vulndesk.cases.wording import CaseFacts, reporter_status
 from vulndesk.intake.actions import do_receive_report
@@ -73,7 +73,7 @@ def _published(report: Report, author: User, reviewer: User) -> str:
         ("accepted", CaseFacts("VFDpxa"), "fixed: the fix is released, and the advisory follows"),
         ("accepted", CaseFacts("VFDPxa", published=True), "published"),
         ("accepted", CaseFacts("VfdPxa", published=True), "published"),
-        ("closed", CaseFacts("VFDPxa", published=True), "closed: the advisory is published"),
+        ("closed", CaseFacts("VFDPxa", published=True), "published"),
         ("closed", CaseFacts(), "closed"),
         ("deferred", CaseFacts("VFdpxa"), "on hold"),
     ],
@@ -105,18 +105,13 @@ def test_the_reporter_reads_each_stage_on_the_page_and_in_the_mail(
     do_record_case_event(report, CaseEvent.FIX_DEPLOYED, acting_user=alice)
     assert _status_on(client, link) == "Fixed: the fix is released, and the advisory follows"
 
+    # Published with the fix already deployed: the case closes at once (A -> C).
     identifier = _published(report, alice, admin)
-    status = _status_on(client, link)
-    assert status == f"Published: {identifier}"
+    assert _status_on(client, link) == f"Published: {identifier} · the case is closed"
     page = client.get(link).content.decode()
     assert f'href="http://testserver/p/llm-d/advisories/{identifier}/">{identifier}</a>' in page
-
-    do_close(report, acting_user=alice)
-    assert _status_on(client, link) == f"Closed: the advisory is published: {identifier}"
-    mail = _last_status_mail()
-    assert "closed: the advisory is published" in str(mail["subject"])
+    mail = OutboundEmail.objects.filter(kind="advisory-published").latest("pk").message
     assert f"http://testserver/p/llm-d/advisories/{identifier}/" in str(mail["text"])
-    assert f"http://testserver/p/llm-d/advisories/{identifier}/" in str(mail["html"])
 
 
 def test_a_withdrawn_advisory_is_not_offered_as_published(client: Client, alice: User, admin: User) -> None:

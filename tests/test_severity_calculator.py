@@ -36,8 +36,10 @@ def _choices(field: str, vector: str) -> dict[str, str]:
 
 
 def _severity(team: Client, report: Report, form: dict[str, str]) -> str:
-    url = f"/desk/p/{report.project.slug}/reports/{report.number}/severity/"
-    return team.post(url, {"cwes": "", **form}, follow=True).content.decode()
+    """Save the severity form, then open it again on its own page (the case page summarizes it)."""
+    case = f"/desk/p/{report.project.slug}/reports/{report.number}/"
+    team.post(f"{case}severity/", {"cwes": "", **form})
+    return team.get(f"{case}edit/severity/").content.decode()
 
 
 def _checked(page: str, name: str) -> str:

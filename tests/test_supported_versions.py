@@ -134,14 +134,18 @@ def test_the_backport_matrix_shows_the_unsupported_line_without_a_form(bob: User
     do_set_affected_package(report, package=PACKAGE, affected="<1.7.1", acting_user=bob)
     assert [row.line for row in backport_matrix(report)] == ["1.7", "1.6", "1.5"]
     assert [line.line for line in unsupported_lines(report)] == ["1.4"]
-    page = signed_in(bob).get(f"/desk/p/agentic-tool-mesh/reports/{report.number}/").content.decode()
-    matrix = page[page.index("Backport matrix") : page.index("<h3>Fix plan</h3>")]
-    row = matrix[matrix.index('<tr class="unsupported">') :]
-    row = row[: row.index("</tr>")]
-    assert "Not supported" in row
-    assert "1.4.x gets no fix under the policy" in row
-    assert "<form" not in row
-    assert matrix.count("<form") == 3, "one form per supported line, none for 1.4"
+    team = signed_in(bob)
+    case = f"/desk/p/agentic-tool-mesh/reports/{report.number}/"
+    for page in (team.get(case).content.decode(), team.get(f"{case}edit/fix/").content.decode()):
+        row = page[page.index('<tr class="unsupported">') :]
+        row = row[: row.index("</tr>")]
+        assert "Not supported" in row
+        assert "1.4.x gets no fix under the policy" in row
+        assert "<form" not in row
+    # On the fix section's own page: one form per supported line, none for 1.4.
+    matrix = page[page.index('<table class="table backports"') :]
+    matrix = matrix[: matrix.index("</table>")]
+    assert matrix.count("<form") == 3
 
 
 def test_a_package_the_case_does_not_affect_adds_no_unsupported_rows(bob: User) -> None:

@@ -10,6 +10,8 @@ from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
 from vulndesk.cases import calculator_views
+from vulndesk.cases import decisions as case_decisions
+from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
 from vulndesk.distributors import views as distributor_views
 from vulndesk.embargo import views as embargo_views
@@ -39,32 +41,48 @@ urlpatterns = [
     path("desk/reports/", intake_desk.queue, name="report-queue"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
     path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
-    path("desk/p/<slug:slug>/reports/<int:number>/", intake_desk.report_page, name="report-page"),
+    path("desk/p/<slug:slug>/reports/<int:number>/", case_page.report_page, name="report-page"),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/attachments/<uuid:attachment>/",
         intake_attachments.team_download,
         name="report-attachment",
     ),
     path(
-        "desk/p/<slug:slug>/reports/<int:number>/messages/", intake_desk.post_message, name="report-message"
+        "desk/p/<slug:slug>/reports/<int:number>/messages/",
+        case_decisions.post_message,
+        name="report-message",
     ),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/tracking-link/",
-        intake_desk.tracking_link,
+        case_decisions.tracking_link,
         name="report-tracking-link",
     ),
     path(
-        "desk/p/<slug:slug>/reports/<int:number>/triage/", intake_desk.triage_decision, name="report-triage"
+        "desk/p/<slug:slug>/reports/<int:number>/triage/",
+        case_decisions.triage_decision,
+        name="report-triage",
     ),
     path(
-        "desk/p/<slug:slug>/reports/<int:number>/severity/", intake_desk.set_severity, name="report-severity"
+        "desk/p/<slug:slug>/reports/<int:number>/severity/",
+        case_decisions.set_severity,
+        name="report-severity",
+    ),
+    path("desk/p/<slug:slug>/reports/<int:number>/assign/", case_decisions.assign, name="report-assign"),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/acknowledge/",
+        case_decisions.acknowledge,
+        name="report-acknowledge",
+    ),
+    path(
+        "desk/p/<slug:slug>/reports/<int:number>/edit/<slug:section>/",
+        case_page.section_page,
+        name="report-section",
     ),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/severity/score/",
         calculator_views.score,
         name="report-severity-score",
     ),
-    path("desk/p/<slug:slug>/reports/<int:number>/assign/", intake_desk.assign, name="report-assign"),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/affected/", case_views.set_affected, name="report-affected"
     ),

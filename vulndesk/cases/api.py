@@ -7,19 +7,21 @@ from typing import Annotated
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.params.functions import Query
 
 from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.api import TokenAuth
+from vulndesk.api import Problems, TokenAuth
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.acknowledgement import do_acknowledge_report
 from vulndesk.cases.models import Message, Triage
 from vulndesk.cases.sla import report_clocks
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.models import Report
 from vulndesk.intake.search import search
+from vulndesk.intake.submission import SubmissionError
 
 router = Router(tags=["cases"], auth=TokenAuth())
 MAX_PAGE = 200
@@ -147,3 +149,28 @@ def get_report(request: HttpRequest, slug: str, number: int) -> ReportDetail:
             for m in messages
         ],
     )
+
+
+class AcknowledgementIn(Schema):
+    # The length is checked after access, so a caller without access gets 404 whatever it sends.
+    message: Annotated[str, Field(description="The text sent; empty sends the policy's template")] = ""
+
+
+@router.post(
+    "/projects/{slug}/reports/{number}/acknowledge",
+    response={200: ReportSummary, 422: Problems},
+    summary="Acknowledge a report: the reporter is told, the acknowledgement clock stops",
+)
+def acknowledge_report(
+    request: HttpRequest, slug: str, number: int, payload: AcknowledgementIn
+) -> Status[Problems] | ReportSummary:
+    user = _caller(request)
+    token: ApiToken = request.api_token  # type: ignore[attr-defined]
+    if not token.allows(Permission.PROJECT_REPORT_TRIAGE):
+        raise HttpError(404, "Not Found")
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    try:
+        triage = do_acknowledge_report(report, payload.message, acting_user=user)
+    except SubmissionError as exc:
+        return Status(422, Problems(detail="not acknowledged", problems=exc.problems))
+    return ReportSummary(**_summary(report, triage))  # type: ignore[arg-type]

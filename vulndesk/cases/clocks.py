@@ -23,6 +23,7 @@ class ClockState(StrEnum):
     DUE_SOON = "due_soon"  # amber
     OVERDUE = "overdue"  # red
     PAUSED = "paused"
+    STOPPED = "stopped"  # the case closed before this promise fell due: nothing more is owed
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class CaseTimes:
     rating: str  # Critical, High, Medium, Low or "" (not scored yet)
     open_case: bool  # valid, accepted or deferred: updates are owed
     pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()
+    acknowledged_at: dt.datetime | None = None  # the team's own acknowledgement (cases/acknowledgement.py)
+    closed: bool = False  # a closed case owes nothing more: every clock stops
 
 
 def paused_for(times: CaseTimes, until: dt.datetime) -> dt.timedelta:
@@ -66,8 +69,10 @@ def clocks(policy: Policy, times: CaseTimes, now: dt.datetime) -> list[Clock]:
     def working(days: int) -> dt.datetime:
         return calendar.add_working_days(times.received_at, days) + pause
 
-    # Acknowledging is met by the first reply or the triage decision, whichever comes first.
-    acknowledged = min((t for t in (times.first_team_reply_at, times.triaged_at) if t), default=None)
+    # Acknowledging is met by the acknowledgement, the first reply or the triage decision,
+    # whichever comes first: a decision made before any acknowledgement still counts as one.
+    moments = (times.acknowledged_at, times.first_team_reply_at, times.triaged_at)
+    acknowledged = min((t for t in moments if t), default=None)
     result = [
         _clock(
             "acknowledge",
@@ -94,7 +99,7 @@ def clocks(policy: Policy, times: CaseTimes, now: dt.datetime) -> list[Clock]:
             now=now,
         ),
     ]
-    if times.open_case:
+    if times.open_case and not times.closed:
         cadence = _cadence_days(policy, times.rating)
         since = times.last_team_update_at or times.triaged_at or times.received_at
         result.append(
@@ -122,6 +127,8 @@ def _clock(
 ) -> Clock:
     if met_at is not None:
         state = ClockState.MET
+    elif times.closed:
+        state = ClockState.STOPPED
     elif is_paused(times):
         state = ClockState.PAUSED
     elif now > due:
@@ -135,5 +142,5 @@ def _clock(
 
 def next_commitment(all_clocks: list[Clock]) -> Clock | None:
     """The earliest promise not yet kept: what the reporter's page shows."""
-    pending = [c for c in all_clocks if c.state != ClockState.MET]
+    pending = [c for c in all_clocks if c.state not in {ClockState.MET, ClockState.STOPPED}]
     return min(pending, key=lambda c: c.due, default=None)

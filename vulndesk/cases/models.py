@@ -97,6 +97,13 @@ class Triage(models.Model):
     cwes = models.JSONField(default=list, blank=True)
     llm_risks = models.JSONField(default=list, blank=True)
     impacts = models.JSONField(default=list, blank=True, help_text="confidentiality, integrity, availability")
+    # The team's acknowledgement (cases/acknowledgement.py): its message is not a first reply.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="acknowledges"
+    )
+    # A case that needs no fix (nothing to deploy) closes once its advisory is published.
+    no_fix_needed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"triage of {self.report}"

@@ -28,12 +28,21 @@ def many_case_times(reports: list[Report]) -> dict[int, CaseTimes]:
     replies = {
         row["report_id"]: row
         for row in Message.objects.filter(
-            report_id__in=ids, author_kind=Author.TEAM, visibility=Visibility.SHARED
+            # The acknowledgement is its own promise, not the first reply (cases/acknowledgement.py).
+            report_id__in=ids,
+            author_kind=Author.TEAM,
+            visibility=Visibility.SHARED,
+            acknowledges__isnull=True,
         )
         .values("report_id")
         .annotate(first=Min("created_at"), last=Max("created_at"))
     }
-    ratings = dict(Triage.objects.filter(report_id__in=ids).values_list("report_id", "rating"))
+    triages = {
+        report_id: (rating, acknowledged_at)
+        for report_id, rating, acknowledged_at in Triage.objects.filter(report_id__in=ids).values_list(
+            "report_id", "rating", "acknowledged_at"
+        )
+    }
     decisions = {
         int(row["target_id"]): row["first"]
         for row in AuditEvent.objects.filter(
@@ -57,9 +66,11 @@ def many_case_times(reports: list[Report]) -> dict[int, CaseTimes]:
             first_team_reply_at=replies.get(r.pk, {}).get("first"),
             triaged_at=decisions.get(r.pk),
             last_team_update_at=replies.get(r.pk, {}).get("last"),
-            rating=ratings.get(r.pk, ""),
+            rating=triages.get(r.pk, ("", None))[0],
             open_case=RMState(r.rm_state) in OPEN_CASE_STATES,
             pauses=tuple(pauses.get(r.pk, ())),
+            acknowledged_at=triages.get(r.pk, ("", None))[1],
+            closed=RMState(r.rm_state) == RMState.CLOSED,
         )
         for r in reports
     }

@@ -321,7 +321,16 @@ def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User)
         if locked.reporter.get("email"):
             queue_email(emails.status_changed(locked), project=locked.project, report=locked)
         _end_embargo_if_disclosed(locked, happened, acting_user)
+        if CaseEvent.FIX_DEPLOYED in happened:
+            _close_if_done(locked, acting_user)
     return triage
+
+
+def _close_if_done(report: Report, acting_user: User) -> None:
+    # closing.py builds on this module (move_report), so it is imported where it is called.
+    from vulndesk.cases.closing import close_if_done  # noqa: PLC0415
+
+    close_if_done(report, acting_user=acting_user)
 
 
 def _end_embargo_if_disclosed(report: Report, happened: list[CaseEvent], acting_user: User) -> None:

@@ -35,7 +35,7 @@ FIX_PLANNED = "accepted: a fix is planned"
 FIX_READY = "fixed: the fix is ready and not released yet"
 FIX_RELEASED = "fixed: the fix is released, and the advisory follows"
 PUBLISHED = "published"
-CLOSED_PUBLISHED = "closed: the advisory is published"
+CLOSED_PUBLISHED = "published"  # the tracking page adds that the case is closed
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,170 @@
+"""The case page's forms: each posts here, saves only its own fields, and returns to the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.models import User
+from vulndesk.accounts.permissions import Permission
+from vulndesk.cases import triage
+from vulndesk.cases.acknowledgement import do_acknowledge_report
+from vulndesk.cases.actions import do_post_team_message
+from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
+from vulndesk.cases.closing import do_record_no_fix_needed
+from vulndesk.cases.models import Visibility
+from vulndesk.cases.severity import SeverityError
+from vulndesk.cases.vultron import CaseEvent, TransitionError
+from vulndesk.intake.access import access_report_for_team
+from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
+from vulndesk.intake.models import Report
+from vulndesk.intake.submission import SubmissionError
+
+
+def _back(slug: str, number: int, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("report-page", args=[slug, number]) + (f"#{anchor}" if anchor else ""))
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    try:
+        do_acknowledge_report(report, request.POST.get("message", ""), acting_user=user)
+    except SubmissionError as exc:
+        messages.error(request, f"Not acknowledged: the {'; '.join(exc.problems.values())}.")
+    else:
+        messages.success(request, "Acknowledged: the reporter has been told.")
+    return _back(slug, number)
+
+
+@login_required
+@require_POST
+def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Replace the reporter's link (the new one is mailed to them) or revoke their access."""
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    if request.POST.get("action") == "revoke":
+        do_revoke_tracking_link(report, acting_user=user)
+        messages.success(request, "The reporter's tracking link is revoked.")
+    else:
+        do_replace_tracking_link(report, acting_user=user)
+        sent = " and mailed to the reporter" if report.reporter.get("email") else ""
+        messages.success(request, f"A new tracking link was made{sent}; the old one no longer works.")
+    return _back(slug, number)
+
+
+@login_required
+@require_POST
+def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    internal = request.POST.get("visibility") == Visibility.INTERNAL
+    try:
+        do_post_team_message(report, request.POST.get("body", ""), internal=internal, acting_user=user)
+    except SubmissionError as exc:
+        messages.error(request, f"The message {exc.problems.get('body', 'could not be sent')}.")
+    else:
+        messages.success(request, "Internal note saved." if internal else "Message sent to the reporter.")
+    return _back(slug, number, "conversation")
+
+
+def _valid_and_accepted(report: Report, user: User, _form: QueryDict) -> None:
+    # The common path in one press: confirmed, then accepted (two Vultron steps, each audited).
+    triage.do_mark_valid(report, acting_user=user)
+    triage.do_accept(report, acting_user=user)
+
+
+def _duplicate(report: Report, user: User, form: QueryDict) -> None:
+    triage.do_mark_duplicate(report, _original(report, form.get("duplicate_of", "")), acting_user=user)
+
+
+Decision = Callable[[Report, User, QueryDict], object]
+DECISIONS: dict[str, Decision] = {
+    "valid": lambda r, u, _f: triage.do_mark_valid(r, acting_user=u),
+    "valid_accept": _valid_and_accepted,
+    "invalid": lambda r, u, f: triage.do_mark_invalid(r, f.get("reason", ""), acting_user=u),
+    "not_security": lambda r, u, f: triage.do_mark_not_security(r, f.get("reason", ""), acting_user=u),
+    "duplicate": _duplicate,
+    "accept": lambda r, u, _f: triage.do_accept(r, acting_user=u),
+    "defer": lambda r, u, f: triage.do_defer(r, f.get("reason", ""), acting_user=u),
+    "close": lambda r, u, _f: triage.do_close(r, acting_user=u),
+    "request_info": lambda r, u, f: triage.do_request_info(r, f.get("reason", ""), acting_user=u),
+    "no_fix": lambda r, u, f: do_record_no_fix_needed(r, f.get("reason", ""), acting_user=u),
+}
+
+
+def _decide(decision: str, report: Report, user: User, form: QueryDict) -> None:
+    """Apply one triage decision, or record one case event (``event:D``), from the case page."""
+    if decision.startswith("event:"):
+        triage.do_record_case_event(report, CaseEvent(decision.removeprefix("event:")), acting_user=user)
+        return
+    if decision not in DECISIONS:
+        raise SubmissionError({"decision": "choose a decision"})
+    DECISIONS[decision](report, user, form)
+
+
+def _original(report: Report, number: str) -> Report:
+    original = Report.objects.filter(
+        project=report.project, number=int(number) if number.isdigit() else 0
+    ).first()
+    if original is None:
+        raise SubmissionError({"duplicate_of": f"there is no report #{number} in this project"})
+    return original
+
+
+@login_required
+@require_POST
+def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    try:
+        _decide(request.POST.get("decision", ""), report, user, request.POST)
+    except (SubmissionError, TransitionError, ValueError) as exc:
+        problem = "; ".join(exc.problems.values()) if isinstance(exc, SubmissionError) else str(exc)
+        messages.error(request, f"Not recorded: {problem}.")
+    else:
+        messages.success(request, "Decision recorded; the reporter has been told.")
+    return _back(slug, number)
+
+
+@login_required
+@require_POST
+def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    try:
+        triage.do_set_severity(
+            report,
+            acting_user=user,
+            cvss31_vector=submitted_vector(request.POST, CVSS31),
+            cvss40_vector=submitted_vector(request.POST, CVSS40),
+            cwes=request.POST.get("cwes", "").replace(",", " ").split(),
+            llm_risks=request.POST.getlist("llm_risks"),
+        )
+    except SeverityError as exc:
+        messages.error(request, f"Severity not saved: {exc}.")
+    else:
+        messages.success(request, "Severity saved.")
+    return _back(slug, number, "severity")
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = signed_in_user(request)
+    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+    team = {str(member.pk): member for member in triage.team_of(report)}
+    owner = team.get(request.POST.get("owner", ""))
+    assignees = [team[pk] for pk in request.POST.getlist("assignees") if pk in team]
+    triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
+    messages.success(request, "Owner and assignees saved.")
+    return _back(slug, number, "people")
