@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
+from email import message_from_string
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,8 +15,11 @@ from vulndesk.intake.actions import Provenance, do_receive_report, do_release_fr
 from vulndesk.intake.models import Channel, IntakeAttempt, Report
 from vulndesk.intake.submission import Submission
 from vulndesk.intake.throttle import Throttled
-from vulndesk.notify.models import OutboundEmail
+from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.notify.tasks import deliver
 from vulndesk.projects.models import Project
+
+from .conftest import Relay
 
 SPAM = "Best casino bonus " + " ".join(f"https://spam.example/{n}" for n in range(8))
 
@@ -99,6 +103,53 @@ def test_releasing_a_report_from_quarantine_tells_the_team(client: Client, alice
     report = do_release_from_quarantine(Report.objects.get(), acting_user=alice)
     assert not report.quarantined
     assert OutboundEmail.objects.filter(kind="new-report-team").count() == 1
+
+
+def _deliver_everything_queued() -> None:
+    """What the worker does with every mail in the outbox, held ones included (they must refuse)."""
+    for uid in OutboundEmail.objects.values_list("uid", flat=True):
+        deliver(str(uid))
+
+
+def test_a_quarantined_report_sends_no_acknowledgement_to_its_address(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    relay.start()
+    status, _ = _post(client, description=SPAM, reporter_email="stranger@victim.test")
+    assert status == 201
+    acknowledgement = OutboundEmail.objects.get(kind="report-received")
+    assert acknowledgement.status == OutboundStatus.HELD
+    _deliver_everything_queued()
+    assert relay.received == []
+
+
+def test_releasing_a_quarantined_report_sends_its_acknowledgement_then(
+    client: Client, alice: User, relay: Relay
+) -> None:
+    relay.start()
+    _, receipt = _post(client, description=SPAM, reporter_email="rita@researcher.test")
+    _deliver_everything_queued()
+    assert relay.received == []
+    do_release_from_quarantine(Report.objects.get(), acting_user=alice)
+    _deliver_everything_queued()
+    delivered = [message_from_string(text) for text in relay.received]
+    (acknowledgement,) = (m for m in delivered if "We received your security report" in str(m["Subject"]))
+    assert acknowledgement["To"] == "rita@researcher.test"
+    # It carries the link made with the report, the one the submitter was shown.
+    text = next(part for part in acknowledgement.walk() if part.get_content_type() == "text/plain")
+    body = text.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    token = str(receipt["tracking_url"]).split("/t/")[1]
+    assert f"/t/{token}" in body.decode()
+
+
+def test_a_report_the_spam_check_let_through_is_acknowledged_at_once(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    relay.start()
+    _post(client, reporter_email="unverified@researcher.test")
+    _deliver_everything_queued()
+    assert any("We received your security report" in text for text in relay.received)
 
 
 def test_mail_is_not_refused_for_form_fields_it_cannot_carry(project_a: Project) -> None:

@@ -20,7 +20,7 @@ from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text, safe_filename
 from vulndesk.intake.throttle import check_and_count
-from vulndesk.notify.actions import queue_email
+from vulndesk.notify.actions import queue_email, release_held_email
 from vulndesk.openpgp.actions import store_reporter_key
 from vulndesk.projects.models import Project
 
@@ -196,6 +196,8 @@ def _store_attachments(report: Report, submission: Submission) -> None:
 
 
 def _announce(report: Report, submission: Submission, token: str) -> None:
+    # The acknowledgement of a quarantined report is held in the outbox (queue_email) and goes
+    # out if the team releases the report: spam must not make vulndesk mail a stranger's address.
     if submission.reporter_email:
         queue_email(emails.report_received(report, token), project=report.project, report=report)
     # A quarantined report waits in the queue's quarantine; the team hears of it when released.
@@ -210,7 +212,8 @@ def _tell_the_team(report: Report) -> None:
 
 
 def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
-    """A team member judged a held report genuine: it joins the queue and the team is told."""
+    """A team member judged a held report genuine: it joins the queue, the team is told, and the
+    reporter gets the acknowledgement (and any other mail) held since it arrived."""
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if not locked.quarantined:
@@ -220,6 +223,7 @@ def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
         record_event(
             "report.released_from_quarantine", acting_user=acting_user, project=locked.project, target=locked
         )
+        release_held_email(locked)
         _tell_the_team(locked)
     return locked
 
