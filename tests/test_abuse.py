@@ -6,13 +6,16 @@ from email import message_from_string
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from pytest_django.fixtures import Settings
 
 from vulndesk.accounts.models import User
+from vulndesk.audit.actions import record_event
+from vulndesk.intake import actions as intake_actions
 from vulndesk.intake.actions import Provenance, do_receive_report, do_release_from_quarantine
 from vulndesk.intake.models import Channel, IntakeAttempt, Report
+from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission
 from vulndesk.intake.throttle import Throttled
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
@@ -228,3 +231,46 @@ def test_reports_sent_in_parallel_from_one_address_are_held_to_the_limit(
         thread.join()
     assert sorted(outcomes) == ["accepted"] * 3 + ["throttled"] * 5
     assert Report.objects.count() == 3
+
+
+@pytest.mark.skipif(
+    str(django_settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"),
+    reason="SQLite runs one writer at a time by itself; its in-memory test database takes no threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_audited_change_never_waits_for_a_report_being_numbered(
+    project_a: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report holds its project's numbering lock until it commits; an audited change to that
+    project meanwhile (its event references the project row) must not wait for it. It did, while
+    holding the audit chain the report then waited for: a deadlock, found with two web nodes."""
+    numbering, resume = threading.Event(), threading.Event()
+
+    def pause_while_numbering(submission: Submission) -> str:
+        numbering.set()
+        resume.wait(10)
+        return spam_reason(submission)
+
+    # The spam check runs under the numbering lock: a place to hold the report there.
+    monkeypatch.setattr(intake_actions, "spam_reason", pause_while_numbering)
+
+    def receive() -> None:
+        try:
+            do_receive_report(
+                project_a, Submission(title="t", description="d"), channel=Channel.API, acting_user=None
+            )
+        finally:
+            connections.close_all()
+
+    report = threading.Thread(target=receive)
+    report.start()
+    try:
+        assert numbering.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            record_event("project.checked", acting_user=None, project=project_a, details={})
+    finally:
+        resume.set()
+        report.join()
+    assert Report.objects.count() == 1

@@ -134,7 +134,10 @@ def _create(
     with transaction.atomic():
         # Counted in the report's own transaction: one commit (one fsync on SQLite) per report.
         _enforce_rate_limits(submission, origin)
-        locked = Project.objects.select_for_update().get(pk=project.pk)
+        # NO KEY UPDATE: numbering must serialize reports, not the many rows that reference the
+        # project. A plain FOR UPDATE blocked every audit event of the project (its foreign key
+        # takes KEY SHARE) while the report waited for the audit chain: a deadlock on PostgreSQL.
+        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         number = (Report.objects.filter(project=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         report = Report(
             project=locked,
@@ -215,7 +218,7 @@ def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
     """A team member judged a held report genuine: it joins the queue, the team is told, and the
     reporter gets the acknowledgement (and any other mail) held since it arrived."""
     with transaction.atomic():
-        locked = Report.objects.select_for_update().get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).get(pk=report.pk)
         if not locked.quarantined:
             return locked
         locked.quarantined = False
@@ -236,7 +239,7 @@ def do_replace_tracking_link(report: Report, *, acting_user: User | None) -> str
     """
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
         locked.tracking_digest = digest(token)
         locked.tracking_revoked_at = None
         locked.save(update_fields=["tracking_digest", "tracking_revoked_at"])
@@ -251,7 +254,7 @@ def do_replace_tracking_link(report: Report, *, acting_user: User | None) -> str
 def do_revoke_tracking_link(report: Report, *, acting_user: User) -> None:
     """Close the reporter's access (an abusive or mistaken reporter); no new link is sent."""
     with transaction.atomic():
-        locked = Report.objects.select_for_update().get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).get(pk=report.pk)
         locked.tracking_revoked_at = timezone.now()
         locked.save(update_fields=["tracking_revoked_at"])
         record_event(
