@@ -2,20 +2,27 @@ from __future__ import annotations
 
 import json
 import threading
+from email import message_from_string
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from pytest_django.fixtures import Settings
 
 from vulndesk.accounts.models import User
+from vulndesk.audit.actions import record_event
+from vulndesk.intake import actions as intake_actions
 from vulndesk.intake.actions import Provenance, do_receive_report, do_release_from_quarantine
 from vulndesk.intake.models import Channel, IntakeAttempt, Report
+from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission
 from vulndesk.intake.throttle import Throttled
-from vulndesk.notify.models import OutboundEmail
+from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.notify.tasks import deliver
 from vulndesk.projects.models import Project
+
+from .conftest import Relay
 
 SPAM = "Best casino bonus " + " ".join(f"https://spam.example/{n}" for n in range(8))
 
@@ -101,6 +108,53 @@ def test_releasing_a_report_from_quarantine_tells_the_team(client: Client, alice
     assert OutboundEmail.objects.filter(kind="new-report-team").count() == 1
 
 
+def _deliver_everything_queued() -> None:
+    """What the worker does with every mail in the outbox, held ones included (they must refuse)."""
+    for uid in OutboundEmail.objects.values_list("uid", flat=True):
+        deliver(str(uid))
+
+
+def test_a_quarantined_report_sends_no_acknowledgement_to_its_address(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    relay.start()
+    status, _ = _post(client, description=SPAM, reporter_email="stranger@victim.test")
+    assert status == 201
+    acknowledgement = OutboundEmail.objects.get(kind="report-received")
+    assert acknowledgement.status == OutboundStatus.HELD
+    _deliver_everything_queued()
+    assert relay.received == []
+
+
+def test_releasing_a_quarantined_report_sends_its_acknowledgement_then(
+    client: Client, alice: User, relay: Relay
+) -> None:
+    relay.start()
+    _, receipt = _post(client, description=SPAM, reporter_email="rita@researcher.test")
+    _deliver_everything_queued()
+    assert relay.received == []
+    do_release_from_quarantine(Report.objects.get(), acting_user=alice)
+    _deliver_everything_queued()
+    delivered = [message_from_string(text) for text in relay.received]
+    (acknowledgement,) = (m for m in delivered if "We received your security report" in str(m["Subject"]))
+    assert acknowledgement["To"] == "rita@researcher.test"
+    # It carries the link made with the report, the one the submitter was shown.
+    text = next(part for part in acknowledgement.walk() if part.get_content_type() == "text/plain")
+    body = text.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    token = str(receipt["tracking_url"]).split("/t/")[1]
+    assert f"/t/{token}" in body.decode()
+
+
+def test_a_report_the_spam_check_let_through_is_acknowledged_at_once(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    relay.start()
+    _post(client, reporter_email="unverified@researcher.test")
+    _deliver_everything_queued()
+    assert any("We received your security report" in text for text in relay.received)
+
+
 def test_mail_is_not_refused_for_form_fields_it_cannot_carry(project_a: Project) -> None:
     document = project_a.policy.as_json()
     document["reporter_guidance"]["fields"] = [{"name": "reproduction_steps", "required": True}]
@@ -177,3 +231,46 @@ def test_reports_sent_in_parallel_from_one_address_are_held_to_the_limit(
         thread.join()
     assert sorted(outcomes) == ["accepted"] * 3 + ["throttled"] * 5
     assert Report.objects.count() == 3
+
+
+@pytest.mark.skipif(
+    str(django_settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"),
+    reason="SQLite runs one writer at a time by itself; its in-memory test database takes no threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_audited_change_never_waits_for_a_report_being_numbered(
+    project_a: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report holds its project's numbering lock until it commits; an audited change to that
+    project meanwhile (its event references the project row) must not wait for it. It did, while
+    holding the audit chain the report then waited for: a deadlock, found with two web nodes."""
+    numbering, resume = threading.Event(), threading.Event()
+
+    def pause_while_numbering(submission: Submission) -> str:
+        numbering.set()
+        resume.wait(10)
+        return spam_reason(submission)
+
+    # The spam check runs under the numbering lock: a place to hold the report there.
+    monkeypatch.setattr(intake_actions, "spam_reason", pause_while_numbering)
+
+    def receive() -> None:
+        try:
+            do_receive_report(
+                project_a, Submission(title="t", description="d"), channel=Channel.API, acting_user=None
+            )
+        finally:
+            connections.close_all()
+
+    report = threading.Thread(target=receive)
+    report.start()
+    try:
+        assert numbering.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            record_event("project.checked", acting_user=None, project=project_a, details={})
+    finally:
+        resume.set()
+        report.join()
+    assert Report.objects.count() == 1

@@ -514,6 +514,21 @@ def _check_page_title(name: str, response: HttpResponseBase) -> None:
         assert b"<" not in title.group(1), f"{name} has markup in its <title>"
 
 
+PRIVATE_PREFIXES = ("/desk/", "/distributor/", "/accounts/", "/t/")
+SIGNED_IN_PERSONAS = {"admin", "alice", "bob", "outsider", "distributor", "dist_outsider"}
+
+
+def _cacheable_private_answer(name: str, persona: str, check: Check, response: HttpResponseBase) -> str:
+    """An answer behind a sign-in, a tracking link or an API token is never kept by a cache: a
+    shared computer's disk or a proxy would show it after the sign-out or to the next person.
+    Returns what is wrong, or ""."""
+    private = persona in SIGNED_IN_PERSONAS or check.path.startswith(PRIVATE_PREFIXES)
+    cache_control = response.get("Cache-Control", "")
+    if private and "no-store" not in cache_control:
+        return f"{name} {check.method} {check.path} as {persona} may be cached: {cache_control!r}"
+    return ""
+
+
 def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
     matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]), int(str(cast["shared"])))
     missing = set(_route_names(get_resolver().url_patterns)) - set(matrix)
@@ -542,9 +557,18 @@ def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]
                 response = _request(_client(persona, users, api=check.api), check)
                 got = _status(response, expected)
                 _check_page_title(name, response)
+                if cacheable := _cacheable_private_answer(name, persona, check, response):
+                    wrong.append(cacheable)
                 if got != expected:
                     wrong.append(
                         f"{name} {check.method} {check.path} as {persona}: {got}, expected {expected}"
                     )
                 assert got != 403, f"{name} answered 403 to {persona}: forbidden objects must answer 404"
     assert not wrong, "\n".join(wrong)
+
+
+def test_public_pages_stay_cacheable_for_visitors_and_private_for_the_signed_in(alice: User) -> None:
+    """no-store follows who asks, not only where: the same public page is private once signed in."""
+    visitor = Client().get("/p/llm-d/")
+    assert "no-store" not in visitor.get("Cache-Control", "")
+    assert "no-store" in signed_in(alice).get("/p/llm-d/")["Cache-Control"]

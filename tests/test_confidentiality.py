@@ -2,22 +2,32 @@
 
 One marker string is sent through each intake channel of a real `vulndesk serve`; the team finds
 it in the app, and it is absent from the database's storage, the server's logs, and every mail.
-No secret of the run (keys, the password, tokens, the authenticator's secret) reaches the logs.
+No secret of the run (keys, passwords, tokens, the authenticator's secret, a webhook's signing
+secret, a distributor's password, an OpenPGP key's passphrase) reaches the logs, and none of the
+passwords and secrets is stored in clear.
 """
 
 from __future__ import annotations
 
 import re
 import smtplib
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable
+from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import gnupg
 import pytest
+
+from vulndesk.openpgp.keys import GPGCONF_BINARY
 
 from . import totp
 from .live import Browser, LiveServer, live_server, post_json, stop
+from .test_distributors import ATM, _read
+from .test_openpgp import Correspondent, _new_key
 
 pytestmark = pytest.mark.server
 
@@ -98,14 +108,115 @@ def api_token_works(server: LiveServer, token: str) -> bool:
         return bool(response.status == 200)
 
 
-def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
+MEMBER = "dana@distro-d.test"
+
+
+def _distributor_password(server: LiveServer, team: Browser, password: str) -> None:
+    """Distro D applies, the team approves, its member opens the encrypted invitation, sets the
+    password and signs in with it."""
+    with tempfile.TemporaryDirectory(prefix="distributor-gnupg-") as home:
+        gpg = gnupg.GPG(gnupghome=home, options=["--pinentry-mode", "loopback"])
+        member_key = Correspondent(gpg, _new_key(gpg, "Dana Distro", MEMBER))
+        applicant = Browser(server)
+        _, form = applicant.get(f"/p/{ATM}/distributors/apply/")
+        criteria = dict.fromkeys(
+            re.findall(r'name="(criterion-\d+)"', form), "We meet it: see our advisories"
+        )
+        status, _ = applicant.post_form(
+            f"/p/{ATM}/distributors/apply/",
+            {
+                "organisation": "Distro D",
+                "website": "https://distro-d.test",
+                "name": "Distro D security",
+                "email": MEMBER,
+                "public_key": member_key.public_key(),
+                "accept": "yes",
+                **criteria,
+            },
+        )
+        assert status == 201, "the application was not taken"
+        _, desk = team.get(f"/desk/p/{ATM}/distributors/")
+        found = re.search(rf"/desk/p/{ATM}/distributors/(\d+)/", desk)
+        assert found, "the application is on the desk"
+        status, _ = team.post_to(found.group(0), f"/desk/p/{ATM}/distributors/", {"action": "approve"})
+        assert status == 302
+        invitation = _wait_for_mail_to(Path(server.env["VULNDESK_DATA_DIR"]) / "mail", MEMBER, server.logs)
+        link = re.search(r"/distributor/welcome/[^\s]+/", _read(invitation, member_key))
+        assert link, "the invitation carries a link"
+        member = Browser(server)
+        status, _ = member.post_form(link.group(0), {"new_password1": password, "new_password2": password})
+        assert status == 302, "the password was not set"
+        member.sign_in(MEMBER, password)
+        subprocess.run([GPGCONF_BINARY, "--homedir", home, "--kill", "all"], check=False)
+
+
+def _wait_for_mail_to(mail_dir: Path, address: str, logs: Callable[[], str]) -> EmailMessage:
+    import time  # noqa: PLC0415
+
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        for path in mail_dir.glob("*.log"):
+            message = message_from_string(path.read_text(errors="replace"), policy=policy.default)
+            if isinstance(message, EmailMessage) and message["To"] == address:
+                return message
+        time.sleep(0.3)
+    raise AssertionError(f"no mail to {address}:\n{logs()[-4000:]}")
+
+
+def _webhook_secret(team: Browser) -> str:
+    """An administrator adds a webhook; its signing secret is shown once."""
+    status, page = team.post_form(
+        "/desk/p/llm-d/webhooks/",
+        {"action": "add", "url": "http://127.0.0.1:9/hook", "events": "advisory.published"},
+    )
+    assert status == 200, page[-2000:]
+    secret = re.search(r"shown once:</strong> <code>([^<]+)</code>", page)
+    assert secret, "the secret is shown once"
+    return secret.group(1)
+
+
+def _refused_key_passphrase(server: LiveServer, tmp_path: Path, passphrase: str) -> str:
+    """The operator imports the team's secret key still protected by its passphrase: refused, with
+    the way to remove it. The key's armored secret, to check it is nowhere in clear either."""
+    with tempfile.TemporaryDirectory(prefix="team-gnupg-") as home:
+        gpg = gnupg.GPG(gnupghome=home, options=["--pinentry-mode", "loopback"])
+        batch = (
+            "Key-Type: EDDSA\nKey-Curve: ed25519\nSubkey-Type: ECDH\nSubkey-Curve: cv25519\n"
+            "Name-Real: llm-d security\nName-Email: security@llm-d.test\nExpire-Date: 0\n"
+            f"Passphrase: {passphrase}\n%commit\n"
+        )
+        fingerprint = str(gpg.gen_key(batch).fingerprint)
+        armored = str(gpg.export_keys(fingerprint, secret=True, passphrase=passphrase))
+        subprocess.run([GPGCONF_BINARY, "--homedir", home, "--kill", "all"], check=False)
+    assert "PRIVATE KEY BLOCK" in armored
+    key_file = tmp_path / "team-key.asc"
+    key_file.write_text(armored)
+    refused = server.cli("key", "import", "llm-d", str(key_file))
+    assert refused.returncode != 0
+    assert "does not decrypt without a passphrase" in refused.stderr
+    assert passphrase not in refused.stdout + refused.stderr
+    # The middle of the armored secret: a line of key material, not the shared armor header.
+    return armored.splitlines()[len(armored.splitlines()) // 2]
+
+
+def test_a_marker_is_found_by_the_team_and_nowhere_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     marker = f"MARKER-{uuid.uuid4().hex}"
+    distributor_password = f"distributor-{uuid.uuid4().hex}"
+    key_passphrase = f"passphrase-{uuid.uuid4().hex}"
+    # The webhook's receiver is on loopback, which only an operator's setting allows.
+    monkeypatch.setenv("VULNDESK_WEBHOOKS_ALLOW_LOOPBACK_HTTP", "1")
+    monkeypatch.setenv("VULNDESK_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
     with live_server(tmp_path) as server:
         tracking_token = _send_all_channels(server, marker)
         team = Browser(server)
         team.sign_in(server.admin_email, server.admin_password)
         api_token = server.cli("token", "create", server.admin_email, "--name", "ci").stdout.split()[-1]
         assert api_token_works(server, api_token)
+        webhook_secret = _webhook_secret(team)
+        _distributor_password(server, team, distributor_password)
+        team_key_line = _refused_key_passphrase(server, tmp_path, key_passphrase)
         _, queue = team.get("/desk/reports/")
         assert queue.count(marker) == 3
         # The example cases come first; find the reports this test sent among the queue's links.
@@ -116,6 +227,15 @@ def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
         assert stop(server) == 0
     assert marker.encode() not in stored
     assert marker not in server.logs()
+    # Passwords and webhook secrets are stored hashed or sealed, never as they were typed or made.
+    for name, value in {
+        "admin password": server.admin_password,
+        "distributor password": distributor_password,
+        "webhook secret": webhook_secret,
+        "OpenPGP passphrase": key_passphrase,
+        "team's secret key": team_key_line,
+    }.items():
+        assert value.encode() not in stored, f"the {name} is in the database in clear"
     # No secret of the run reached the logs either: not the keys, not a password, not a token.
     data_dir = Path(server.env["VULNDESK_DATA_DIR"])
     secrets = {
@@ -125,6 +245,10 @@ def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
         "authenticator secret": totp.secret_of(server.admin_email),
         "secret key": (data_dir / "secret_key").read_text().strip(),
         "encryption key": (data_dir / "encryption_key").read_text().strip(),
+        "distributor password": distributor_password,
+        "webhook secret": webhook_secret,
+        "OpenPGP passphrase": key_passphrase,
+        "team's secret key": team_key_line,
     }
     logs = server.logs()
     for name, value in secrets.items():

@@ -2,16 +2,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.conf import settings as django_settings
+from django.db import connections
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.actions import do_post_reporter_reply, do_post_team_message
 from vulndesk.cases.clocks import CaseTimes, ClockState, clocks
 from vulndesk.cases.models import SlaNotice, Via
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.tasks import sweep
+from vulndesk.cases.tasks import ensure_sweep_scheduled, sla_sweep, sweep
 from vulndesk.cases.triage import do_request_info
 from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
@@ -118,3 +123,46 @@ def test_an_answer_resumes_the_clocks(client: Client, alice: User) -> None:
     assert report_clocks(report)[2].state == ClockState.PAUSED
     do_post_reporter_reply(report, "0.3.1", via=Via.WEB, acting_user=None)
     assert report_clocks(report)[2].state != ClockState.PAUSED
+
+
+def _waiting_sweeps() -> int:
+    return DBTaskResult.objects.filter(task_path=sla_sweep.module_path, status="READY").count()
+
+
+def test_workers_starting_one_after_another_share_one_chain_of_sweeps(db: None) -> None:
+    ensure_sweep_scheduled()
+    ensure_sweep_scheduled()
+    assert _waiting_sweeps() == 1
+
+
+def test_a_sweep_that_finds_another_waiting_ends_its_chain(db: None) -> None:
+    """A worker that started while a sweep ran queued a second one: the running one stops there."""
+    ensure_sweep_scheduled()
+    sla_sweep.call()
+    assert _waiting_sweeps() == 1
+    DBTaskResult.objects.all().delete()
+    sla_sweep.call()  # the last of its chain: it queues the next
+    assert _waiting_sweeps() == 1
+
+
+@pytest.mark.skipif(
+    str(django_settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"),
+    reason="SQLite runs one writer at a time by itself; its in-memory test database takes no threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_workers_starting_together_share_one_chain_of_sweeps() -> None:
+    start = threading.Barrier(6)
+
+    def worker_starts() -> None:
+        start.wait()
+        try:
+            ensure_sweep_scheduled()
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=worker_starts) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert _waiting_sweeps() == 1

@@ -7,6 +7,7 @@ deployment fails at start-up instead of at the first request (Healthchecks' ``en
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -51,6 +52,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str) -> list[Network]:
+    """Comma-separated networks (``10.0.0.0/8``) or single addresses (``192.0.2.7``); empty if unset."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network address or range") from None
+    return networks
 
 
 def env_secret(name: str) -> str | None:

@@ -114,7 +114,8 @@ def reindex(on_progress: Callable[[str, int], None] | None = None) -> dict[str, 
     report_ids = list(Report.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(report_ids), BATCH):
         with transaction.atomic():
-            for report in Report.objects.select_for_update().filter(pk__in=report_ids[start : start + BATCH]):
+            batch = report_ids[start : start + BATCH]
+            for report in Report.objects.select_for_update(no_key=True).filter(pk__in=batch):
                 _reindex_report(report)
                 counts["reports"] += 1
         if on_progress is not None:

@@ -17,6 +17,7 @@ from vulndesk.config import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
     generated_secret,
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the sign-in is known, outside the second-factor check: its sign-outs are private too.
+    "vulndesk.web.private.PrivatePagesMiddleware",
     "vulndesk.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -166,7 +169,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("VULNDESK_SESSION_SECONDS", default=8 * 3600, minimum=300)
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = HTTPS and env_bool("VULNDESK_SSL_REDIRECT", default=True)
-BEHIND_PROXY = env_bool("VULNDESK_BEHIND_PROXY", default=False)
+# The reverse proxies in front of the web nodes (docs/DEPLOYMENT.md): X-Forwarded-For hops they
+# added are believed, from the right, for per-address limits (web/client.py); none is by default.
+TRUSTED_PROXIES = env_networks("VULNDESK_TRUSTED_PROXIES")
+BEHIND_PROXY = env_bool("VULNDESK_BEHIND_PROXY", default=bool(TRUSTED_PROXIES))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
@@ -240,6 +246,9 @@ INTAKE_MAX_ATTACHMENTS_TOTAL_BYTES = env_int(
 # SMTP intake (reports by email).
 SMTP_INTAKE_HOST = env_str("VULNDESK_SMTP_INTAKE_HOST", "127.0.0.1")
 SMTP_INTAKE_PORT = env_int("VULNDESK_SMTP_INTAKE_PORT", default=2525, minimum=1)
+# Mail relays that hand mail to the intake (an MX in front of it): for mail they pass on, the
+# per-address limit counts the host their Received header names, not the relay (intake/relay.py).
+SMTP_INTAKE_TRUSTED_RELAYS = env_networks("VULNDESK_SMTP_INTAKE_TRUSTED_RELAYS")
 
 LOGGING = {
     "version": 1,

@@ -61,7 +61,7 @@ def do_create_advisory(
     with transaction.atomic():
         # Numbers count up per project: lock the project row so two drafts never take the same one
         # (PostgreSQL refuses FOR UPDATE on an aggregate).
-        Project.objects.select_for_update().get(pk=project.pk)
+        Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         last = Advisory.objects.filter(project=project, year=year).aggregate(n=Max("sequence"))
         sequence = (last["n"] or 0) + 1
         advisory = Advisory.objects.create(
@@ -173,7 +173,7 @@ def do_edit_draft(
     if problems:
         raise AdvisoryError(problems)
     with transaction.atomic():
-        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        locked = Advisory.objects.select_for_update(no_key=True).get(pk=advisory.pk)
         if locked.state == AdvisoryState.WITHDRAWN:
             raise AdvisoryError(["state: a withdrawn advisory cannot be edited"])
         draft = draft_revision(locked)
@@ -192,7 +192,7 @@ def do_edit_draft(
 def do_approve_draft(advisory: Advisory, *, acting_user: User) -> AdvisoryRevision:
     """A second pair of eyes: the last person to edit a draft cannot approve it."""
     with transaction.atomic():
-        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        locked = Advisory.objects.select_for_update(no_key=True).get(pk=advisory.pk)
         draft = draft_revision(locked)
         if draft is None:
             raise AdvisoryError(["state: there is no draft to approve"])
@@ -219,7 +219,7 @@ def do_share_draft_with_reporter(advisory: Advisory, *, acting_user: User) -> Ad
     if report is None:
         raise AdvisoryError(["reporter: this advisory does not come from a report"])
     with transaction.atomic():
-        draft = draft_revision(Advisory.objects.select_for_update().get(pk=advisory.pk))
+        draft = draft_revision(Advisory.objects.select_for_update(no_key=True).get(pk=advisory.pk))
         if draft is None:
             raise AdvisoryError(["state: there is no draft to share"])
         draft.shared_with_reporter_at = timezone.now()
@@ -242,7 +242,7 @@ def do_schedule_publication(
     if at is not None and at.utcoffset() is None:
         raise AdvisoryError(["publish_at: needs a timezone (times are stored in UTC)"])
     with transaction.atomic():
-        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        locked = Advisory.objects.select_for_update(no_key=True).get(pk=advisory.pk)
         if locked.state == AdvisoryState.WITHDRAWN:
             raise AdvisoryError(["state: a withdrawn advisory cannot be scheduled"])
         end = _agreed_disclosure(locked.report)
@@ -293,7 +293,7 @@ def _publish_approved(
 ) -> Advisory:
     with transaction.atomic():
         locked = (
-            Advisory.objects.select_for_update(of=("self",))
+            Advisory.objects.select_for_update(of=("self",), no_key=True)
             .select_related("project", "report")
             .get(pk=advisory.pk)
         )
@@ -415,7 +415,7 @@ def _end_embargo(report: Report, acting_user: User | None, early: EarlyDisclosur
 def do_revise_advisory(advisory: Advisory, *, acting_user: User) -> AdvisoryRevision:
     """Start a new revision of a published advisory, from its published text."""
     with transaction.atomic():
-        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        locked = Advisory.objects.select_for_update(no_key=True).get(pk=advisory.pk)
         if locked.state != AdvisoryState.PUBLISHED:
             raise AdvisoryError(["state: only a published advisory can be revised"])
         existing = draft_revision(locked)
@@ -434,7 +434,7 @@ def do_withdraw_advisory(advisory: Advisory, reason: str, *, acting_user: User) 
     if len(reason.strip()) < MIN_WITHDRAW_REASON:
         raise AdvisoryError([f"reason: say why in at least {MIN_WITHDRAW_REASON} characters"])
     with transaction.atomic():
-        locked = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        locked = Advisory.objects.select_for_update(no_key=True).get(pk=advisory.pk)
         if locked.state != AdvisoryState.PUBLISHED:
             raise AdvisoryError(
                 ["state: only a published advisory can be withdrawn (delete a draft instead)"]

@@ -36,18 +36,39 @@ SWEEP_EVERY = dt.timedelta(minutes=5)
 WARN_BEFORE_CLOSING = dt.timedelta(days=2)
 
 
+# Any constant: the advisory lock that makes every worker agree on one chain of sweeps.
+_SWEEP_CHAIN_LOCK = 0x5357454550
+
+
 @task()
 def sla_sweep() -> str:
     done = sweep()
-    sla_sweep.using(run_after=timezone.now() + SWEEP_EVERY).enqueue()
+    _queue_sweep(run_after=timezone.now() + SWEEP_EVERY)
     return done
 
 
 def ensure_sweep_scheduled() -> None:
     """Start the sweep chain unless a sweep is already waiting (called when a worker starts)."""
-    pending = DBTaskResult.objects.filter(task_path=sla_sweep.module_path, status="READY").exists()
-    if not pending:
-        sla_sweep.enqueue()
+    _queue_sweep(run_after=None)
+
+
+def _queue_sweep(run_after: dt.datetime | None) -> None:
+    """Queue the next sweep unless one is waiting: one chain, however many workers.
+
+    Without the lock, two workers starting together each found no sweep waiting and started a chain
+    of their own; and a worker starting while a sweep ran started a second chain beside it. The
+    check and the enqueue now happen under one lock, and a sweep that finds another one waiting
+    ends its chain there, so chains that did double up come back to one.
+    """
+    with transaction.atomic():
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":  # SQLite's IMMEDIATE transactions already serialize
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SWEEP_CHAIN_LOCK])
+        waiting = DBTaskResult.objects.filter(task_path=sla_sweep.module_path, status="READY")
+        if waiting.exists():
+            return
+        (sla_sweep.using(run_after=run_after) if run_after else sla_sweep).enqueue()
 
 
 def sweep(now: dt.datetime | None = None) -> str:

@@ -32,7 +32,7 @@ def move_report(
     report: Report, target: RMState, *, acting_user: User | None, note: str, event: str, **details: str
 ) -> Report:
     """The common path of every decision, inside the caller's transaction."""
-    locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+    locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
     check_rm_transition(RMState(locked.rm_state), target)
     locked.rm_state = target.value
     locked.save(update_fields=["rm_state"])
@@ -207,7 +207,7 @@ def do_set_severity(
     except ValueError as exc:
         raise severity.SeverityError(f"not an OWASP LLM Top 10 risk: {exc}") from None
     with transaction.atomic():
-        triage = triage_of(Report.objects.select_for_update().get(pk=report.pk))
+        triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
         triage.cvss31_vector, triage.cvss31_score = (v31.vector, v31.score) if v31 else ("", None)
         triage.cvss40_vector, triage.cvss40_score = (v40.vector, v40.score) if v40 else ("", None)
         chosen = v40 or v31
@@ -276,7 +276,7 @@ def do_assign(report: Report, *, owner: User | None, assignees: list[User], acti
     if outsiders:
         raise SubmissionError({"assignees": f"not on the project's team: {', '.join(outsiders)}"})
     with transaction.atomic():
-        triage = triage_of(Report.objects.select_for_update().get(pk=report.pk))
+        triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
         triage.owner = owner
         triage.save(update_fields=["owner"])
         triage.assignees.set(assignees)
@@ -303,7 +303,7 @@ _EVENT_WORDS = {
 def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User) -> Triage:
     """One Vultron case event; implied events follow it (a public exploit makes the case public)."""
     with transaction.atomic():
-        locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
         triage = triage_of(locked)
         state, happened = CaseState.parse(triage.case_state).record(event)
         triage.case_state = str(state)

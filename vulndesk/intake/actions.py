@@ -20,7 +20,7 @@ from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text, safe_filename
 from vulndesk.intake.throttle import check_and_count
-from vulndesk.notify.actions import queue_email
+from vulndesk.notify.actions import queue_email, release_held_email
 from vulndesk.openpgp.actions import store_reporter_key
 from vulndesk.projects.models import Project
 
@@ -134,7 +134,10 @@ def _create(
     with transaction.atomic():
         # Counted in the report's own transaction: one commit (one fsync on SQLite) per report.
         _enforce_rate_limits(submission, origin)
-        locked = Project.objects.select_for_update().get(pk=project.pk)
+        # NO KEY UPDATE: numbering must serialize reports, not the many rows that reference the
+        # project. A plain FOR UPDATE blocked every audit event of the project (its foreign key
+        # takes KEY SHARE) while the report waited for the audit chain: a deadlock on PostgreSQL.
+        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         number = (Report.objects.filter(project=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         report = Report(
             project=locked,
@@ -196,6 +199,8 @@ def _store_attachments(report: Report, submission: Submission) -> None:
 
 
 def _announce(report: Report, submission: Submission, token: str) -> None:
+    # The acknowledgement of a quarantined report is held in the outbox (queue_email) and goes
+    # out if the team releases the report: spam must not make vulndesk mail a stranger's address.
     if submission.reporter_email:
         queue_email(emails.report_received(report, token), project=report.project, report=report)
     # A quarantined report waits in the queue's quarantine; the team hears of it when released.
@@ -210,9 +215,10 @@ def _tell_the_team(report: Report) -> None:
 
 
 def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
-    """A team member judged a held report genuine: it joins the queue and the team is told."""
+    """A team member judged a held report genuine: it joins the queue, the team is told, and the
+    reporter gets the acknowledgement (and any other mail) held since it arrived."""
     with transaction.atomic():
-        locked = Report.objects.select_for_update().get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).get(pk=report.pk)
         if not locked.quarantined:
             return locked
         locked.quarantined = False
@@ -220,6 +226,7 @@ def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
         record_event(
             "report.released_from_quarantine", acting_user=acting_user, project=locked.project, target=locked
         )
+        release_held_email(locked)
         _tell_the_team(locked)
     return locked
 
@@ -232,7 +239,7 @@ def do_replace_tracking_link(report: Report, *, acting_user: User | None) -> str
     """
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
         locked.tracking_digest = digest(token)
         locked.tracking_revoked_at = None
         locked.save(update_fields=["tracking_digest", "tracking_revoked_at"])
@@ -247,7 +254,7 @@ def do_replace_tracking_link(report: Report, *, acting_user: User | None) -> str
 def do_revoke_tracking_link(report: Report, *, acting_user: User) -> None:
     """Close the reporter's access (an abusive or mistaken reporter); no new link is sent."""
     with transaction.atomic():
-        locked = Report.objects.select_for_update().get(pk=report.pk)
+        locked = Report.objects.select_for_update(no_key=True).get(pk=report.pk)
         locked.tracking_revoked_at = timezone.now()
         locked.save(update_fields=["tracking_revoked_at"])
         record_event(

@@ -30,6 +30,7 @@ from vulndesk.cases.replies import report_for_reply_address
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.mail import MailParseError, OpenPGPMailError, ParsedEmail, parse_report_email
 from vulndesk.intake.models import Channel
+from vulndesk.intake.relay import origin_address
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.intake.throttle import Throttled
 from vulndesk.openpgp.inbound import intake_key
@@ -77,7 +78,7 @@ def receive_email(project_id: int, raw: bytes, peer: str = "") -> int:
             parsed.submission,
             channel=Channel.EMAIL,
             acting_user=None,
-            provenance=_provenance(parsed, peer),
+            provenance=_provenance(parsed, origin_address(raw, peer)),
         )
         return received.report.number
     finally:
@@ -96,7 +97,8 @@ def _provenance(parsed: ParsedEmail, peer: str) -> Provenance:
     openpgp = parsed.openpgp
     return Provenance(
         message_id=parsed.message_id,
-        # The connecting server: the sender's address is whatever the From header claims.
+        # The connecting server (or, behind a trusted relay, the one that connected to it): the
+        # sender's address is whatever the From header claims.
         client_address=peer,
         was_encrypted=openpgp.was_encrypted,
         signature=openpgp.signature,

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from vulndesk.notify.models import OutboundEmail
+from vulndesk.notify.models import OutboundEmail, OutboundStatus
 
 if TYPE_CHECKING:
     from vulndesk.intake.models import Report
@@ -53,7 +54,8 @@ def queue_email(
     """Must run inside the action's transaction: the mail exists only if the change commits.
 
     ``report`` is given for mail to that report's reporter, and only then: it is how delivery
-    finds the reporter's OpenPGP key (``openpgp.outbound``).
+    finds the reporter's OpenPGP key (``openpgp.outbound``). While that report is in quarantine
+    the mail is held, not sent (``release_held_email``).
     """
     from vulndesk.notify.tasks import deliver_outbound  # noqa: PLC0415 - tasks import this module
 
@@ -64,6 +66,25 @@ def queue_email(
         kind=email.kind, project=project, report=report, message_id=f"<{uuid.uuid4()}@{domain}>"
     )
     outbound.message = render(email)
+    # The spam check held the report: its address may be a stranger's that a spammer typed in, so
+    # nothing is mailed to it until a person judged the report genuine.
+    if report is not None and report.quarantined:
+        outbound.status = OutboundStatus.HELD
     outbound.save()
-    deliver_outbound.enqueue(str(outbound.uid))
+    if outbound.status == OutboundStatus.QUEUED:
+        deliver_outbound.enqueue(str(outbound.uid))
     return outbound
+
+
+def release_held_email(report: Report) -> int:
+    """Queue the mail held while ``report`` was in quarantine, in the release's transaction."""
+    from vulndesk.notify.tasks import deliver_outbound  # noqa: PLC0415 - tasks import this module
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("release_held_email must run inside the action's transaction")
+    held = OutboundEmail.objects.filter(report=report, status=OutboundStatus.HELD)
+    uids = [str(uid) for uid in held.values_list("uid", flat=True)]
+    held.update(status=OutboundStatus.QUEUED, next_attempt_at=timezone.now())
+    for uid in uids:
+        deliver_outbound.enqueue(uid)
+    return len(uids)

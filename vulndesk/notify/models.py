@@ -18,6 +18,8 @@ class OutboundStatus(models.TextChoices):
     SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed for good"
+    # Mail to the address a quarantined report gave: sent if the team releases the report.
+    HELD = "held", "Held until its report leaves quarantine"
 
 
 class OutboundEmail(models.Model):

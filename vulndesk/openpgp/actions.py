@@ -98,7 +98,7 @@ def _store(
             "Change contacts.openpgp_key_fingerprint in the policy first"
         )
     with transaction.atomic():
-        locked = Project.objects.select_for_update().get(pk=project.pk)
+        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         previous = ProjectKey.objects.filter(project=locked).first()
         if previous is not None and not replace:
             raise ProjectKeyError(

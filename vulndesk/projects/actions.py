@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def do_import_policy(policy: Policy, *, acting_user: User | None, is_example: bool = False) -> Project:
     """Create the project the policy names, or give an existing one this policy."""
     with transaction.atomic():
-        project = Project.objects.select_for_update().filter(slug=policy.project.slug).first()
+        project = Project.objects.select_for_update(no_key=True).filter(slug=policy.project.slug).first()
         if project is None:
             return _create_project(policy, acting_user=acting_user, is_example=is_example)
         return _set_policy(project, policy, acting_user=acting_user)
@@ -33,7 +33,7 @@ def do_update_policy(project: Project, policy: Policy, *, acting_user: User | No
     if policy.project.slug != project.slug:
         raise PolicyError([f"project.slug: cannot change from {project.slug!r} to {policy.project.slug!r}"])
     with transaction.atomic():
-        locked = Project.objects.select_for_update().get(pk=project.pk)
+        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         return _set_policy(locked, policy, acting_user=acting_user)
 
 
