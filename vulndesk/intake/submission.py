@@ -15,6 +15,7 @@ from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 
 from vulndesk.intake.archives import check_attachments
+from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import CreditPreference
 from vulndesk.projects.policy import Policy, ReportField
 
@@ -165,13 +166,6 @@ def _check_attachments(problems: dict[str, str], attachments: list[Attachment]) 
         return
     if sum(len(a.content) for a in attachments) > limits.total_bytes:
         problems["attachments"] = f"the files add up to more than {limits.total_bytes // 2**20} MB"
-
-
-def safe_filename(name: str) -> str:
-    """A file name that is only a name: no directories, no control characters, not empty."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _CONTROL.sub("", base).strip().lstrip(".")
-    return cleaned[:150] or "attachment"
 
 
 def decompression_bomb(content: bytes) -> str:
