@@ -765,3 +765,47 @@ def test_the_organisations_told_hear_when_the_advisory_is_public(
     [published] = [m for subject, m in subjects.items() if "Advisory published" in subject]
     assert advisory.identifier in _read(published, ada)
     assert not _to(raw, "bea@vendor-b.test")  # Vendor B was never told, and is not now
+
+
+def test_the_form_answers_alike_for_a_name_on_the_list_and_its_look_alikes(
+    client: Client, project_b: Project, bob: User, ada: Correspondent
+) -> None:
+    key = ada.public_key()
+    first = _apply(client, "OrgA", "a1@org-a.test", key)
+    # The same name, the last letter Cyrillic, full-width letters: each answered as a new name is.
+    answers = [
+        _apply(client, name, f"a{n}@org-a.test", key, website="https://org-a.example")
+        for n, name in enumerate(["OrgA", "Org\u0410", "\uff2f\uff52\uff47\uff41"], start=2)
+    ]
+    unrelated = _apply(client, "OrgB", "b@org-b.test", key)
+    for answer in [*answers, unrelated]:
+        assert answer.status_code == first.status_code == 201
+        assert answer.content == first.content
+        assert "already" not in answer.content.decode()
+    original = Organisation.objects.get(name="OrgA", resembles__isnull=True)
+    look_alikes = Organisation.objects.filter(resembles=original)
+    assert sorted(o.name for o in look_alikes) == sorted(["OrgA", "Org\u0410", "\uff2f\uff52\uff47\uff41"])
+    assert Organisation.objects.get(name="OrgB").resembles is None
+    # The team sees each look-alike, next to the organisation it looks like.
+    page = signed_in(bob).get(f"/desk/p/{ATM}/distributors/").content.decode()
+    assert page.count(f'This name looks like that of <a href="#org-{original.pk}">OrgA</a>') == 3
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("OrgA", "Org\u0410"),  # Cyrillic capital A
+        ("OrgA", "orga"),
+        ("OrgA", "\uff2f\uff52\uff47\uff21"),  # full-width
+        ("Debian", "Deb\u0456an"),  # Cyrillic i
+        ("Red Hat", "Red\u00a0 Hat"),
+        ("Red Hat", "Red\u200b Hat"),
+        ("Paypal", "PayPa\u217c"),  # small roman numeral fifty
+        ("Distro", "D\u0456str\u03bf"),
+    ],
+)
+def test_organisation_names_that_look_alike_share_a_comparison_key(one: str, other: str) -> None:
+    from vulndesk.distributors.names import comparison_key  # noqa: PLC0415
+
+    assert comparison_key(one) == comparison_key(other)
+    assert comparison_key(one) != comparison_key(one + "x")

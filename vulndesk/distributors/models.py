@@ -44,12 +44,15 @@ class Organisation(models.Model):
     # The application's contact address, when it already has an account here: the applicant was
     # not told (the form says the same to everyone), and the team adds that person itself.
     contact_with_account = models.EmailField(max_length=254, blank=True)
+    # The name as a reader sees it (names.comparison_key): look-alikes share it.
+    name_key = models.CharField(max_length=1000, blank=True)
+    # An application whose name looks like an organisation that applied before or is on the list.
+    # The applicant is not told (the form answers everyone alike); the team sees it and decides.
+    resembles = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering: ClassVar = ["name"]
-        constraints: ClassVar = [
-            models.UniqueConstraint(fields=["project", "name"], name="one_organisation_name_per_project"),
-        ]
+        indexes: ClassVar = [models.Index(fields=["project", "name_key"], name="organisation_name_key")]
 
     def __str__(self) -> str:
         return self.name

@@ -321,6 +321,7 @@ def project_distributors(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project(slug, user, Permission.PROJECT_CASE_COORDINATE)
     organisations = (
         Organisation.objects.filter(project=project)
+        .select_related("resembles")
         .prefetch_related("members__user", "vouches__member__organisation", "leaks")
         .order_by("state", "name")
     )
