@@ -809,3 +809,48 @@ def test_organisation_names_that_look_alike_share_a_comparison_key(one: str, oth
 
     assert comparison_key(one) == comparison_key(other)
     assert comparison_key(one) != comparison_key(one + "x")
+
+
+def test_distributor_access_follows_the_embargo_the_member_accepted(
+    client: Client, two_distributors: dict[str, Any]
+) -> None:
+    team, ada_client = two_distributors["team"], two_distributors["ada"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    status = {"action": "status", "product": "distro-a llmesh", "status": "affected"}
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    assert SECRET in ada_client.get(case_url).content.decode()
+    # The team extends the embargo: Ada accepted the old end, not this one.
+    later = (timezone.now() + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "set", "zone": "UTC", "ends_at": later})
+    page = ada_client.get(case_url).content.decode()
+    assert SECRET not in page
+    assert "The embargo changed since you accepted it" in page
+    refused = ada_client.post(f"{case_url}act/", status, follow=True).content.decode()
+    assert "accept this case&#x27;s embargo as it stands first" in refused
+    assert not ProductStatus.objects.exists()
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    assert SECRET in ada_client.get(case_url).content.decode()
+    ada_client.post(f"{case_url}act/", status)
+    assert ProductStatus.objects.count() == 1
+    accepted = AuditEvent.objects.filter(action="distributors.case_embargo_accepted")
+    assert accepted.count() == 2
+    last = accepted.order_by("pk").last()
+    assert last is not None
+    assert last.details["embargo_ends_at"].startswith(later[:13])
+    # The team abandons the embargo, with nothing published: access ends.
+    team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "exit", "reason": "abandoned"})
+    page = ada_client.get(case_url).content.decode()
+    assert SECRET not in page
+    assert "ended this case's embargo without publishing it" in page
+    assert "Accept this case" not in page
+    for action in (status, {"action": "accept"}):
+        answer = ada_client.post(f"{case_url}act/", action, follow=True).content.decode()
+        assert "it is no longer shared" in answer
+    assert ProductStatus.objects.count() == 1
+    assert "embargo ended by the team" in ada_client.get("/distributor/").content.decode()
