@@ -347,3 +347,16 @@ def test_a_stored_address_with_a_line_break_fails_at_once_instead_of_for_ever(
     _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
     assert _run_due() == ["failed"]
     assert "printable ASCII only" in OutboundWebhook.objects.get().last_error
+
+
+def test_a_host_that_does_not_resolve_at_delivery_is_tried_again_later(
+    project_b: Project, bob: User, admin: User
+) -> None:
+    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
+    # As if its name stopped resolving for a while (the .invalid domain never resolves, RFC 6761).
+    Webhook.objects.update(url="https://hooks.invalid/hook")
+    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
+    assert _run_due() == ["deferred"]
+    delivery = OutboundWebhook.objects.get()
+    assert delivery.status == OutboundStatus.QUEUED
+    assert "does not resolve" in delivery.last_error

@@ -32,6 +32,10 @@ class WebhookError(ValueError):
     """A webhook address or setting refused; the text says why."""
 
 
+class UnresolvedHostError(WebhookError):
+    """The host name did not resolve: refused when saved, tried again later at delivery."""
+
+
 @dataclass(frozen=True)
 class Destination:
     """A checked address: what the request says (scheme, host, port, path) and where it connects."""
@@ -85,7 +89,7 @@ def _allowed_addresses(host: str, port: int) -> list[IPAddress]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise WebhookError(f"the host {host!r} of the webhook address does not resolve") from None
+        raise UnresolvedHostError(f"the host {host!r} of the webhook address does not resolve") from None
     addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
     # Every address must be allowed, not only the first: the resolver's order is not ours to choose.
     for address in addresses:

@@ -26,7 +26,13 @@ from django_tasks import task
 from vulndesk.audit.actions import record_event
 from vulndesk.notify.models import OutboundStatus, OutboundWebhook, Webhook, WebhookEvent
 from vulndesk.notify.tasks import MAX_ATTEMPTS, backoff
-from vulndesk.notify.webhook_address import WebhookError, check_url, post, resolve_destination
+from vulndesk.notify.webhook_address import (
+    UnresolvedHostError,
+    WebhookError,
+    check_url,
+    post,
+    resolve_destination,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +100,9 @@ def deliver_webhook(uid: str) -> str:
     delivery = OutboundWebhook.objects.select_related("webhook").get(uid=uid)
     try:
         _post(delivery)
+    except UnresolvedHostError as exc:
+        # A resolver that fails for a while must not fail the delivery for good.
+        return _retry_later(delivery, str(exc))
     except (_PermanentError, WebhookError) as exc:
         return _fail(delivery, str(exc))
     except (OSError, _TemporaryError) as exc:
