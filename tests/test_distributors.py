@@ -789,6 +789,7 @@ def test_the_form_answers_alike_for_a_name_on_the_list_and_its_look_alikes(
     # The team sees each look-alike, next to the organisation it looks like.
     page = signed_in(bob).get(f"/desk/p/{ATM}/distributors/").content.decode()
     assert page.count(f'This name looks like that of <a href="#org-{original.pk}">OrgA</a>') == 3
+    assert "This name holds U+0410 CYRILLIC CAPITAL LETTER A." in page
 
 
 @pytest.mark.parametrize(

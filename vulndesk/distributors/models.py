@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from vulndesk.crypto import open_sealed, seal
+from vulndesk.distributors.names import unusual_characters
 
 
 class OrganisationState(models.TextChoices):
@@ -56,6 +57,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def unusual_characters(self) -> list[str]:
+        return unusual_characters(self.name)
 
 
 class MemberState(models.TextChoices):

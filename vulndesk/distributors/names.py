@@ -24,6 +24,13 @@ def comparison_key(name: str) -> str:
     return skeleton(" ".join(visible.split())).casefold()
 
 
+def unusual_characters(name: str) -> list[str]:
+    """The characters of a name outside printable ASCII, named, so the team sees what a look-alike
+    is made of ("U+0410 CYRILLIC CAPITAL LETTER A")."""
+    found = dict.fromkeys(c for c in name if not (" " <= c <= "~"))
+    return [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}" for c in found]
+
+
 def skeleton(text: str) -> str:
     """UTS #39 §4: skeleton(X) = NFD(map each character of NFD(X) to its prototype)."""
     prototypes = _prototypes()
