@@ -112,3 +112,24 @@ def test_a_token_scoped_without_policy_edit_cannot_edit(
         headers=headers,
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("scope", [p for p in Permission if p != Permission.PROJECT_REPORT_READ], ids=str)
+def test_a_token_without_the_read_scope_reads_no_report_case_or_fix(
+    client: Client, project_a: Project, alice: User, scope: Permission
+) -> None:
+    from .conftest import a_report  # noqa: PLC0415
+
+    report = a_report(project_a, title="Scoped out")
+    headers = _bearer(alice, scopes=[scope])
+    base = f"/api/v1/projects/llm-d/reports/{report.number}"
+    reads = [
+        client.get("/api/v1/reports", headers=headers),
+        client.post("/api/v1/reports/search", {"q": "Scoped"}, "application/json", headers=headers),
+        client.get(base, headers=headers),
+        client.get(f"{base}/fix", headers=headers),
+        client.get("/api/v1/projects/llm-d/releases", headers=headers),
+    ]
+    for answer in reads:
+        assert answer.status_code == 404, (answer.request["PATH_INFO"], answer.content)
+        assert b"Scoped out" not in answer.content

@@ -777,3 +777,93 @@ def test_an_early_publication_tells_the_organisations_and_the_reporter_why(
     [to_reporter] = [m for m in _to(raw, "rita@researcher.test") if "embargo has ended" in str(m["Subject"])]
     reporter_text = to_reporter.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert why in reporter_text
+
+
+def test_the_form_answers_alike_for_a_name_on_the_list_and_its_look_alikes(
+    client: Client, project_b: Project, bob: User, ada: Correspondent
+) -> None:
+    key = ada.public_key()
+    first = _apply(client, "OrgA", "a1@org-a.test", key)
+    # The same name, the last letter Cyrillic, full-width letters: each answered as a new name is.
+    answers = [
+        _apply(client, name, f"a{n}@org-a.test", key, website="https://org-a.example")
+        for n, name in enumerate(["OrgA", "Org\u0410", "\uff2f\uff52\uff47\uff41"], start=2)
+    ]
+    unrelated = _apply(client, "OrgB", "b@org-b.test", key)
+    for answer in [*answers, unrelated]:
+        assert answer.status_code == first.status_code == 201
+        assert answer.content == first.content
+        assert "already" not in answer.content.decode()
+    original = Organisation.objects.get(name="OrgA", resembles__isnull=True)
+    look_alikes = Organisation.objects.filter(resembles=original)
+    assert sorted(o.name for o in look_alikes) == sorted(["OrgA", "Org\u0410", "\uff2f\uff52\uff47\uff41"])
+    assert Organisation.objects.get(name="OrgB").resembles is None
+    # The team sees each look-alike, next to the organisation it looks like.
+    page = signed_in(bob).get(f"/desk/p/{ATM}/distributors/").content.decode()
+    assert page.count(f'This name looks like that of <a href="#org-{original.pk}">OrgA</a>') == 3
+    assert "This name holds U+0410 CYRILLIC CAPITAL LETTER A." in page
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("OrgA", "Org\u0410"),  # Cyrillic capital A
+        ("OrgA", "orga"),
+        ("OrgA", "\uff2f\uff52\uff47\uff21"),  # full-width
+        ("Debian", "Deb\u0456an"),  # Cyrillic i
+        ("Red Hat", "Red\u00a0 Hat"),
+        ("Red Hat", "Red\u200b Hat"),
+        ("Paypal", "PayPa\u217c"),  # small roman numeral fifty
+        ("Distro", "D\u0456str\u03bf"),
+    ],
+)
+def test_organisation_names_that_look_alike_share_a_comparison_key(one: str, other: str) -> None:
+    from vulndesk.distributors.names import comparison_key  # noqa: PLC0415
+
+    assert comparison_key(one) == comparison_key(other)
+    assert comparison_key(one) != comparison_key(one + "x")
+
+
+def test_distributor_access_follows_the_embargo_the_member_accepted(
+    client: Client, two_distributors: dict[str, Any]
+) -> None:
+    team, ada_client = two_distributors["team"], two_distributors["ada"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    case_url = f"/distributor/p/{ATM}/cases/{number}/"
+    status = {"action": "status", "product": "distro-a llmesh", "status": "affected"}
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    assert SECRET in ada_client.get(case_url).content.decode()
+    # The team extends the embargo: Ada accepted the old end, not this one.
+    later = (timezone.now() + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "set", "zone": "UTC", "ends_at": later})
+    page = ada_client.get(case_url).content.decode()
+    assert SECRET not in page
+    assert "The embargo changed since you accepted it" in page
+    refused = ada_client.post(f"{case_url}act/", status, follow=True).content.decode()
+    assert "accept this case&#x27;s embargo as it stands first" in refused
+    assert not ProductStatus.objects.exists()
+    ada_client.post(f"{case_url}act/", {"action": "accept"})
+    assert SECRET in ada_client.get(case_url).content.decode()
+    ada_client.post(f"{case_url}act/", status)
+    assert ProductStatus.objects.count() == 1
+    accepted = AuditEvent.objects.filter(action="distributors.case_embargo_accepted")
+    assert accepted.count() == 2
+    last = accepted.order_by("pk").last()
+    assert last is not None
+    assert last.details["embargo_ends_at"].startswith(later[:13])
+    # The team abandons the embargo, with nothing published: access ends.
+    team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "exit", "reason": "abandoned"})
+    page = ada_client.get(case_url).content.decode()
+    assert SECRET not in page
+    assert "ended this case's embargo without publishing it" in page
+    assert "Accept this case" not in page
+    for action in (status, {"action": "accept"}):
+        answer = ada_client.post(f"{case_url}act/", action, follow=True).content.decode()
+        assert "it is no longer shared" in answer
+    assert ProductStatus.objects.count() == 1
+    assert "embargo ended by the team" in ada_client.get("/distributor/").content.decode()

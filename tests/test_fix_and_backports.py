@@ -187,3 +187,41 @@ def _put(api: Client, path: str, payload: dict[str, str]) -> dict[str, Any]:
     assert response.status_code == 200, response.content
     body: dict[str, Any] = response.json()
     return body
+
+
+FIXED_ON_1_3 = {"package": PACKAGE, "line": "1.3", "status": "fixed", "fixed_version": "1.3.1"}
+
+
+def test_a_token_scoped_to_coordinate_writes_the_fix_but_reads_none_of_it(
+    project_b: Project, bob: User
+) -> None:
+    from vulndesk.accounts.permissions import Permission  # noqa: PLC0415
+
+    reader = do_create_api_token(bob, acting_user=None).raw
+    writer = do_create_api_token(bob, scopes=[Permission.PROJECT_CASE_COORDINATE], acting_user=None).raw
+    full, narrow = (Client(headers={"Authorization": f"Bearer {raw}"}) for raw in (reader, writer))
+    release = {"package": PACKAGE, "version": "1.3.0", "branch": "release-1.3"}
+    path = "/api/v1/projects/agentic-tool-mesh/releases"
+    assert narrow.post(path, json.dumps(release), content_type="application/json").status_code == 201
+    report = a_report(project_b)
+    base = f"/api/v1/projects/agentic-tool-mesh/reports/{report.number}"
+    _put(full, f"{base}/fix-plan", {"mitigations": "Turn off the shell tool.", "timeline": "a week"})
+    writes = [
+        (f"{base}/affected", {"package": PACKAGE, "affected": "<1.3.1"}),
+        (
+            f"{base}/backports",
+            {"package": PACKAGE, "line": "1.3", "status": "fixed", "fixed_version": "1.3.1"},
+        ),
+        (f"{base}/fix-plan", {"timeline": "two weeks"}),
+    ]
+    for where, payload in writes:
+        answer = narrow.put(where, json.dumps(payload), content_type="application/json")
+        assert answer.status_code == 204, answer.content
+        assert answer.content == b""  # written; nothing of the fix, the ranges or the plan read back
+    assert narrow.get(f"{base}/fix").status_code == 404
+    assert narrow.get(path).status_code == 404
+    # The writes happened, as a token that may read sees.
+    fix = full.get(f"{base}/fix").json()
+    assert fix["affected"] == [{"package": PACKAGE, "affected": "vers:pypi/<1.3.1"}]
+    assert fix["backports"][0]["fixed_version"] == "1.3.1"
+    assert fix["fix_plan"]["timeline"] == "two weeks"

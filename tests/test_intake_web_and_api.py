@@ -7,9 +7,12 @@ import re
 import pytest
 from django.test import Client
 
+from vulndesk.accounts.models import User
 from vulndesk.intake.models import Channel, Report
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.projects.models import Project
+
+from .conftest import signed_in
 
 
 def _form_data(client: Client, slug: str, **overrides: str) -> dict[str, str]:
@@ -185,3 +188,51 @@ def test_a_different_report_under_a_used_idempotency_key_is_not_swallowed(
     )
     assert response.status_code == 201
     assert sorted(r.title for r in Report.objects.all()) == ["first", "second"]
+
+
+BIDI_AND_FORMAT = ["\u202e", "\u202a", "\u202c", "\u200e", "\u200f", "\u2066", "\u2069", "\u061c"]
+
+
+def test_bidi_overrides_are_stripped_from_attachment_names_and_shown_escaped_if_stored(
+    client: Client, project_a: Project, alice: User
+) -> None:
+    names = ["\u202egnp.exe", "inv\u200boice\ufeff.pdf", *(f"a{c}b.txt" for c in BIDI_AND_FORMAT)]
+    payload = {
+        "title": "t",
+        "description": "d",
+        "attachments": [
+            {"filename": name, "content_base64": base64.b64encode(b"x").decode()} for name in names
+        ],
+    }
+    response = client.post(
+        "/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    stored = sorted(a.filename for a in Report.objects.get().attachments.all())
+    assert stored == sorted(["gnp.exe", "invoice.pdf", *(["ab.txt"] * len(BIDI_AND_FORMAT))])
+    # A name stored before names were cleaned is shown with its controls written out.
+    old = Report.objects.get().attachments.first()
+    assert old is not None
+    old.filename = "\u202egnp.exe"
+    old.save()
+    team_page = signed_in(alice).get("/desk/p/llm-d/reports/1/").content.decode()
+    tracking_page = client.get(
+        response.json()["tracking_url"].removeprefix("http://testserver")
+    ).content.decode()
+    for page in (team_page, tracking_page):
+        assert not any(c in page for c in BIDI_AND_FORMAT)
+        assert "&lt;U+202E&gt;gnp.exe" in page
+
+
+def test_a_refusal_names_the_attachment_without_its_bidi_controls(client: Client, project_a: Project) -> None:
+    payload = {
+        "title": "t",
+        "description": "d",
+        "attachments": [{"filename": "\u202egnp.exe", "content_base64": "not base64!"}],
+    }
+    response = client.post(
+        "/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "'gnp.exe' is not valid base64" in response.json()["problems"]["attachments"]
+    assert "\\u202e" not in response.content.decode().lower()

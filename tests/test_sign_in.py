@@ -3,6 +3,7 @@ lockout with an audited unlock, and a fresh confirmation before sensitive action
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 
@@ -79,8 +80,8 @@ def test_a_session_without_a_second_factor_is_signed_out(client: Client, carol: 
     assert signed_in(carol).get("/desk/").status_code == 200
 
 
-def test_repeated_failures_pause_then_lock_an_account_until_an_admin_unlocks_it(
-    client: Client, carol: User, capsys: pytest.CaptureFixture[str]
+def test_repeated_failures_pause_an_account_name_and_say_so_alike_for_every_name(
+    client: Client, carol: User
 ) -> None:
     for _ in range(lockout.FAILURES_BEFORE_PAUSE):
         client.post("/accounts/login/", {"username": carol.email, "password": "wrong"})
@@ -92,14 +93,72 @@ def test_repeated_failures_pause_then_lock_an_account_until_an_admin_unlocks_it(
         client.post("/accounts/login/", {"username": "nobody@nowhere.test", "password": "wrong"})
     nobody = client.post("/accounts/login/", {"username": "nobody@nowhere.test", "password": "x"})
     assert "try again in 15 minutes" in nobody.content.decode()  # no hint that the account is missing
+    # Someone else's guessing from their own address does not hold Carol back at hers.
+    elsewhere = Client(REMOTE_ADDR="192.0.2.7")
+    assert (
+        elsewhere.post("/accounts/login/", {"username": carol.email, "password": PASSWORD}).status_code == 302
+    )
 
-    # Fifteen more failures, each after its pause: the twentieth locks the account for good.
-    carols = LoginThrottle.objects.filter(key=lockout._key(carol.email))
-    carols.update(failures=lockout.FAILURES_BEFORE_LOCK - 1, locked_until=None, last_failure_at=None)
-    assert client.post("/accounts/login/", {"username": carol.email, "password": "wrong"}).status_code == 400
+
+def _guess(email: str, address: str, times: int, at: dt.datetime) -> None:
+    for _ in range(times):
+        lockout.begin_attempt(email, address, now=at)
+        lockout.record_failure(email, address, now=at)
+
+
+def _refusal(email: str, address: str, at: dt.datetime) -> str:
+    with pytest.raises(lockout.LockedOutError) as refused:
+        lockout.begin_attempt(email, address, now=at)
+    return str(refused.value)
+
+
+@pytest.mark.django_db
+def test_pauses_grow_and_anonymous_failures_never_lock_an_account_for_good(carol: User) -> None:
+    at = timezone.now()
+    waits = []
+    # One guesser at one address, waiting out each pause: each pause is twice the one before.
+    for _ in range(8):
+        _guess(carol.email, "203.0.113.5", lockout.FAILURES_BEFORE_PAUSE, at)
+        waits.append(_refusal(carol.email, "203.0.113.5", at).rsplit("try again in ", 1)[1])
+        at += lockout.LONGEST_PAUSE
+    assert waits[:5] == ["15 minutes", "30 minutes", "60 minutes", "2 hours", "4 hours"]
+    assert waits[-1] == "24 hours"  # and no longer
+    # Forty failures, and the account is not locked: Carol signs in from her own address.
+    assert not LoginThrottle.objects.filter(locked_for_good=True).exists()
+    assert not AuditEvent.objects.filter(action="user.locked").exists()
+    lockout.begin_attempt(carol.email, "192.0.2.7", now=at)
+
+
+@pytest.mark.django_db
+def test_guesses_spread_over_many_addresses_pause_the_name_for_an_hour_at_most(carol: User) -> None:
+    at = timezone.now()
+    for round_number in range(6):
+        for number in range(lockout.NAME_FAILURES_BEFORE_PAUSE):
+            _guess(carol.email, f"198.51.{round_number}.{number}", 1, at)
+        refusal = _refusal(carol.email, "192.0.2.7", at)  # from anywhere, Carol's address too
+        assert "for this account name" in refusal
+        at += lockout.LONGEST_NAME_PAUSE
+    assert refusal.endswith("try again in 60 minutes")
+    lockout.begin_attempt(carol.email, "192.0.2.7", now=at + dt.timedelta(seconds=1))
+    assert not LoginThrottle.objects.filter(locked_for_good=True).exists()
+
+
+def test_wrong_codes_after_a_right_password_lock_the_account_until_an_admin_unlocks_it(
+    client: Client, carol: User, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_in_for_real(Client(), carol.email, PASSWORD)
+    # Someone who knows Carol's password has guessed codes, each time after waiting out the pause.
+    codes = LoginThrottle.objects.filter(key=lockout._code_key(carol.email))
+    _password_step(client, carol.email)
+    client.post("/accounts/login/code/", {"code": "000000"})
+    codes.update(failures=lockout.CODE_FAILURES_BEFORE_LOCK - 1, locked_until=None, last_failure_at=None)
+    _password_step(client, carol.email)
+    assert client.post("/accounts/login/code/", {"code": "000000"}).status_code == 400
     assert AuditEvent.objects.filter(action="user.locked", target_id=str(carol.pk)).count() == 1
     with pytest.raises(lockout.LockedOutError, match="an administrator can unlock it"):
         lockout.check_allowed(carol.email, now=None)
+    page = Client().post("/accounts/login/", {"username": carol.email, "password": PASSWORD})
+    assert "an administrator can unlock it" in page.content.decode()
     assert main(["user", "unlock", carol.email]) == 0
     assert "unlocked" in capsys.readouterr().out
     assert AuditEvent.objects.filter(action="user.unlocked", target_id=str(carol.pk)).exists()

@@ -32,6 +32,7 @@ from vulndesk.projects.models import Project
 from vulndesk.projects.policy import validate_policy
 
 from .live import free_port
+from .test_archive_bombs import gzip_of_zeros
 
 INTAKE_A = "llm-d-security-reporting@googlegroups.com"  # llm-d's policy
 INTAKE_B = "github@hpe.com"  # Agentic Tool Mesh's policy
@@ -483,3 +484,13 @@ def test_a_forged_message_id_cannot_hide_a_genuine_report(intake: int) -> None:
     assert Report.objects.count() == 2
     assert send(intake, plain())[0] == 250  # the genuine retry stays one report
     assert Report.objects.count() == 2
+
+
+def test_the_smtp_intake_refuses_a_bomb_with_the_reason(intake: int) -> None:
+    message = mail()
+    message.set_content("The trace is attached.\n")
+    message.add_attachment(gzip_of_zeros(1024), maintype="application", subtype="gzip", filename="trace.gz")
+    code, reply = send(intake, message.as_bytes())
+    assert code == 550
+    assert "decompression bomb" in reply
+    assert not Report.objects.exists()

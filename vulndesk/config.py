@@ -57,7 +57,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def env_networks(name: str) -> list[Network]:
+def env_networks(name: str) -> tuple[Network, ...]:
     """Comma-separated networks (``10.0.0.0/8``) or single addresses (``192.0.2.7``); empty if unset."""
     networks = []
     for item in env_list(name, []):
@@ -65,7 +65,7 @@ def env_networks(name: str) -> list[Network]:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
             raise ImproperlyConfigured(f"{name}: {item!r} is not a network address or range") from None
-    return networks
+    return tuple(networks)
 
 
 def env_secret(name: str) -> str | None:

@@ -214,6 +214,9 @@ TASKS = {
 # Webhooks go to https:// addresses; plain http only to a loopback address, and only when allowed
 # (a relay on the same host, or the test suite).
 WEBHOOKS_ALLOW_LOOPBACK_HTTP = env_bool("VULNDESK_WEBHOOKS_ALLOW_LOOPBACK_HTTP", default=False)
+# Webhooks never reach loopback, private, link-local or reserved addresses (SSRF), except inside the
+# networks listed here (a receiver on the same host or the internal network, on purpose).
+WEBHOOK_ALLOWED_NETWORKS = env_networks("VULNDESK_WEBHOOK_ALLOWED_NETWORKS")
 
 # Outgoing mail. With no relay configured, mail is written to files under the data directory so a
 # laptop install can read what it would have sent; it is never sent to a guessed relay.

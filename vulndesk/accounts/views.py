@@ -91,7 +91,7 @@ def _complete(request: HttpRequest, user: User) -> HttpResponse:
         request.session.pop(key, None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SECOND_FACTOR_AT] = int(time.time())
-    lockout.record_success(user.email)
+    lockout.record_success(user.email, client_address(request))
     left = mfa.recovery_codes_left(user)
     if mfa.has_second_factor(user) and left <= RECOVERY_CODES_LOW:
         messages.warning(
@@ -110,11 +110,13 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     error = ""
     if request.method == "POST":
+        address = client_address(request)
         try:
-            lockout.begin_attempt(user.email)
+            # After a right password: these failures, and only these, can lock the account for good.
+            lockout.begin_attempt(user.email, address, code=True)
             if mfa.verify_second_factor(user, request.POST.get("code", "")):
                 return _complete(request, user)
-            lockout.record_failure(user.email)
+            lockout.record_failure(user.email, address, code=True)
             error = "That code is not right (or was already used). Try the current one."
         except lockout.LockedOutError as exc:
             error = f"Not signed in: {exc}."

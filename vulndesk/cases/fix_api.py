@@ -1,4 +1,8 @@
-"""The fix in the API: releases, affected ranges, the backport matrix and the fix plan."""
+"""The fix in the API: releases, affected ranges, the backport matrix and the fix plan.
+
+Every answer holds only what the token's scopes may read: a change answers with the fix as it now
+stands only to a token that may read reports (``project:report:read``).
+"""
 
 from __future__ import annotations
 
@@ -81,6 +85,15 @@ def _caller(request: HttpRequest, permission: Permission) -> User:
     return user
 
 
+def _written(request: HttpRequest, report: Report) -> Status[FixOut | None]:
+    """The fix as it now stands, to a token that may read it; to one that may only write (scoped
+    to coordinating, not to reading reports), 204 and nothing: writing grants no reading."""
+    token: ApiToken = request.api_token  # type: ignore[attr-defined]
+    if not token.allows(Permission.PROJECT_REPORT_READ):
+        return Status(204, None)
+    return Status(200, _fix_of(report))
+
+
 def _refused(exc: PackageError) -> HttpError:
     return HttpError(422, str(exc))
 
@@ -141,44 +154,44 @@ def get_fix(request: HttpRequest, slug: str, number: int) -> FixOut:
 
 @router.put(
     "/projects/{slug}/reports/{number}/affected",
-    response={200: FixOut, 422: Problems},
+    response={200: FixOut, 204: None, 422: Problems},
     summary="Set a package's affected range",
 )
-def set_affected(request: HttpRequest, slug: str, number: int, payload: AffectedIn) -> FixOut:
+def set_affected(request: HttpRequest, slug: str, number: int, payload: AffectedIn) -> Status[FixOut | None]:
     user = _caller(request, Permission.PROJECT_CASE_COORDINATE)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
     try:
         do_set_affected_package(report, package=payload.package, affected=payload.affected, acting_user=user)
     except PackageError as exc:
         raise _refused(exc) from None
-    return _fix_of(report)
+    return _written(request, report)
 
 
 @router.put(
     "/projects/{slug}/reports/{number}/backports",
-    response={200: FixOut, 422: Problems},
+    response={200: FixOut, 204: None, 422: Problems},
     summary="Set a release line's status",
 )
-def set_backport(request: HttpRequest, slug: str, number: int, payload: BackportIn) -> FixOut:
+def set_backport(request: HttpRequest, slug: str, number: int, payload: BackportIn) -> Status[FixOut | None]:
     user = _caller(request, Permission.PROJECT_CASE_COORDINATE)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
     try:
         do_set_backport(report, **payload.dict(), acting_user=user)
     except PackageError as exc:
         raise _refused(exc) from None
-    return _fix_of(report)
+    return _written(request, report)
 
 
 @router.put(
     "/projects/{slug}/reports/{number}/fix-plan",
-    response={200: FixOut, 422: Problems},
+    response={200: FixOut, 204: None, 422: Problems},
     summary="Set the fix plan",
 )
-def set_fix_plan(request: HttpRequest, slug: str, number: int, payload: FixPlanIn) -> FixOut:
+def set_fix_plan(request: HttpRequest, slug: str, number: int, payload: FixPlanIn) -> Status[FixOut | None]:
     user = _caller(request, Permission.PROJECT_CASE_COORDINATE)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
     try:
         do_set_fix_plan(report, **payload.dict(), acting_user=user)
     except PackageError as exc:
         raise _refused(exc) from None
-    return _fix_of(report)
+    return _written(request, report)

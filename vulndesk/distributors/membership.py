@@ -30,6 +30,7 @@ from vulndesk.distributors.models import (
     OrganisationState,
     Vouch,
 )
+from vulndesk.distributors.names import comparison_key
 from vulndesk.intake.throttle import Throttled, check_and_count
 from vulndesk.notify.actions import queue_email
 
@@ -94,8 +95,8 @@ def do_apply(project: Project, application: Application, *, client_address: str 
             project, application, name=name, answers=answers, address=address, key=(key, fingerprint)
         )
     except IntegrityError:
-        # Two applications at once with the same organisation name or the same new address.
-        raise DistributorError("an application with this name or address arrived at the same time") from None
+        # Two applications at once from the same new contact address.
+        raise DistributorError("an application with this contact address arrived at the same time") from None
 
 
 def _store_application(
@@ -109,14 +110,20 @@ def _store_application(
 ) -> Organisation:
     """The organisation, and its contact person unless the address already has an account."""
     key_text, fingerprint = key
+    key_of_name = comparison_key(name)
     with transaction.atomic():
-        if Organisation.objects.filter(project=project, name__iexact=name).exists():
-            raise DistributorError(f"an organisation named {name!r} already applied or is on the list")
+        # The answer is the same for a name already there or a look-alike of one, so the form does
+        # not tell who is on the list; the team sees the resemblance and decides.
+        resembles = (
+            Organisation.objects.filter(project=project, name_key=key_of_name).order_by("applied_at").first()
+        )
         # Nobody can attach someone else's account to their organisation by applying with it.
         has_account = User.objects.filter(email__iexact=address).exists()
         organisation = Organisation.objects.create(
             project=project,
             name=name,
+            name_key=key_of_name,
+            resembles=resembles,
             website=application.website[:300],
             criteria_answers=answers,
             contact_with_account=address if has_account else "",
@@ -129,7 +136,12 @@ def _store_application(
             acting_user=None,
             project=project,
             target=organisation,
-            details={"organisation": name, "fingerprint": fingerprint, "contact_has_account": has_account},
+            details={
+                "organisation": name,
+                "fingerprint": fingerprint,
+                "contact_has_account": has_account,
+                "resembles": resembles.pk if resembles else None,
+            },
         )
         _tell_team(project, emails.application_received(organisation))
     return organisation

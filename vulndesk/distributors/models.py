@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from vulndesk.crypto import open_sealed, seal
+from vulndesk.distributors.names import unusual_characters
 
 
 class OrganisationState(models.TextChoices):
@@ -44,15 +45,22 @@ class Organisation(models.Model):
     # The application's contact address, when it already has an account here: the applicant was
     # not told (the form says the same to everyone), and the team adds that person itself.
     contact_with_account = models.EmailField(max_length=254, blank=True)
+    # The name as a reader sees it (names.comparison_key): look-alikes share it.
+    name_key = models.CharField(max_length=1000, blank=True)
+    # An application whose name looks like an organisation that applied before or is on the list.
+    # The applicant is not told (the form answers everyone alike); the team sees it and decides.
+    resembles = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering: ClassVar = ["name"]
-        constraints: ClassVar = [
-            models.UniqueConstraint(fields=["project", "name"], name="one_organisation_name_per_project"),
-        ]
+        indexes: ClassVar = [models.Index(fields=["project", "name_key"], name="organisation_name_key")]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def unusual_characters(self) -> list[str]:
+        return unusual_characters(self.name)
 
 
 class MemberState(models.TextChoices):

@@ -9,13 +9,16 @@ accepting its embargo, and each read is an audit event.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.vultron import EMState
 from vulndesk.distributors import emails, notices
 from vulndesk.distributors.briefing import Briefing, briefing
 from vulndesk.distributors.membership import DistributorError, active_memberships
@@ -33,6 +36,7 @@ from vulndesk.distributors.models import (
 )
 from vulndesk.embargo.actions import active_embargo_end
 from vulndesk.embargo.emails import when
+from vulndesk.embargo.models import Embargo, ExitReason
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
@@ -154,39 +158,78 @@ def access_shared_attachment(share: CaseShare, member: DistributorMember, uid: u
     row = (
         SharedAttachment.objects.select_related("attachment").filter(share=share, attachment__uid=uid).first()
     )
-    if row is None or not has_accepted(share, member):
+    if row is None or case_access(share, member) != CaseAccess.READ:
         raise Http404
     attachment = row.attachment
     attachment.report = share.report
     return attachment
 
 
+class CaseAccess(StrEnum):
+    """What a member of an organisation the case was shared with may do with it now."""
+
+    READ = "read"  # bound by the embargo as it stands: reads the briefing, saves statuses
+    TO_ACCEPT = "accept"  # never accepted, or accepted an end that has since moved
+    ENDED = "ended"  # the team ended the embargo without publishing: the case is not shared any more
+
+
+def case_access(share: CaseShare, member: DistributorMember) -> CaseAccess:
+    """Access follows what the member accepted: the embargo's current end while it is active.
+    An extension (or any move of the end) asks for acceptance again; an embargo the team
+    abandoned with nothing published ends access, since the terms it was shared under are gone."""
+    embargo = Embargo.objects.filter(report=share.report).first()
+    if embargo is not None and _abandoned_unpublished(embargo):
+        return CaseAccess.ENDED
+    acceptance = CaseEmbargoAcceptance.objects.filter(share=share, member=member).first()
+    if acceptance is None:
+        return CaseAccess.TO_ACCEPT
+    current_end = active_embargo_end(share.report)
+    if current_end is not None and acceptance.embargo_ends_at != current_end:
+        return CaseAccess.TO_ACCEPT
+    return CaseAccess.READ
+
+
+def _abandoned_unpublished(embargo: Embargo) -> bool:
+    if embargo.state != EMState.EXITED or embargo.exit_reason != ExitReason.ABANDONED:
+        return False
+    return not Advisory.objects.filter(report_id=embargo.report_id, state=AdvisoryState.PUBLISHED).exists()
+
+
 def has_accepted(share: CaseShare, member: DistributorMember) -> bool:
-    return CaseEmbargoAcceptance.objects.filter(share=share, member=member).exists()
+    return case_access(share, member) == CaseAccess.READ
 
 
 def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseEmbargoAcceptance:
+    """The member accepts the embargo as it stands now (its current end), again after a change."""
     if needs_policy_acceptance(member):
         raise DistributorError("accept the list's current embargo policy first")
     with transaction.atomic():
-        acceptance, created = CaseEmbargoAcceptance.objects.get_or_create(
-            share=share, member=member, defaults={"embargo_ends_at": active_embargo_end(share.report)}
+        access = case_access(share, member)
+        if access == CaseAccess.ENDED:
+            raise DistributorError("the security team ended this case's embargo: it is no longer shared")
+        if access == CaseAccess.READ:
+            return CaseEmbargoAcceptance.objects.get(share=share, member=member)
+        end = active_embargo_end(share.report)
+        acceptance, _ = CaseEmbargoAcceptance.objects.update_or_create(
+            share=share, member=member, defaults={"embargo_ends_at": end, "accepted_at": timezone.now()}
         )
-        if created:
-            record_event(
-                "distributors.case_embargo_accepted",
-                acting_user=member.user,
-                project=share.report.project,
-                target=share.report,
-                details={"organisation": share.organisation.name},
-            )
+        record_event(
+            "distributors.case_embargo_accepted",
+            acting_user=member.user,
+            project=share.report.project,
+            target=share.report,
+            details={
+                "organisation": share.organisation.name,
+                "embargo_ends_at": end.isoformat() if end else None,
+            },
+        )
     return acceptance
 
 
 def read_briefing(share: CaseShare, member: DistributorMember) -> Briefing:
     """Every read of an embargoed case by a distributor is an audit event."""
     if not has_accepted(share, member):
-        raise DistributorError("accept this case's embargo to read it")
+        raise DistributorError("accept this case's embargo as it stands to read it")
     with transaction.atomic():
         record_event(
             "distributors.case_read",

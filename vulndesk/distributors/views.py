@@ -29,6 +29,7 @@ from vulndesk.distributors import membership
 from vulndesk.distributors.leaks import do_attribute_leak, do_report_leak
 from vulndesk.distributors.membership import Application, DistributorError
 from vulndesk.distributors.models import (
+    CaseEmbargoAcceptance,
     CaseShare,
     DistributorMember,
     Justification,
@@ -41,12 +42,13 @@ from vulndesk.distributors.models import (
     needs_policy_acceptance,
 )
 from vulndesk.distributors.sharing import (
+    CaseAccess,
     access_shared_attachment,
+    case_access,
     do_accept_case_embargo,
     do_set_product_status,
     do_set_shared_attachments,
     do_share_case,
-    has_accepted,
     read_briefing,
     share_for_member,
 )
@@ -145,7 +147,7 @@ def portal(request: HttpRequest) -> HttpResponse:
                 "member": member,
                 "project": member.organisation.project,
                 "needs_policy": needs_policy_acceptance(member),
-                "shares": [(share, has_accepted(share, member)) for share in shares],
+                "shares": [(share, str(case_access(share, member))) for share in shares],
                 "applicants": Organisation.objects.filter(
                     project=member.organisation.project, state=OrganisationState.APPLIED
                 ).exclude(vouches__member=member),
@@ -195,8 +197,15 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if needs_policy_acceptance(member):
         messages.error(request, "Accept the list's current embargo policy first.")
         return redirect("distributor-portal")
-    context: dict[str, object] = {"share": share, "member": member, "project": share.report.project}
-    if has_accepted(share, member):
+    access = case_access(share, member)
+    context: dict[str, object] = {
+        "share": share,
+        "member": member,
+        "project": share.report.project,
+        "access": str(access),
+        "accepted_before": CaseEmbargoAcceptance.objects.filter(share=share, member=member).exists(),
+    }
+    if access == CaseAccess.READ:
         context |= {
             "b": read_briefing(share, member),
             "statuses": share.product_statuses.all(),
@@ -252,8 +261,11 @@ def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) ->
     if action == "accept":
         do_accept_case_embargo(share, member)
         return "You accepted this case's embargo."
-    if not has_accepted(share, member):
-        raise DistributorError("accept this case's embargo first")
+    access = case_access(share, member)
+    if access == CaseAccess.ENDED:
+        raise DistributorError("the security team ended this case's embargo: it is no longer shared")
+    if access != CaseAccess.READ:
+        raise DistributorError("accept this case's embargo as it stands first")
     report = share.report
     if action == "status":
         status = _choice(ProductState, form.get("status", ""))
@@ -344,6 +356,7 @@ def project_distributors(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project(slug, user, Permission.PROJECT_CASE_COORDINATE)
     organisations = (
         Organisation.objects.filter(project=project)
+        .select_related("resembles")
         .prefetch_related("members__user", "vouches__member__organisation", "leaks")
         .order_by("state", "name")
     )

@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
 from vulndesk.intake import emails
+from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
 from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
-from vulndesk.intake.submission import Submission, check_submission, clean_text, safe_filename
+from vulndesk.intake.submission import Submission, check_submission, clean_text
 from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email, release_held_email
 from vulndesk.openpgp.actions import store_reporter_key

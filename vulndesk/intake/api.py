@@ -14,6 +14,7 @@ from ninja.params.functions import Header
 from vulndesk.api import Problems
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
+from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import Channel, CreditPreference
 from vulndesk.intake.submission import Attachment, Submission, SubmissionError
 from vulndesk.intake.throttle import Throttled
@@ -59,7 +60,8 @@ def _attachments(items: list[AttachmentIn]) -> list[Attachment]:
         try:
             content = base64.b64decode(item.content_base64, validate=True)
         except (binascii.Error, ValueError):
-            raise SubmissionError({"attachments": f"{item.filename!r} is not valid base64"}) from None
+            name = safe_filename(item.filename)
+            raise SubmissionError({"attachments": f"{name!r} is not valid base64"}) from None
         decoded.append(Attachment(filename=item.filename, content_type=item.content_type, content=content))
     return decoded
 

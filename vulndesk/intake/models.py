@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from vulndesk.crypto import open_sealed, seal
+from vulndesk.intake.filenames import shown_filename
 
 
 class Channel(models.TextChoices):
@@ -138,6 +139,11 @@ class ReportAttachment(models.Model):
     @filename.setter
     def filename(self, value: str) -> None:
         self.sealed_filename = seal(value, context=self._context("filename"))
+
+    @property
+    def shown_filename(self) -> str:
+        """The name as pages show it: any bidi or other format character written out (filenames.py)."""
+        return shown_filename(self.filename)
 
     @property
     def content(self) -> bytes:

@@ -6,9 +6,7 @@ The web form, the API and the SMTP intake each build a ``Submission`` and hand i
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 
+from vulndesk.intake.archives import check_attachments
+from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import CreditPreference
 from vulndesk.projects.policy import Policy, ReportField
 
@@ -160,47 +160,15 @@ def _check_attachments(problems: dict[str, str], attachments: list[Attachment]) 
                 f"{safe_filename(attachment.filename)!r} is larger than {limits.each_mb} MB"
             )
             return
-    for attachment in attachments:
-        if reason := decompression_bomb(attachment.content):
-            problems["attachments"] = f"{safe_filename(attachment.filename)!r} {reason}"
-            return
+    if refused := check_attachments((a.filename, a.content) for a in attachments):
+        name, reason = refused
+        problems["attachments"] = f"{safe_filename(name)!r} {reason}"
+        return
     if sum(len(a.content) for a in attachments) > limits.total_bytes:
         problems["attachments"] = f"the files add up to more than {limits.total_bytes // 2**20} MB"
 
 
-def safe_filename(name: str) -> str:
-    """A file name that is only a name: no directories, no control characters, not empty."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _CONTROL.sub("", base).strip().lstrip(".")
-    return cleaned[:150] or "attachment"
-
-
-# An archive is never unpacked on the server, but the team will open it: refuse one that would
-# expand to something no proof of concept needs (a "zip of zeros"). Only the central directory is
-# read, which costs nothing however large the claimed contents.
-MAX_EXPANDED_BYTES = 512 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
-RATIO_CHECK_ABOVE_BYTES = 16 * 1024 * 1024  # small repetitive logs compress well and are fine
-MAX_ARCHIVE_ENTRIES = 10_000
-
-
 def decompression_bomb(content: bytes) -> str:
-    """Why ``content`` looks like a decompression bomb, or "" when it does not (or is no zip)."""
-    buffer = io.BytesIO(content)
-    if not zipfile.is_zipfile(buffer):
-        return ""
-    try:
-        with zipfile.ZipFile(buffer) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return ""
-    expanded = sum(entry.file_size for entry in entries)
-    if len(entries) > MAX_ARCHIVE_ENTRIES:
-        return f"holds {len(entries)} files (the limit is {MAX_ARCHIVE_ENTRIES})"
-    suspicious_ratio = expanded > RATIO_CHECK_ABOVE_BYTES and expanded > len(content) * MAX_COMPRESSION_RATIO
-    if expanded > MAX_EXPANDED_BYTES or suspicious_ratio:
-        return (
-            f"looks like a decompression bomb: {len(content)} bytes expand to {expanded} bytes; "
-            "send the files themselves, or a smaller archive"
-        )
-    return ""
+    """Why one file alone looks like a decompression bomb, or "" (see ``intake/archives.py``)."""
+    refused = check_attachments([("", content)])
+    return refused[1] if refused else ""

@@ -11,7 +11,8 @@ from django.views.decorators.cache import never_cache
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
 from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook, WebhookEvent
-from vulndesk.notify.webhooks import WebhookError, do_add_webhook, do_remove_webhook
+from vulndesk.notify.webhook_address import WebhookError
+from vulndesk.notify.webhooks import do_add_webhook, do_remove_webhook
 from vulndesk.projects.access import access_project
 
 OUTBOX_PAGE = 200

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,32 +26,18 @@ from django_tasks import task
 from vulndesk.audit.actions import record_event
 from vulndesk.notify.models import OutboundStatus, OutboundWebhook, Webhook, WebhookEvent
 from vulndesk.notify.tasks import MAX_ATTEMPTS, backoff
+from vulndesk.notify.webhook_address import (
+    UnresolvedHostError,
+    WebhookError,
+    check_url,
+    post,
+    resolve_destination,
+)
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
 MAX_WEBHOOKS_PER_PROJECT = 20
-
-
-class WebhookError(ValueError):
-    """A webhook address or setting refused; the text says why."""
-
-
-def check_url(url: str) -> str:
-    """https only; plain http to a loopback address only where the operator allowed it (tests, a
-    relay on the same host). No credentials in the address."""
-    parts = urlsplit(url.strip())
-    if parts.username or parts.password:
-        raise WebhookError("put no user name or password in the address; the body is signed instead")
-    if parts.scheme == "https" and parts.hostname:
-        return url.strip()
-    if parts.scheme == "http" and parts.hostname and settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP:
-        try:
-            if ipaddress.ip_address(parts.hostname).is_loopback:
-                return url.strip()
-        except ValueError:
-            pass
-    raise WebhookError("a webhook address must start with https://")
 
 
 def do_add_webhook(project: Any, url: str, events: list[str], *, acting_user: Any) -> tuple[Webhook, str]:
@@ -118,10 +100,17 @@ def deliver_webhook(uid: str) -> str:
     delivery = OutboundWebhook.objects.select_related("webhook").get(uid=uid)
     try:
         _post(delivery)
-    except _PermanentError as exc:
+    except UnresolvedHostError as exc:
+        # A resolver that fails for a while must not fail the delivery for good.
+        return _retry_later(delivery, str(exc))
+    except (_PermanentError, WebhookError) as exc:
         return _fail(delivery, str(exc))
-    except (urllib.error.URLError, OSError, _TemporaryError) as exc:
+    except (OSError, _TemporaryError) as exc:
         return _retry_later(delivery, _reason(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever else breaks, the row must not stay "sending"
+        # An unexpected error would otherwise leave the row "sending", re-queued as stranded for
+        # ever; it is named by its kind only (its text could quote the receiver's answer).
+        return _fail(delivery, f"unexpected error: {type(exc).__name__}")
     OutboundWebhook.objects.filter(pk=delivery.pk).update(status=OutboundStatus.SENT, sent_at=timezone.now())
     return "sent"
 
@@ -134,36 +123,18 @@ class _PermanentError(Exception):
     pass
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A receiver that redirects is answered as a failure: following it could reach any address.
-    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect())
-
-
 def _post(delivery: OutboundWebhook) -> None:
     body = json.dumps(delivery.payload, sort_keys=True).encode()
-    # check_url admits https (or http to loopback, where allowed) only: never file: or others.
-    request = urllib.request.Request(  # noqa: S310
-        check_url(delivery.webhook.url),
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "vulndesk-webhooks",
-            "X-Vulndesk-Event": delivery.event,
-            "X-Vulndesk-Delivery": str(delivery.uid),
-            "X-Vulndesk-Signature": signature(delivery.webhook.secret, body),
-        },
-    )
-    try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        exc.close()
+    # Checked again at delivery: the name may resolve elsewhere now than when it was saved.
+    destination = resolve_destination(delivery.webhook.url)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "vulndesk-webhooks",
+        "X-Vulndesk-Event": delivery.event,
+        "X-Vulndesk-Delivery": str(delivery.uid),
+        "X-Vulndesk-Signature": signature(delivery.webhook.secret, body),
+    }
+    status = post(destination, body, headers, timeout=TIMEOUT_SECONDS)
     if 200 <= status < 300:  # noqa: PLR2004 - HTTP's success range
         return
     # Too many requests, a timeout or a server error: worth another try. Anything else will not change.
@@ -175,8 +146,8 @@ def _post(delivery: OutboundWebhook) -> None:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, _TemporaryError):
         return str(exc)
-    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, OSError) and exc.reason.errno:
-        return f"{type(exc.reason).__name__}: errno {exc.reason.errno}"
+    if isinstance(exc, OSError) and exc.errno:
+        return f"{type(exc).__name__}: errno {exc.errno}"
     return type(exc).__name__
 
 
