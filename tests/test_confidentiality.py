@@ -125,6 +125,7 @@ def test_a_marker_is_found_by_the_team_and_nowhere_else(tmp_path: Path) -> None:
         "authenticator secret": totp.secret_of(server.admin_email),
         "secret key": (data_dir / "secret_key").read_text().strip(),
         "encryption key": (data_dir / "encryption_key").read_text().strip(),
+        "audit checkpoint key": (data_dir / "audit_checkpoint_key").read_text().strip(),
     }
     logs = server.logs()
     for name, value in secrets.items():

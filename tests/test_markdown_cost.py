@@ -47,6 +47,8 @@ def test_a_page_of_fifty_hostile_messages_is_served_to_the_team_with_their_text_
     for n in range(5):
         assert f"hostile-{n}&lt;script&gt;" in body
     assert html.escape("[" * 1000) in body
+    # The costliest ones were not rendered at all: they are shown as typed, escaped.
+    assert body.count('<pre class="plain-text">' + "[" * 1000) == 10  # both runs of brackets
 
 
 def test_a_costly_text_is_kept_as_escaped_preformatted_text() -> None:
