@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import html
+import importlib
+
+from django.apps import apps as django_apps
+from django.db import connection
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.actions import do_post_reporter_reply
@@ -69,3 +73,14 @@ def test_the_page_shows_the_html_stored_when_the_message_was_written(project_a: 
     report: Report = a_report(project_a)
     message = do_post_reporter_reply(report, "**stored**", via=Via.WEB, acting_user=None)
     assert Message.objects.get(pk=message.pk).html == "<p><strong>stored</strong></p>\n"
+
+
+def test_messages_stored_before_the_change_get_their_html_when_migrating(project_a: Project) -> None:
+    report = a_report(project_a)
+    message = do_post_reporter_reply(report, "*old*", via=Via.WEB, acting_user=None)
+    Message.objects.filter(pk=message.pk).update(sealed_html="")  # as a row written before 0009
+    stored = Message.objects.get(pk=message.pk)
+    assert stored.html == '<pre class="plain-text">*old*</pre>'  # shown as typed, never parsed on read
+    migration = importlib.import_module("vulndesk.cases.migrations.0009_h16a_message_html")
+    migration.render_stored_messages(django_apps, connection.schema_editor())
+    assert Message.objects.get(pk=message.pk).html == "<p><em>old</em></p>\n"
