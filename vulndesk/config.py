@@ -7,6 +7,8 @@ deployment fails at start-up instead of at the first request (Healthchecks' ``en
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -65,6 +67,19 @@ def env_secret(name: str) -> str | None:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE: cannot read the file ({exc.strerror})") from None
     return direct or None
+
+
+def ed25519_seed(text: str) -> bytes:
+    """The 32 bytes of an Ed25519 private key given as base64url (the audit checkpoint key)."""
+    try:
+        seed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        seed = b""
+    if len(seed) != 32:  # noqa: PLR2004 - an Ed25519 private key is 32 bytes
+        raise ImproperlyConfigured(
+            "VULNDESK_AUDIT_CHECKPOINT_KEY must be 32 bytes in base64url (43 characters)"
+        )
+    return seed
 
 
 def is_checkpoint_destination(value: str) -> bool:

@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from vulndesk.config import (
+    ed25519_seed,
     env_bool,
     env_int,
     env_list,
@@ -265,6 +266,8 @@ DEFAULT_PROJECT = env_str("VULNDESK_DEFAULT_PROJECT", "")
 # under the data directory at first need when unset), where the worker writes them (a file path
 # appended to, "log", or "mailto:address"), and how often.
 AUDIT_CHECKPOINT_KEY = env_secret("VULNDESK_AUDIT_CHECKPOINT_KEY") or ""
+if AUDIT_CHECKPOINT_KEY:
+    ed25519_seed(AUDIT_CHECKPOINT_KEY)  # a bad key stops the start, not the first checkpoint
 AUDIT_CHECKPOINT_TO = env_str("VULNDESK_AUDIT_CHECKPOINT_TO", "log")
 if not is_checkpoint_destination(AUDIT_CHECKPOINT_TO):
     raise ImproperlyConfigured(

@@ -28,12 +28,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
-from vulndesk.config import generated_secret, is_checkpoint_destination
+from vulndesk.config import ed25519_seed, generated_secret, is_checkpoint_destination
 from vulndesk.notify.actions import Email, queue_email
 
 logger = logging.getLogger(__name__)
@@ -46,23 +45,11 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be written: the head disagrees with the log."""
 
 
-def _decode_seed(text: str) -> bytes:
-    try:
-        seed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        seed = b""
-    if len(seed) != 32:  # noqa: PLR2004 - an Ed25519 private key is 32 bytes
-        raise ImproperlyConfigured(
-            "VULNDESK_AUDIT_CHECKPOINT_KEY must be 32 bytes in base64url (43 characters)"
-        )
-    return seed
-
-
 @cache
 def signing_key() -> Ed25519PrivateKey:
     """The configured key, or one made at first need in the data directory (0600)."""
     text = settings.AUDIT_CHECKPOINT_KEY or generated_secret(settings.DATA_DIR, KEY_FILE, nbytes=32)
-    return Ed25519PrivateKey.from_private_bytes(_decode_seed(text))
+    return Ed25519PrivateKey.from_private_bytes(ed25519_seed(text))
 
 
 def _public_key() -> Ed25519PublicKey:
