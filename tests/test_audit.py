@@ -285,3 +285,14 @@ def test_the_worker_writes_checkpoints_where_the_operator_chose(
     mail = OutboundEmail.objects.get(kind="audit-checkpoint")
     assert mail.message["to"] == ["audit@operator.test"]
     assert '"event_count": 1' in str(mail.message["text"])
+
+
+def test_a_checkpoint_line_copied_from_the_log_verifies(
+    project_a: Project, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="vulndesk.audit.checkpoints"):
+        write_checkpoint("log")
+    [record] = [r for r in caplog.records if r.name == "vulndesk.audit.checkpoints"]
+    checkpoints = tmp_path / "from-the-log.txt"
+    checkpoints.write_text(f"2026-12-03 12:00:00,000 INFO vulndesk.audit.checkpoints {record.getMessage()}\n")
+    assert verify_against(checkpoints) == (1, [])

@@ -142,8 +142,10 @@ def verify_against(path: Path) -> tuple[int, list[CheckpointFinding]]:
 
 
 def _check_one(text: str) -> str:
+    # A line copied from the log keeps its prefix ("... audit checkpoint {...}"): the JSON is the rest.
+    start = text.find("{")
     try:
-        fields = json.loads(text)
+        fields = json.loads(text[max(start, 0) :])
         signature = base64.b64decode(fields["signature"], validate=True)
         count, event_id, head_hash, when = (
             int(fields["event_count"]),
