@@ -25,7 +25,6 @@ from django.utils import timezone
 from vulndesk.accounts.models import User
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.cases.models import Author, Message, Via, Visibility
-from vulndesk.crypto import seal
 from vulndesk.intake.access import reports_visible_to
 from vulndesk.intake.actions import digest
 from vulndesk.intake.models import Channel, Report, ReportSearchTerm
@@ -117,9 +116,8 @@ def _seed_messages(reports: list[Report], count: int, big_case: int) -> None:
                 via=Via.WEB,
                 visibility=Visibility.SHARED,
             )
-            message.sealed_body = seal(
-                " ".join(random.choices(WORDS, k=30)), context=f"message:{message.uid}"
-            )
+            # Through the model, as the product writes it: sealed text and its rendered HTML.
+            message.body = " ".join(random.choices(WORDS, k=30))
             batch.append(message)
         Message.objects.bulk_create(batch)
     print(

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -24,7 +26,6 @@ from vulndesk.accounts.actions import do_create_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
 from vulndesk.accounts.views import SECOND_FACTOR_AT
-from vulndesk.audit.models import AuditChainHead
 from vulndesk.intake.actions import do_receive_report
 from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.submission import Submission
@@ -43,16 +44,26 @@ def example_policy(slug: str) -> Policy:
     return parse_policy_toml((EXAMPLES / f"{slug}.toml").read_text(encoding="utf-8"))
 
 
+_head_triggers = importlib.import_module("vulndesk.audit.migrations.0004_h16a_head_triggers")
+
+
 @pytest.fixture(autouse=True)
 def _audit_log_reset_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     """A transactional test ends with a flush of every table; the audit log's triggers allow that
-    only once its chain head is gone (vulndesk/audit/migrations/0002_append_only_triggers.py)."""
+    only once its chain head is gone (vulndesk/audit/migrations/0002_append_only_triggers.py), and
+    the head's own triggers (0004) refuse that to anyone who does not drop them first, as here.
+    PostgreSQL flushes with TRUNCATE, which fires no row trigger."""
     if "transactional_db" not in request.fixturenames:
         yield
         return
     request.getfixturevalue("transactional_db")  # set up first, so its flush runs after this teardown
     yield
-    AuditChainHead.objects.all().delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for statement in [*_head_triggers.SQLITE_DROP, "DELETE FROM audit_auditchainhead"]:
+                cursor.execute(statement)
+            for statement in _head_triggers.SQLITE_CREATE:
+                cursor.execute(statement)
 
 
 @pytest.fixture

@@ -249,6 +249,7 @@ def test_a_marker_is_found_by_the_team_and_nowhere_else(
         "webhook secret": webhook_secret,
         "OpenPGP passphrase": key_passphrase,
         "team's secret key": team_key_line,
+        "audit checkpoint key": (data_dir / "audit_checkpoint_key").read_text().strip(),
     }
     logs = server.logs()
     for name, value in secrets.items():

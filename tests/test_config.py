@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from vulndesk.config import env_bool, env_int, env_secret, generated_secret
+
+from .live import VULNDESK
 
 
 def test_a_bad_boolean_fails_loudly_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,3 +64,20 @@ def test_a_secret_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     (tmp_path / "secret_key").chmod(0o644)
     with pytest.raises(ImproperlyConfigured, match="readable by its owner only"):
         generated_secret(tmp_path, "secret_key")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("VULNDESK_AUDIT_CHECKPOINT_KEY", "too-short", "must be 32 bytes in base64url"),
+        ("VULNDESK_AUDIT_CHECKPOINT_TO", "relative/checkpoints.jsonl", "must be an absolute file path"),
+    ],
+)
+def test_a_bad_checkpoint_setting_stops_the_start(
+    tmp_path: Path, variable: str, value: str, problem: str
+) -> None:
+    env = {**os.environ, "VULNDESK_DATA_DIR": str(tmp_path), variable: value}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([VULNDESK, "audit", "verify"], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert problem in done.stderr

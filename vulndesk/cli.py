@@ -40,10 +40,17 @@ def _out(text: str, stream: TextIO | None = None) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from django.core.management import call_command  # noqa: PLC0415 - Django is set up by now
+    from django.conf import settings  # noqa: PLC0415 - Django is set up by now
+    from django.core.management import call_command  # noqa: PLC0415
+
+    from vulndesk.config import narrow_data_dir  # noqa: PLC0415
 
     call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
     _out("Database is up to date.")
+    # An upgrade: files an older version wrote under a wider umask become the owner's alone.
+    narrowed = narrow_data_dir(settings.DATA_DIR)
+    if narrowed:
+        _out(f"Made {narrowed} files and folders in the data directory readable by their owner only.")
     return 0
 
 
@@ -266,7 +273,7 @@ def cmd_advisory_export(args: argparse.Namespace) -> int:
 # --- audit ------------------------------------------------------------------------------------
 
 
-def cmd_audit_verify(_args: argparse.Namespace) -> int:
+def cmd_audit_verify(args: argparse.Namespace) -> int:
     from vulndesk.audit.actions import verify_chain  # noqa: PLC0415
     from vulndesk.audit.models import AuditEvent  # noqa: PLC0415
 
@@ -274,11 +281,46 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     if broken is not None:
         _out(f"Audit chain broken: {broken.reason}.", sys.stderr)
         return 1
+    if args.against is not None and not _verify_against(Path(args.against)):
+        return 1
     head = AuditEvent.objects.order_by("-seq").first()
     _out(f"Audit chain intact: {AuditEvent.objects.count()} events.")
     if head is not None:
         # Kept somewhere the database's writers cannot reach, it shows a later rewrite of history.
         _out(f"Head: #{head.seq} {head.hash}")
+    return 0
+
+
+def _verify_against(path: Path) -> bool:
+    from vulndesk.audit.checkpoints import verify_against  # noqa: PLC0415
+
+    try:
+        read, findings = verify_against(path)
+    except OSError as exc:
+        _out(f"Cannot read the checkpoints in {path}: {exc.strerror}.", sys.stderr)
+        return False
+    for finding in findings:
+        _out(f"Audit log does not match checkpoint line {finding.line}: {finding.problem}.", sys.stderr)
+    if read == 0:
+        _out(f"No checkpoint in {path}.", sys.stderr)
+        return False
+    if not findings:
+        _out(f"Audit log matches all {read} checkpoints in {path}.")
+    return not findings
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from django.conf import settings  # noqa: PLC0415
+
+    from vulndesk.audit.checkpoints import CheckpointError, write_checkpoint  # noqa: PLC0415
+
+    try:
+        written = write_checkpoint(args.to)
+    except CheckpointError as exc:
+        _out(f"No checkpoint written: {exc}.", sys.stderr)
+        return 1
+    where = args.to or settings.AUDIT_CHECKPOINT_TO
+    _out(f"Checkpoint written at #{written['event_count']} ({written['written_at']}) to {where}.")
     return 0
 
 
@@ -375,9 +417,11 @@ def cmd_smtpd(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command  # noqa: PLC0415
 
+    from vulndesk.audit.tasks import ensure_checkpoints_scheduled  # noqa: PLC0415
     from vulndesk.cases.tasks import ensure_sweep_scheduled  # noqa: PLC0415
 
     ensure_sweep_scheduled()
+    ensure_checkpoints_scheduled()
     call_command("db_worker", queue_name="*", reload=False, interval=args.interval, verbosity=0)
     return 0
 
@@ -432,9 +476,21 @@ def _add_process_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_command", required=True, metavar="ACTION"
     )
-    audit.add_parser("verify", help="recompute the hash chain and name the first broken event").set_defaults(
-        handler=cmd_audit_verify
+    verify = audit.add_parser("verify", help="recompute the hash chain and name the first broken event")
+    verify.add_argument(
+        "--against",
+        metavar="CHECKPOINT_FILE",
+        default=None,
+        help="also check the log against signed checkpoints",
     )
+    verify.set_defaults(handler=cmd_audit_verify)
+    checkpoint = audit.add_parser("checkpoint", help="write a signed checkpoint of the chain now")
+    checkpoint.add_argument(
+        "--to",
+        default=None,
+        help="a file path, log or mailto:address (default: VULNDESK_AUDIT_CHECKPOINT_TO)",
+    )
+    checkpoint.set_defaults(handler=cmd_audit_checkpoint)
 
 
 def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

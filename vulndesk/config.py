@@ -7,6 +7,8 @@ deployment fails at start-up instead of at the first request (Healthchecks' ``en
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import secrets
@@ -82,12 +84,68 @@ def env_secret(name: str) -> str | None:
     return direct or None
 
 
+def ed25519_seed(text: str) -> bytes:
+    """The 32 bytes of an Ed25519 private key given as base64url (the audit checkpoint key)."""
+    try:
+        seed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        seed = b""
+    if len(seed) != 32:  # noqa: PLR2004 - an Ed25519 private key is 32 bytes
+        raise ImproperlyConfigured(
+            "VULNDESK_AUDIT_CHECKPOINT_KEY must be 32 bytes in base64url (43 characters)"
+        )
+    return seed
+
+
+def is_checkpoint_destination(value: str) -> bool:
+    """Where audit checkpoints may go: an absolute file path, "log", or "mailto:address"."""
+    if value == "log":
+        return True
+    if value.startswith("mailto:"):
+        return "@" in value
+    return Path(value).is_absolute()
+
+
+def private_data_dir(path: Path) -> Path:
+    """The data directory, 0700, in a process that creates everything readable by its owner only.
+
+    Other local users must not read the database, the mail files (they carry live tracking links)
+    or the generated secrets. The umask is set once here, as the settings load and before anything
+    is written, because some writers take their mode from it: SQLite for the database and its -wal
+    and -shm files (which copy the database's mode), Django's file mail backend, the static folder.
+    Those we create ourselves also name their mode (0600, 0700), so a later umask change cannot
+    widen them. Files an older version left wider are narrowed by ``narrow_data_dir``.
+    """
+    os.umask(0o077)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def narrow_data_dir(path: Path) -> int:
+    """Make every folder under ``path`` 0700 and every file 0600; how many were wider."""
+    narrowed = 0
+    for folder, folders, files in os.walk(path):
+        for name, mode in [*((f, 0o700) for f in folders), *((f, 0o600) for f in files)]:
+            entry = Path(folder) / name
+            if not entry.is_symlink() and entry.stat().st_mode & 0o077:
+                entry.chmod(mode)
+                narrowed += 1
+    return narrowed
+
+
+def private_file(path: Path) -> Path:
+    """``path`` created empty with mode 0600 if it does not exist (SQLite then keeps the mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return path
+
+
 def generated_secret(data_dir: Path, file_name: str, *, nbytes: int = 48) -> str:
     """A secret made once for the embedded default and kept in the data directory (mode 0600).
 
     The file is created with O_EXCL so two processes starting together agree on one secret.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / file_name
     if not path.exists():
         # Write aside, then link into place: link fails if another process won the race, and no

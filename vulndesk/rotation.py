@@ -39,6 +39,7 @@ SEALED_COLUMNS = [
     SealedColumn(ReportAttachment, "sealed_filename", lambda a: f"attachment:{a.uid}:filename"),  # type: ignore[attr-defined]
     SealedColumn(ReportAttachment, "sealed_content", lambda a: f"attachment:{a.uid}:content"),  # type: ignore[attr-defined]
     SealedColumn(Message, "sealed_body", lambda m: f"message:{m.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(Message, "sealed_html", lambda m: f"message:{m.uid}:html"),  # type: ignore[attr-defined]
     SealedColumn(OutboundEmail, "sealed_message", lambda o: f"outbound:{o.uid}"),  # type: ignore[attr-defined]
     SealedColumn(ProjectKey, "sealed_private_key", lambda k: f"projectkey:{k.uid}"),  # type: ignore[attr-defined]
     SealedColumn(ReporterKey, "sealed_public_key", lambda k: f"reporterkey:{k.uid}"),  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from vulndesk.config import (
+    ed25519_seed,
     env_bool,
     env_int,
     env_list,
@@ -21,10 +22,13 @@ from vulndesk.config import (
     env_secret,
     env_str,
     generated_secret,
+    is_checkpoint_destination,
+    private_data_dir,
+    private_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env_str("VULNDESK_DATA_DIR", "var")).resolve()
+DATA_DIR = private_data_dir(Path(env_str("VULNDESK_DATA_DIR", "var")).resolve())
 
 DEBUG = env_bool("VULNDESK_DEBUG", default=False)
 SECRET_KEY = env_secret("VULNDESK_SECRET_KEY") or generated_secret(DATA_DIR, "secret_key")
@@ -115,10 +119,10 @@ def _database() -> dict[str, object]:
         if config.get("ENGINE") == "django.db.backends.sqlite3":
             config["OPTIONS"] = _SQLITE_OPTIONS
         return config
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "vulndesk.sqlite3",
+        # Made 0600 before SQLite opens it: its -wal and -shm files take the database's mode.
+        "NAME": private_file(DATA_DIR / "vulndesk.sqlite3"),
         "OPTIONS": _SQLITE_OPTIONS,
     }
 
@@ -157,7 +161,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
@@ -238,6 +242,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Intake limits, per hour: reports from one network address (web, API) and from one sender.
 INTAKE_PER_ADDRESS_PER_HOUR = env_int("VULNDESK_INTAKE_PER_ADDRESS_PER_HOUR", default=20)
 INTAKE_PER_SENDER_PER_HOUR = env_int("VULNDESK_INTAKE_PER_SENDER_PER_HOUR", default=10)
+# A reporter's replies to one report, per hour (tracking page and mail alike), and the quiet period
+# after a "reporter replied" notice during which further replies wait for one batched notice.
+REPLIES_PER_REPORT_PER_HOUR = env_int("VULNDESK_REPLIES_PER_REPORT_PER_HOUR", default=10)
+REPLY_NOTICE_MINUTES = env_int("VULNDESK_REPLY_NOTICE_MINUTES", default=15)
 
 # Attachments on reports, as the operator allows them.
 INTAKE_MAX_ATTACHMENTS = env_int("VULNDESK_MAX_ATTACHMENTS", default=10)
@@ -265,3 +273,17 @@ LOGGING = {
     },
 }
 DEFAULT_PROJECT = env_str("VULNDESK_DEFAULT_PROJECT", "")
+
+# Signed checkpoints of the audit chain (vulndesk/audit/checkpoints.py): the Ed25519 key (made
+# under the data directory at first need when unset), where the worker writes them (a file path
+# appended to, "log", or "mailto:address"), and how often.
+AUDIT_CHECKPOINT_KEY = env_secret("VULNDESK_AUDIT_CHECKPOINT_KEY") or ""
+if AUDIT_CHECKPOINT_KEY:
+    ed25519_seed(AUDIT_CHECKPOINT_KEY)  # a bad key stops the start, not the first checkpoint
+AUDIT_CHECKPOINT_TO = env_str("VULNDESK_AUDIT_CHECKPOINT_TO", "log")
+if not is_checkpoint_destination(AUDIT_CHECKPOINT_TO):
+    raise ImproperlyConfigured(
+        f"VULNDESK_AUDIT_CHECKPOINT_TO={AUDIT_CHECKPOINT_TO!r} must be an absolute file path, "
+        "log, or mailto:address"
+    )
+AUDIT_CHECKPOINT_MINUTES = env_int("VULNDESK_AUDIT_CHECKPOINT_MINUTES", default=60, minimum=1)

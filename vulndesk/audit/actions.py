@@ -60,19 +60,53 @@ class ChainBreak:
     reason: str
 
 
+class _ChainWalk:
+    """The chain read so far: the last event checked, and the hash the next one must follow."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.hash = GENESIS_HASH
+
+    def walk_on(self) -> ChainBreak | None:
+        """Check every event after the last one checked; name the first that breaks the chain."""
+        for event in AuditEvent.objects.filter(seq__gt=self.seq).order_by("seq").iterator(chunk_size=2000):
+            if event.seq != self.seq + 1:
+                return ChainBreak(self.seq + 1, f"event #{self.seq + 1} is missing (next is #{event.seq})")
+            if event.prev_hash != self.hash:
+                return ChainBreak(event.seq, f"event #{event.seq} does not follow #{event.seq - 1}")
+            if event.compute_hash() != event.hash:
+                return ChainBreak(event.seq, f"event #{event.seq} was changed after it was written")
+            self.seq, self.hash = event.seq, event.hash
+        return None
+
+
 def verify_chain() -> ChainBreak | None:
-    """Recompute the chain; name the first event that was changed, inserted or deleted."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return ChainBreak(expected_seq, f"event #{expected_seq} is missing (next is #{event.seq})")
-        if event.prev_hash != expected_prev:
-            return ChainBreak(event.seq, f"event #{event.seq} does not follow #{event.seq - 1}")
-        if event.compute_hash() != event.hash:
-            return ChainBreak(event.seq, f"event #{event.seq} was changed after it was written")
-        expected_prev, expected_seq = event.hash, expected_seq + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.seq != expected_seq - 1:
-        return ChainBreak(expected_seq, f"events after #{expected_seq - 1} were deleted")
+    """Recompute the chain; name the first event that was changed, inserted or deleted.
+
+    The head is read after the events: events appended while the walk ran move it on, so when it
+    is ahead of the walk and more events exist, the walk goes on to them before judging.
+    """
+    walk = _ChainWalk()
+    while True:
+        broken = walk.walk_on()
+        if broken is not None:
+            return broken
+        head = AuditChainHead.objects.filter(pk=1).first()
+        if head is None or head.seq <= walk.seq or not AuditEvent.objects.filter(seq__gt=walk.seq).exists():
+            return _compare_head(head, walk)
+
+
+def _compare_head(head: AuditChainHead | None, walk: _ChainWalk) -> ChainBreak | None:
+    if head is None:
+        if walk.seq == 0:
+            return None
+        return ChainBreak(
+            walk.seq, f"the chain head is gone while {walk.seq} events remain: events may have been deleted"
+        )
+    if head.seq > walk.seq:
+        return ChainBreak(walk.seq + 1, f"events after #{walk.seq} were deleted")
+    if head.seq < walk.seq:
+        return ChainBreak(head.seq + 1, f"event #{head.seq + 1} was added behind the chain head's back")
+    if head.last_hash != walk.hash:
+        return ChainBreak(walk.seq, f"the chain head disagrees with event #{walk.seq}")
     return None

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails
 from vulndesk.cases.models import Author, InfoRequest, Message, Via, Visibility
+from vulndesk.cases.reply_notices import tell_team_of_reply
 from vulndesk.intake.submission import SubmissionError, clean_text
+from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
@@ -32,6 +35,10 @@ def do_post_reporter_reply(report: Report, body: str, *, via: Via, acting_user: 
     """The reporter answers, from the tracking page or by replying to our mail."""
     text = _checked_body(body)
     with transaction.atomic():
+        # Counted with the message, so parallel replies cannot all pass (intake/throttle.py).
+        check_and_count(
+            "reply", str(report.uid), settings.REPLIES_PER_REPORT_PER_HOUR, counted="replies to this report"
+        )
         message = Message(report=report, author_kind=Author.REPORTER, via=via, visibility=Visibility.SHARED)
         message.body = text
         message.save()
@@ -45,9 +52,7 @@ def do_post_reporter_reply(report: Report, body: str, *, via: Via, acting_user: 
             target=report,
             details={"via": str(via)},
         )
-        notice = emails.reporter_replied(report)
-        if notice.to:
-            queue_email(notice, project=report.project)
+        tell_team_of_reply(report, message.created_at)
     return message
 
 

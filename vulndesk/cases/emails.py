@@ -15,7 +15,8 @@ from vulndesk.notify.actions import Email
 from vulndesk.projects.calendar import BusinessCalendar
 
 
-def reporter_replied(report: Report) -> Email:
+def reporter_replied(report: Report, *, replies: int = 1) -> Email:
+    """``replies`` counts the messages since the last notice (they are batched, cases.reply_notices)."""
     members = report.project.memberships.select_related("user").filter(user__is_active=True)
     return Email(
         kind="reporter-replied",
@@ -23,6 +24,7 @@ def reporter_replied(report: Report) -> Email:
         context={
             "project_name": report.project.name,
             "number": report.number,
+            "replies": replies,
             "report_url": settings.BASE_URL
             + reverse("report-page", args=[report.project.slug, report.number]),
         },

@@ -12,8 +12,10 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from vulndesk.crypto import open_sealed, seal
+from vulndesk.web.markdown import as_plain_text, render_bounded
 
 
 class Author(models.TextChoices):
@@ -43,6 +45,9 @@ class Message(models.Model):
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
     via = models.CharField(max_length=10, choices=Via.choices)
     sealed_body = models.TextField()
+    # The body rendered as sanitised markdown when it was written, sealed like the body: showing a
+    # conversation never runs the markdown parser, whose cost a sender could otherwise choose.
+    sealed_html = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -59,6 +64,14 @@ class Message(models.Model):
     @body.setter
     def body(self, value: str) -> None:
         self.sealed_body = seal(value, context=f"message:{self.uid}")
+        self.sealed_html = seal(render_bounded(value), context=f"message:{self.uid}:html")
+
+    @property
+    def html(self) -> SafeString:
+        if not self.sealed_html:
+            return as_plain_text(self.body)
+        # Safe: sanitised by render_bounded before sealing, and the seal is bound to this row.
+        return mark_safe(open_sealed(self.sealed_html, context=f"message:{self.uid}:html"))  # noqa: S308  # nosec B308, B703
 
 
 class Resolution(models.TextChoices):
@@ -145,6 +158,21 @@ class SlaNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.clock} of {self.report}"
+
+
+class ReplyNotice(models.Model):
+    """The team's "reporter replied" notices for one report: at most one per quiet period.
+
+    A reply that comes while the last notice is recent is counted in ``pending``; the worker sends
+    one notice for all of them when the period is over (``cases.reply_notices``).
+    """
+
+    report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="+")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    pending = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"reply notices for {self.report}"
 
 
 class AffectedPackage(models.Model):

@@ -20,6 +20,7 @@ from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
+from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.triage import move_report
 from vulndesk.cases.vultron import RMState
@@ -81,9 +82,11 @@ def sweep(now: dt.datetime | None = None) -> str:
     # Safety nets too: each has its own task at its moment (embargo end, final notice).
     final_notices = send_due_final_notices(moment)
     ended = end_due_embargoes(moment)
+    reply_notices = send_due_reply_notices(moment)
     return (
         f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
-        f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended"
+        f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended, "
+        f"{reply_notices} reply notices"
     )
 
 

@@ -247,6 +247,9 @@ class IntakeHandler:
             return unreadable(exc, "the message cannot be read")
         except SubmissionError as exc:
             return smtp_reply("550", f"5.6.0 the reply was refused: {exc}")
+        except Throttled as exc:
+            # Temporary: the sender's server keeps the message and offers it again later.
+            return smtp_reply("450", f"4.7.1 the reply was not accepted: {exc}")
         except Exception as exc:  # noqa: BLE001 - the sender's server retries a 451
             log_failure(exc)
             return TEMPORARY_FAILURE

@@ -27,20 +27,20 @@ class Throttled(Exception):  # noqa: N818 - reads as the condition: "Throttled"
     who: str
     limit: int
     retry_after_seconds: int
+    # What was counted, when it is not reports from someone: "replies to this report".
+    counted: str = ""
 
     def __str__(self) -> str:
         minutes = max(1, self.retry_after_seconds // 60)
-        return (
-            f"too many reports from this {self.who} (at most {self.limit} an hour); "
-            f"please try again in {minutes} minutes"
-        )
+        counted = self.counted or f"reports from this {self.who}"
+        return f"too many {counted} (at most {self.limit} an hour); please try again in {minutes} minutes"
 
 
 def bucket(kind: str, value: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def check_and_count(kind: str, value: str, limit: int) -> None:
+def check_and_count(kind: str, value: str, limit: int, *, counted: str = "") -> None:
     """Count one attempt for ``kind:value``; raise ``Throttled`` when over ``limit`` this hour."""
     if not value or limit <= 0:
         return
@@ -54,7 +54,7 @@ def check_and_count(kind: str, value: str, limit: int) -> None:
         if recent.count() >= limit:
             oldest = recent.order_by("at").values_list("at", flat=True)[0]
             retry = int((oldest + WINDOW - now).total_seconds()) + 1
-            raise Throttled(kind_label(kind), limit, max(retry, 1))
+            raise Throttled(kind_label(kind), limit, max(retry, 1), counted)
         IntakeAttempt.objects.create(bucket=key, at=now)
 
 
@@ -77,6 +77,7 @@ def kind_label(kind: str) -> str:
         "ip": "network address",
         "sender": "sender",
         "replace-link": "link",
+        "reply": "report",
         "apply-ip": "network address",
         "apply-contact": "contact address",
     }

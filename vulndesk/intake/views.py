@@ -101,11 +101,14 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             "intake/link_replaced.html",
             {"report": report, "policy": report.project.policy, "tracking_url": tracking_url(new_token)},
         )
+    status, retry_after = 200, 0
     if request.method == "POST":
         try:
             do_post_reporter_reply(report, request.POST.get("body", ""), via=Via.WEB, acting_user=None)
         except SubmissionError as exc:
-            reply_error = exc.problems.get("body", "could not be sent")
+            reply_error, status = exc.problems.get("body", "could not be sent"), 400
+        except Throttled as exc:
+            reply_error, status, retry_after = f"was not sent: {exc}", 429, exc.retry_after_seconds
         else:
             messages.success(request, "Your message was sent to the team.")
             return redirect("tracking", token=token)
@@ -126,14 +129,18 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
                 report=report, visibility=Visibility.SHARED
             ).select_related("author"),
             "reply_error": reply_error,
+            # A refused reply stays in the box, so the reporter can send it later.
+            "reply_body": request.POST.get("body", "") if reply_error else "",
             "advisory": for_reporter(report.pk),
             **embargo_context(report, ProposerKind.REPORTER),
             "embargo_action": reverse("tracking-embargo", args=[token]),
             "leak_action": reverse("tracking-leak", args=[token]),
             "distributors_told": report.distributor_shares.count(),
         },
-        status=400 if reply_error else 200,
+        status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     # The link is the reporter's key: never send it to another site in a Referer header.
     # (same-origin, not no-referrer: browsers then send "Origin: null", which fails CSRF.)
     response["Referrer-Policy"] = "same-origin"
