@@ -47,7 +47,7 @@ def do_post_reporter_reply(report: Report, body: str, *, via: Via, acting_user: 
         )
         notice = emails.reporter_replied(report)
         if notice.to:
-            queue_email(notice, project=report.project)
+            queue_email(notice, project=report.project, about=report)
     return message
 
 
