@@ -182,6 +182,18 @@ def test_a_reply_address_on_another_domain_is_refused(intake: int, sink: Relay) 
     assert "no such reply address" in reply
 
 
+def test_a_reply_address_handed_out_before_on_the_intake_domain_still_reaches_the_case(
+    intake: int, sink: Relay
+) -> None:
+    assert send(intake, plain())[0] == 250
+    deliver_all()
+    local = _reply_to_of_acknowledgement(sink).partition("@")[0]
+    answer = mail(subject="Re: your report", Message_ID="<late@researcher.test>")
+    answer.set_content("Answering an old mail.\n")
+    assert send(intake, answer.as_bytes(), to=f"{local}@googlegroups.com")[0] == 250
+    assert Message.objects.get().body == "Answering an old mail."
+
+
 # Signatures and encryption, checked with Rita's real gpg ------------------------------------
 
 

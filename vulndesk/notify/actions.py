@@ -30,6 +30,9 @@ class Email:
     # An armored OpenPGP public key: the mail goes out encrypted to it or not at all (embargoed
     # notices to distributors). Mail to a reporter finds the reporter's key by itself.
     encrypt_to: str = ""
+    # The thread of a mail that is neither to a reporter nor to the team (a distributor's notices
+    # about one case): its root's Message-ID. Reporter and team threads come from queue_email.
+    thread_root: str = ""
 
 
 def render(email: Email) -> dict[str, object]:
@@ -65,7 +68,7 @@ def queue_email(
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("queue_email must run inside the action's transaction")
-    thread = _thread_of(report, about)
+    thread = Thread(email.thread_root) if email.thread_root else _thread_of(report, about)
     message_id = thread.root if thread.opens else new_message_id()
     outbound = OutboundEmail(kind=email.kind, project=project, report=report, message_id=message_id)
     rendered = render(email)

@@ -8,6 +8,8 @@ their own, so a team member's client shows one conversation per report.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass
@@ -23,6 +25,13 @@ MAX_MESSAGE_ID = 250
 def new_message_id() -> str:
     """A fresh, unguessable Message-ID on the mail domain (never an IP literal)."""
     return f"<{uuid.uuid4()}@{settings.MAIL_DOMAIN}>"
+
+
+def keyed_message_id(name: str) -> str:
+    """A thread root that needs no storage: the same ``name`` gives the same id, and the id, keyed
+    with the secret, tells nobody which report or organisation it names."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"thread:{name}".encode(), hashlib.sha256).hexdigest()
+    return f"<thread.{mac[:32]}@{settings.MAIL_DOMAIN}>"
 
 
 def safe_message_id(value: str) -> str | None:
