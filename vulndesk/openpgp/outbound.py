@@ -43,11 +43,12 @@ OBSCURED_SUBJECT = "[...]"
 
 
 def for_recipient(outbound: OutboundEmail, mail: EmailMessage, *, required_key: str = "") -> EmailMessage:
-    """``mail`` encrypted to the reporter's key when it goes to that reporter alone; else as is.
+    """``mail`` encrypted to the reporter's key when it goes to that reporter alone, signed by
+    the project's key inside; signed only, for a reporter without a key; else as is.
 
     A key gpg cannot encrypt to (expired or revoked since) leaves the mail as it would go to a
     reporter without a key, and says so in the log. Mail with a ``required_key`` (embargoed
-    notices) is encrypted to it or raises: it never leaves in clear.
+    notices) is encrypted to it, and signed, or raises: it never leaves in clear.
     """
     signer = _project_key(outbound)
     if required_key:
