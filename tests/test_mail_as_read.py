@@ -125,6 +125,19 @@ def test_every_mail_about_a_mailed_report_threads_under_the_reporters_own_messag
     assert acknowledgement["Message-ID"] != team_reply["Message-ID"]
 
 
+def test_a_message_id_unfit_to_repeat_is_not_copied_and_our_acknowledgement_starts_the_thread(
+    intake: int, sink: Relay
+) -> None:
+    odd = mail(Message_ID="<two words@researcher.test> <second@x>")
+    odd.set_content("The router runs tool calls.\n")
+    assert send(intake, odd.as_bytes())[0] == 250
+    deliver_all()
+    [acknowledgement] = received(sink, RITA)
+    assert acknowledgement["In-Reply-To"] is None
+    assert acknowledgement["Message-ID"] == Report.objects.get().thread_root
+    assert str(acknowledgement["Message-ID"]).endswith(f"@{MAIL_DOMAIN}>")
+
+
 def test_a_web_reports_thread_starts_at_the_acknowledgement(
     client: Client, intake: int, sink: Relay, alice: User
 ) -> None:
