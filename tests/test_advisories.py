@@ -145,6 +145,8 @@ def test_an_advisory_goes_from_the_case_to_the_public_and_the_subscribers(
     assert received["To"] == "sam@subscriber.test"
     assert advisory.identifier in received["Subject"]
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # RFC 2919: one list per project, on the mail domain, so clients file the announcements.
+    assert str(received["List-Id"]).endswith(f"<{slug}.announce.testserver>")
     link = re.search(r"<http://testserver([^>]+)>", received["List-Unsubscribe"])
     assert link, received["List-Unsubscribe"]
     unsubscribe = link.group(1)

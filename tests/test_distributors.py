@@ -109,6 +109,17 @@ def _to(raw: list[str], address: str) -> list[EmailMessage]:
     return found
 
 
+def _final_notice_in_the_first_ones_thread(
+    later: EmailMessage, first: EmailMessage, reader: Correspondent
+) -> None:
+    """The final notice names itself and carries the briefing; notices of one case to one
+    organisation form one thread in the member's client."""
+    assert "Final notice" in str(_inner(later, reader)["Subject"])
+    assert SECRET in _read(later, reader)
+    assert str(first["References"]).startswith("<thread.")
+    assert later["In-Reply-To"] == later["References"] == first["In-Reply-To"] == first["References"]
+
+
 def _inner(message: EmailMessage, reader: Correspondent) -> EmailMessage:
     """A PGP/MIME message decrypted with the reader's own key; its subject travels only inside."""
     assert message.get_content_type() == "multipart/encrypted"
@@ -338,8 +349,7 @@ def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_o
     assert send_due_final_notices(ends_at - dt.timedelta(hours=23)) == 1
     assert send_due_final_notices(ends_at - dt.timedelta(hours=22)) == 0
     [final] = _to(_deliver_all(relay), "ada@distro-a.test")
-    assert "Final notice" in str(_inner(final, ada)["Subject"])
-    assert SECRET in _read(final, ada)
+    _final_notice_in_the_first_ones_thread(final, notice, ada)
 
     # The embargo ends at its hour, not a second before; Distro A hears it at once.
     with django_capture_on_commit_callbacks(execute=True):

@@ -460,15 +460,20 @@ def test_the_acknowledgement_to_a_reporter_with_a_key_is_pgp_mime(
     assert token.group(1) not in raw.decode(), "the tracking link travels encrypted only"
 
 
-def test_mail_to_a_reporter_without_a_key_is_sent_as_before(
+def test_mail_to_a_reporter_without_a_key_is_signed_not_encrypted(
     intake: int, llm_d_key: ProjectKey, rita: Correspondent, mailoutbox: list[DjangoEmail]
 ) -> None:
     assert send(intake, pgp_mime(rita.encrypt(entity(MARKER), llm_d_key.public_key)))[0] == 250
     outbound = OutboundEmail.objects.get(kind="report-received")
     assert deliver(str(outbound.uid)) == "sent"
     sent = message_from_bytes(mailoutbox[0].message().as_bytes(), policy=policy.default)
-    assert sent.get_content_type() == "multipart/alternative"
-    assert TRACKING.search(sent.as_string())
+    assert isinstance(sent, EmailMessage)
+    # Readable as it is, with the project's signature beside it (tests/test_mail_as_read.py verifies it).
+    assert sent.get_content_type() == "multipart/signed"
+    body, _signature = sent.iter_parts()
+    assert body.get_content_type() == "multipart/alternative"
+    text = next(part for part in body.walk() if part.get_content_type() == "text/plain")
+    assert TRACKING.search(str(text.get_content()))
 
 
 def test_a_signed_part_is_only_found_where_the_boundary_is_unambiguous() -> None:

@@ -11,6 +11,7 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -68,6 +69,47 @@ def env_networks(name: str) -> tuple[Network, ...]:
         except ValueError:
             raise ImproperlyConfigured(f"{name}: {item!r} is not a network address or range") from None
     return tuple(networks)
+
+
+# A domain name as mail needs it (RFC 5321 §4.1.2): dot-separated labels of letters, digits, hyphens.
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+# What mail uses when the base URL names a host by its IP address and no domain is set: a name,
+# at least, that every mail library accepts; a real deployment sets VULNDESK_MAIL_DOMAIN.
+IP_HOST_MAIL_DOMAIN = "localhost"
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def mail_domain(name: str, default_host: str) -> str:
+    """A domain for mail addresses and Message-IDs: the variable, else ``default_host`` unless
+    that is an IP literal. An IP literal or a malformed name given in the variable is refused."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        host = default_host.strip().lower()
+        return IP_HOST_MAIL_DOMAIN if _is_ip_literal(host) or not _DOMAIN.match(host) else host
+    if _is_ip_literal(raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is an IP address: mail needs a domain name")
+    if not _DOMAIN.match(raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a domain name")
+    return raw
+
+
+def mail_address(name: str, default: str) -> str:
+    """An address ``local@domain`` whose domain is a name, never an IP literal."""
+    raw = os.environ.get(name, "").strip() or default
+    local, at, domain = raw.rpartition("@")
+    # A display name ("vulndesk <security@example.org>") is allowed; the address is what is checked.
+    domain = domain.rstrip(">").strip().lower()
+    if not at or not local or _is_ip_literal(domain) or not _DOMAIN.match(domain):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be an address at a domain name, not an IP address")
+    return raw
 
 
 def env_secret(name: str) -> str | None:

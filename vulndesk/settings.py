@@ -23,6 +23,8 @@ from vulndesk.config import (
     env_str,
     generated_secret,
     is_checkpoint_destination,
+    mail_address,
+    mail_domain,
     private_data_dir,
     private_file,
 )
@@ -236,8 +238,14 @@ if SMTP_RELAY_HOST:
 else:
     EMAIL_BACKEND = "vulndesk.notify.filemail.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
-DEFAULT_FROM_EMAIL = env_str("VULNDESK_FROM_EMAIL", f"vulndesk@{_base.hostname}")
+# Mail names a domain, never an IP literal: receivers judge a sender by its domain (SPF, DMARC),
+# and a client cannot answer an address at 127.0.0.1. See mail_domain() for the default.
+MAIL_DOMAIN = mail_domain("VULNDESK_MAIL_DOMAIN", _base.hostname)
+DEFAULT_FROM_EMAIL = mail_address("VULNDESK_FROM_EMAIL", f"vulndesk@{MAIL_DOMAIN}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where replies to our mail go (reply+<report>.<mac>@REPLY_DOMAIN): a domain the operator routes to
+# the SMTP intake, never an intake address's domain, which is often a third party's list or desk.
+REPLY_DOMAIN = mail_domain("VULNDESK_REPLY_DOMAIN", MAIL_DOMAIN)
 
 # Intake limits, per hour: reports from one network address (web, API) and from one sender.
 INTAKE_PER_ADDRESS_PER_HOUR = env_int("VULNDESK_INTAKE_PER_ADDRESS_PER_HOUR", default=20)

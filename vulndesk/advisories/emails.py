@@ -14,6 +14,7 @@ from vulndesk.notify.actions import Email
 if TYPE_CHECKING:
     from vulndesk.advisories.models import Advisory, AdvisoryRevision, Subscription
     from vulndesk.intake.models import Report
+    from vulndesk.projects.models import Project
 
 
 def _absolute(path: str) -> str:
@@ -36,6 +37,13 @@ def confirm_subscription(subscription: Subscription, token: str) -> Email:
     )
 
 
+def list_id(project: Project) -> str:
+    """RFC 2919: the project's announcements as one list, so clients can file and filter them."""
+    # The description is a phrase: no quote or angle bracket from the name may end it early.
+    name = "".join(c for c in project.name if c not in '<>"\\')
+    return f"{name} security announcements <{project.slug}.announce.{settings.MAIL_DOMAIN}>"
+
+
 def _to_subscriber(subscription: Subscription, kind: str, **context: object) -> Email:
     from vulndesk.advisories.subscriptions import unsubscribe_token  # noqa: PLC0415  # it imports this module
 
@@ -48,6 +56,7 @@ def _to_subscriber(subscription: Subscription, kind: str, **context: object) -> 
         context={"project_name": subscription.project.name, "unsubscribe_url": unsubscribe, **context},
         # RFC 8058: a mail client can unsubscribe with one POST, no page to visit.
         headers={
+            "List-Id": list_id(subscription.project),
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },

@@ -1,7 +1,12 @@
-"""Per-report reply addresses: ``reply+<report uid>.<mac>@<intake domain>``.
+"""Per-report reply addresses: ``reply+<report uid>.<mac>@<reply domain>``.
 
 The MAC makes the address unguessable from the report's uid, so nobody can post into a report's
 conversation without having received our mail; it needs no storage and survives restarts.
+
+The domain is the operator's ``REPLY_DOMAIN``, whose MX (or forwarding) reaches the SMTP intake;
+never an intake address's domain, which is often a third party's (a mailing list, a ticket desk)
+that would receive the reporter's answer instead of us. Addresses handed out before on a project's
+intake domain keep working, since mail already sent names them.
 """
 
 from __future__ import annotations
@@ -23,9 +28,8 @@ def _mac(uid: str) -> str:
 
 
 def reply_address(report: Report) -> str:
-    domain = report.project.policy.contacts.intake_addresses[0].rpartition("@")[2]
     uid = report.uid.hex
-    return f"reply+{uid}.{_mac(uid)}@{domain}"
+    return f"reply+{uid}.{_mac(uid)}@{settings.REPLY_DOMAIN}"
 
 
 def report_for_reply_address(address: str) -> Report | None:
@@ -36,4 +40,11 @@ def report_for_reply_address(address: str) -> Report | None:
     report = Report.objects.select_related("project").filter(uid=uuid.UUID(match["uid"])).first()
     if report is None or report.tracking_revoked_at is not None:
         return None
+    if match["domain"] not in _reply_domains(report):
+        return None
     return report
+
+
+def _reply_domains(report: Report) -> set[str]:
+    intake = report.project.policy.contacts.intake_addresses
+    return {settings.REPLY_DOMAIN, *(address.rpartition("@")[2].lower() for address in intake)}

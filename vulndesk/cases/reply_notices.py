@@ -44,7 +44,7 @@ def tell_team_of_reply(report: Report, now: dt.datetime) -> None:
 def _send(report: Report, notice: ReplyNotice, *, replies: int, now: dt.datetime) -> None:
     mail = emails.reporter_replied(report, replies=replies)
     if mail.to:
-        queue_email(mail, project=report.project)
+        queue_email(mail, project=report.project, about=report)
     notice.last_sent_at, notice.pending = now, 0
     notice.save(update_fields=["last_sent_at", "pending"])
 

@@ -109,7 +109,9 @@ def _notice_once(report: Report, clock: str, kind: str, due: dt.datetime) -> int
         with transaction.atomic():
             SlaNotice.objects.create(report=report, clock=clock, kind=kind, due=due)
             queue_email(
-                emails.sla_notice(report, clock, kind, due, _people_on(report)), project=report.project
+                emails.sla_notice(report, clock, kind, due, _people_on(report)),
+                project=report.project,
+                about=report,
             )
     except IntegrityError:
         return 0  # already sent for this deadline

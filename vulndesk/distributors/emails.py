@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from vulndesk.cases.emails import to_reporter
 from vulndesk.notify.actions import Email
+from vulndesk.notify.threads import keyed_message_id
 
 if TYPE_CHECKING:
     from vulndesk.distributors.briefing import Briefing
@@ -87,7 +89,7 @@ def notice(
 ) -> Email:
     """The briefing, or (``content`` None) only the case number and a request to accept the policy."""
     project = share.report.project
-    return _to_member(
+    email = _to_member(
         member,
         "distributor-notice",
         stage=stage,
@@ -97,6 +99,9 @@ def notice(
         final_hours=project.policy.disclosure.distributor_final_notice_hours,
         **extra,
     )
+    # One thread per case and organisation: the first notice, the final one, changes and the end.
+    root = keyed_message_id(f"distributors:{share.report.uid}:{share.organisation_id}")
+    return dataclasses.replace(email, thread_root=root)
 
 
 def leak_alert(leak: Leak) -> Email:

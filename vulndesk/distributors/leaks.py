@@ -62,7 +62,7 @@ def do_report_leak(
         )
         alert = emails.leak_alert(leak)
         if alert.to:
-            queue_email(alert, project=report.project)
+            queue_email(alert, project=report.project, about=report)
         if organisation is not None:
             _consequences(organisation)
     return leak

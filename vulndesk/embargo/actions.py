@@ -270,7 +270,7 @@ def _tell_the_other_side(embargo: Embargo, proposal: EmbargoProposal) -> None:
 
 def _queue_for_team(email: Email, embargo: Embargo) -> None:
     if email.to:  # a project without active team members has nobody to tell
-        queue_email(email, project=embargo.report.project)
+        queue_email(email, project=embargo.report.project, about=embargo.report)
 
 
 def _audit(action: str, embargo: Embargo, acting_user: User | None, **details: str) -> None:

@@ -22,6 +22,7 @@ from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text
 from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email, release_held_email
+from vulndesk.notify.threads import new_message_id, safe_message_id
 from vulndesk.openpgp.actions import store_reporter_key
 from vulndesk.projects.models import Project
 
@@ -150,6 +151,8 @@ def _create(
             if origin.idempotency_key
             else None,
             message_id_digest=retry_key(origin.message_id, submission) if origin.message_id else None,
+            thread_root=safe_message_id(origin.message_id) or new_message_id(),
+            team_thread_root=new_message_id(),
             was_encrypted=origin.was_encrypted,
             signature=origin.signature,
             signer_fingerprint=origin.signer_fingerprint,
@@ -212,7 +215,7 @@ def _announce(report: Report, submission: Submission, token: str) -> None:
 def _tell_the_team(report: Report) -> None:
     team = emails.new_report_for_team(report)
     if team.to:
-        queue_email(team, project=report.project)
+        queue_email(team, project=report.project, about=report)
 
 
 def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:

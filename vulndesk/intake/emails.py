@@ -11,6 +11,7 @@ import datetime as dt
 from django.conf import settings
 from django.urls import reverse
 
+from vulndesk.cases.replies import reply_address
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import Email
 from vulndesk.projects.calendar import BusinessCalendar
@@ -40,6 +41,8 @@ def report_received(report: Report, token: str) -> Email:
     return Email(
         kind="report-received",
         to=[report.reporter["email"]],
+        # The mail says "you can also reply to this email": the answer lands in the conversation.
+        reply_to=[reply_address(report)],
         context={
             "project_name": policy.project.name,
             "security_team": policy.project.security_team,
@@ -70,6 +73,7 @@ def tracking_link_replaced(report: Report, token: str) -> Email:
     return Email(
         kind="tracking-link-replaced",
         to=[report.reporter["email"]],
+        reply_to=[reply_address(report)],
         context={
             "project_name": policy.project.name,
             "number": report.number,

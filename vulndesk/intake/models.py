@@ -56,6 +56,11 @@ class Report(models.Model):
     tracking_revoked_at = models.DateTimeField(null=True, blank=True)
     idempotency_digest = models.CharField(max_length=64, null=True, blank=True)
     message_id_digest = models.CharField(max_length=64, null=True, blank=True)
+    # Mail threads (RFC 5322 §3.6.4): every mail to the reporter refers to the first message of
+    # theirs (their own Message-ID for a mailed report, our acknowledgement's otherwise); every
+    # notice to the team to the first notice of its own thread.
+    thread_root = models.CharField(max_length=250, blank=True)
+    team_thread_root = models.CharField(max_length=250, blank=True)
     quarantined = models.BooleanField(default=False)
     quarantine_reason = models.CharField(max_length=200, blank=True)
     was_encrypted = models.BooleanField(default=False, help_text="Arrived OpenPGP-encrypted.")

@@ -43,6 +43,12 @@ INTAKE_CACHE_SECONDS = 30.0
 TEMPORARY_FAILURE = "451 4.3.0 temporary failure, try again later"
 ONE_PROJECT = "452 4.5.3 one project per message"
 MAX_REPLY_CHARACTERS = 400
+# RFC 5321 §4.5.3.1.6: 1000 characters per line, CRLF included.
+MAX_LINE_BYTES = 1000
+LINE_TOO_LONG = (
+    "500 5.5.2 line too long: a header or text line is longer than 1000 characters "
+    "(RFC 5321 section 4.5.3.1.6); wrap it or send it as an attachment"
+)
 
 
 def max_message_bytes() -> int:
@@ -217,8 +223,10 @@ class IntakeHandler:
     async def handle_DATA(  # noqa: N802 - the name aiosmtpd looks up
         self, _server: SMTP, session: Session, envelope: Envelope
     ) -> str:
-        recipient, raw = envelope.rcpt_tos[0], envelope.original_content or b""
-        peer = peer_address(session)
+        recipient, peer = envelope.rcpt_tos[0], peer_address(session)
+        raw = with_crlf_line_ends(envelope.original_content or b"")
+        if longest_line(raw) > MAX_LINE_BYTES:
+            return LINE_TOO_LONG
         if recipient.lower().startswith("reply+"):
             return await self._reply_data(recipient, raw)
         return await self._report_data(recipient, raw, peer)
@@ -269,8 +277,39 @@ def log_failure(exc: Exception) -> None:
     )
 
 
+def with_crlf_line_ends(raw: bytes) -> bytes:
+    """The message with every bare LF made CRLF, as RFC 5322 §2.3 writes line ends.
+
+    Some clients send bare LF line ends; aiosmtpd splits lines at CRLF only, so such a message
+    arrives as one long "line". Only the end of data is CRLF.CRLF, never a bare-LF dot: treating
+    LF.LF as the end is what SMTP smuggling exploits. The dot-stuffing of lines aiosmtpd could not
+    see (those after a bare LF) is undone here (RFC 5321 §4.5.2).
+    """
+    if b"\n" not in raw.replace(b"\r\n", b""):
+        return raw
+    lines: list[bytes] = []
+    for segment in raw.split(b"\r\n"):
+        first, *rest = segment.split(b"\n")
+        lines.append(first)
+        lines.extend(line[1:] if line.startswith(b".") else line for line in rest)
+    return b"\r\n".join(lines)
+
+
+def longest_line(raw: bytes) -> int:
+    """The longest line's length in bytes, its CRLF included."""
+    return max((len(line) + 2 for line in raw.split(b"\r\n")), default=0)
+
+
 class IntakeSMTP(SMTP):
-    """aiosmtpd's SMTP with clearer words on the limits it enforces itself."""
+    """aiosmtpd's SMTP with clearer words on the limits it enforces itself, and lines counted by
+    ``handle_DATA`` after bare LFs are read as line ends (``with_crlf_line_ends``)."""
+
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        # aiosmtpd bounds its read buffer by the line limit (set before its reader is made): a
+        # bare-LF message is one "line" to it, so the buffer may hold a whole message; the data
+        # size limit still bounds it.
+        self.line_length_limit = (kwargs.get("data_size_limit") or DEFAULT_MAX_BYTES) + 2
+        super().__init__(handler, **kwargs)
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str):
@@ -279,11 +318,7 @@ class IntakeSMTP(SMTP):
 
     def _clearer(self, status: str) -> str:
         if status.startswith("500 Line too long"):
-            # RFC 5321 section 4.5.3.1.6: 1000 characters per line, CRLF included.
-            return (
-                "500 5.5.2 line too long: a header or text line is longer than 1000 characters "
-                "(RFC 5321 section 4.5.3.1.6); wrap it or send it as an attachment"
-            )
+            return LINE_TOO_LONG
         if status.startswith("552 Error:"):
             return f"552 5.3.4 message too big: the limit is {self.data_size_limit} bytes"
         return status

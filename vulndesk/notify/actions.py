@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.notify.threads import Thread, new_message_id
 
 if TYPE_CHECKING:
     from vulndesk.intake.models import Report
@@ -31,6 +31,9 @@ class Email:
     # An armored OpenPGP public key: the mail goes out encrypted to it or not at all (embargoed
     # notices to distributors). Mail to a reporter finds the reporter's key by itself.
     encrypt_to: str = ""
+    # The thread of a mail that is neither to a reporter nor to the team (a distributor's notices
+    # about one case): its root's Message-ID. Reporter and team threads come from queue_email.
+    thread_root: str = ""
 
 
 def render(email: Email) -> dict[str, object]:
@@ -49,23 +52,30 @@ def render(email: Email) -> dict[str, object]:
 
 
 def queue_email(
-    email: Email, *, project: Project | None = None, report: Report | None = None
+    email: Email,
+    *,
+    project: Project | None = None,
+    report: Report | None = None,
+    about: Report | None = None,
 ) -> OutboundEmail:
     """Must run inside the action's transaction: the mail exists only if the change commits.
 
     ``report`` is given for mail to that report's reporter, and only then: it is how delivery
-    finds the reporter's OpenPGP key (``openpgp.outbound``). While that report is in quarantine
-    the mail is held, not sent (``release_held_email``).
+    finds the reporter's OpenPGP key (``openpgp.outbound``), and it puts the mail in the
+    reporter's thread. ``about`` is the report a mail to the team is about: it goes in the team's
+    thread of that report. While that report is in quarantine the mail is held, not sent
+    (``release_held_email``).
     """
     from vulndesk.notify.tasks import deliver_outbound  # noqa: PLC0415 - tasks import this module
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("queue_email must run inside the action's transaction")
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "vulndesk.invalid"
-    outbound = OutboundEmail(
-        kind=email.kind, project=project, report=report, message_id=f"<{uuid.uuid4()}@{domain}>"
-    )
-    outbound.message = render(email)
+    thread = Thread(email.thread_root) if email.thread_root else _thread_of(report, about)
+    message_id = thread.root if thread.opens else new_message_id()
+    outbound = OutboundEmail(kind=email.kind, project=project, report=report, message_id=message_id)
+    rendered = render(email)
+    rendered["headers"] = {**email.headers, **thread.headers()}
+    outbound.message = rendered
     # The spam check held the report: its address may be a stranger's that a spammer typed in, so
     # nothing is mailed to it until a person judged the report genuine.
     if report is not None and report.quarantined:
@@ -88,3 +98,15 @@ def release_held_email(report: Report) -> int:
     for uid in uids:
         deliver_outbound.enqueue(uid)
     return len(uids)
+
+
+def _thread_of(report: Report | None, about: Report | None) -> Thread:
+    """The thread a mail joins; the first mail of a thread we start takes the root as its id."""
+    root = report.thread_root if report is not None else about.team_thread_root if about else ""
+    if not root:
+        return Thread("")
+    # A root on our domain is one we made; its first mail opens the thread. A reporter's own
+    # Message-ID (or one we already sent) is answered.
+    ours = root.endswith(f"@{settings.MAIL_DOMAIN}>")
+    opens = ours and not OutboundEmail.objects.filter(message_id=root).exists()
+    return Thread(root, opens=opens)

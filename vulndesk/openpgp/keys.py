@@ -39,6 +39,8 @@ MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 _GPG_OPTIONS = ["--pinentry-mode", "loopback", "--no-auto-key-retrieve", "--disable-dirmngr"]
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
 _PRIMARY_FIELD = 9  # in a VALIDSIG status line (GnuPG doc/DETAILS)
+# RFC 4880 §9.4 hash algorithm ids, as RFC 3156 §5 names them in micalg.
+_MICALG = {"2": "pgp-sha1", "8": "pgp-sha256", "9": "pgp-sha384", "10": "pgp-sha512", "11": "pgp-sha224"}
 # python-gnupg logs at DEBUG the first bytes of what it sends to gpg (keys, messages), and at
 # WARNING every non-zero exit, which for us is an ordinary answer (a bad signature) that reaches
 # the caller as a result. What matters is reported by our own exceptions, which name no content.
@@ -253,14 +255,28 @@ class GnuPGHome:
         """Check a cleartext-signed text (RFC 4880 §7) or a signed message."""
         return signature_of(_status_lines(self._checked(self._gpg.verify(signed))))
 
-    def encrypt(self, data: bytes, fingerprint: str) -> str:
-        """Armored ciphertext for one recipient key, trusted because the caller names it exactly."""
+    def encrypt(self, data: bytes, fingerprint: str, *, signer: str = "") -> str:
+        """Armored ciphertext for one recipient key, trusted because the caller names it exactly;
+        signed inside by ``signer``'s secret key when given (RFC 3156 §6.2: one OpenPGP message)."""
+        sign = _checked_fingerprint(signer) if signer else None
         result = self._checked(
-            self._gpg.encrypt(data, [_checked_fingerprint(fingerprint)], always_trust=True, armor=True)
+            self._gpg.encrypt(
+                data, [_checked_fingerprint(fingerprint)], always_trust=True, armor=True, sign=sign
+            )
         )
         if not result.ok:
             raise OpenPGPError("gpg could not encrypt to the key (expired, revoked or no encryption subkey?)")
         return bytes(result.data).decode("ascii")
+
+    def sign_detached(self, data: bytes, signer: str) -> tuple[str, str]:
+        """An armored detached signature over ``data`` and its RFC 3156 ``micalg`` name."""
+        result = self._checked(
+            self._gpg.sign(data, keyid=_checked_fingerprint(signer), detach=True, binary=False)
+        )
+        micalg = _MICALG.get(str(getattr(result, "hash_algo", "") or ""))
+        if not result.data or micalg is None:
+            raise OpenPGPError("gpg could not sign with the project's key")
+        return bytes(result.data).decode("ascii"), micalg
 
 
 def _batch_value(value: str) -> str:

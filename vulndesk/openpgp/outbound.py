@@ -1,4 +1,8 @@
-"""Mail to a reporter who sent us their key goes out encrypted to it, as PGP/MIME (RFC 3156 §4).
+"""Mail to a reporter who sent us their key goes out encrypted to it, as PGP/MIME (RFC 3156 §4),
+and signed inside with the project's key when it has one (§6.2: sign, then encrypt, one OpenPGP
+message); so does every mail encrypted to a distributor member. Mail to a reporter without a key
+is signed (multipart/signed with a detached signature, §5) when the project has a key, so the
+reporter can tell it came from the project whose key security.txt names.
 
 The whole body (the text and HTML alternatives, with their MIME headers) is encrypted; the outer
 message keeps what relays need: addresses, date and the outbox's stable Message-ID. The subject
@@ -10,8 +14,11 @@ subjects name the project and the report number, never a report's title or text.
 
 from __future__ import annotations
 
+import copy
 import logging
+import quopri
 import re
+import uuid
 from email import policy
 from email.encoders import encode_7or8bit
 from email.message import Message
@@ -20,64 +27,155 @@ from email.mime.application import MIMEApplication
 from django.core.mail import EmailMessage
 from django.core.mail.message import SafeMIMEMultipart
 
+from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.openpgp.keys import GnuPGHome, OpenPGPError
-from vulndesk.openpgp.models import ReporterKey
+from vulndesk.openpgp.models import ProjectKey, ReporterKey
 
 logger = logging.getLogger(__name__)
 
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTENT_HEADERS = {"content-type", "content-transfer-encoding", "mime-version"}
+_BODY_HEADERS = {"content-type", "content-transfer-encoding"}
 # RFC 9788 §4.2: the headers copied into the encrypted part; the outer Subject is obscured.
 _PROTECTED = ("From", "To", "Cc", "Reply-To", "Date", "Message-ID", "Subject")
 OBSCURED_SUBJECT = "[...]"
 
 
 def for_recipient(outbound: OutboundEmail, mail: EmailMessage, *, required_key: str = "") -> EmailMessage:
-    """``mail`` encrypted to the reporter's key when it goes to that reporter alone; else as is.
+    """``mail`` encrypted to the reporter's key when it goes to that reporter alone, signed by
+    the project's key inside; signed only, for a reporter without a key; else as is.
 
     A key gpg cannot encrypt to (expired or revoked since) leaves the mail as it would go to a
     reporter without a key, and says so in the log. Mail with a ``required_key`` (embargoed
-    notices) is encrypted to it or raises: it never leaves in clear.
+    notices) is encrypted to it, and signed, or raises: it never leaves in clear.
     """
+    signer = _project_key(outbound)
     if required_key:
-        return _encrypted(mail, required_key)
-    key = _reporter_key(outbound, mail.to)
-    if key is None:
+        return _encrypted(mail, required_key, signer)
+    if not _to_reporter_alone(outbound, mail.to):
+        return mail
+    key = _reporter_key(outbound)
+    if key is not None:
+        try:
+            return _encrypted(mail, key, signer)
+        except OpenPGPError as exc:
+            # Only the kind: gpg's own text can quote the key's user ids (the reporter's name and address).
+            logger.warning(
+                "outbound %s: the reporter's key cannot be used (%s); sent unencrypted",
+                outbound.uid,
+                type(exc).__name__,
+            )
+    return _signed_if_possible(outbound, mail, signer)
+
+
+def _signed_if_possible(
+    outbound: OutboundEmail, mail: EmailMessage, signer: ProjectKey | None
+) -> EmailMessage:
+    if signer is None:
         return mail
     try:
-        return _encrypted(mail, key)
+        return _signed(mail, signer)
     except OpenPGPError as exc:
-        # Only the kind: gpg's own text can quote the key's user ids (the reporter's name and address).
-        logger.warning(
-            "outbound %s: the reporter's key cannot be used (%s); sent unencrypted",
-            outbound.uid,
-            type(exc).__name__,
-        )
+        # A signature is a courtesy to the reporter: the mail goes without one rather than not at all.
+        logger.warning("outbound %s: not signed (%s)", outbound.uid, type(exc).__name__)
         return mail
 
 
-def _reporter_key(outbound: OutboundEmail, recipients: list[str]) -> str | None:
+def _to_reporter_alone(outbound: OutboundEmail, recipients: list[str]) -> bool:
+    """Mail to a report's reporter and nobody else: only then is their key used or ours shown."""
     if outbound.report_id is None:
-        return None
-    stored = ReporterKey.objects.filter(report_id=outbound.report_id).select_related("report").first()
-    if stored is None:
-        return None
-    # Only the reporter holds the key: mail that also goes to anyone else stays readable to them.
-    address = str(stored.report.reporter.get("email", "")).strip().lower()
-    if [r.strip().lower() for r in recipients] != [address]:
-        return None
-    return stored.public_key
+        return False
+    report = Report.objects.filter(pk=outbound.report_id).first()
+    if report is None:
+        return False
+    address = str(report.reporter.get("email", "")).strip().lower()
+    return [r.strip().lower() for r in recipients] == [address]
 
 
-def _encrypted(mail: EmailMessage, public_key: str) -> EmailMessage:
+def _project_key(outbound: OutboundEmail) -> ProjectKey | None:
+    if outbound.project_id is None:
+        return None
+    return ProjectKey.objects.filter(project_id=outbound.project_id).first()
+
+
+def _reporter_key(outbound: OutboundEmail) -> str | None:
+    # Only the reporter holds the key: the caller checked that the mail goes to them alone.
+    stored = ReporterKey.objects.filter(report=outbound.report).first()
+    return stored.public_key if stored is not None else None
+
+
+def _encrypted(mail: EmailMessage, public_key: str, signer: ProjectKey | None) -> EmailMessage:
     clear = mail.message()
     with GnuPGHome() as home:
         imported = home.import_keys(public_key)
         if len(imported) != 1:
             raise OpenPGPError("the stored key is not one public key")
-        armored = home.encrypt(_body_entity(clear), imported[0])
+        signing = _import_signer(home, signer) if signer is not None else ""
+        armored = home.encrypt(_body_entity(clear), imported[0], signer=signing)
     return _PrebuiltEmail(mail, _pgp_mime(clear, armored))
+
+
+def _import_signer(home: GnuPGHome, signer: ProjectKey) -> str:
+    if signer.fingerprint not in home.import_keys(signer.secret_key):
+        raise OpenPGPError("the project's secret key does not import")
+    return signer.fingerprint
+
+
+def _signed(mail: EmailMessage, signer: ProjectKey) -> EmailMessage:
+    clear = mail.message()
+    signature = MIMEApplication(b"", "pgp-signature", _encoder=encode_7or8bit, name="signature.asc")
+    signature["Content-Description"] = "OpenPGP digital signature"
+    signature["Content-Disposition"] = 'attachment; filename="signature.asc"'
+    outer = _pgp_signed(clear, _signable_entity(clear), signature)
+    with GnuPGHome() as home:
+        armored, micalg = home.sign_detached(_first_part_as_sent(outer), _import_signer(home, signer))
+    outer.set_param("micalg", micalg)
+    signature.set_payload(armored)
+    return _PrebuiltEmail(mail, outer)
+
+
+def _signable_entity(clear: Message) -> Message:
+    """The body as a MIME entity with its content headers only, every text part quoted-printable:
+    RFC 3156 §3 asks for 7-bit content, since a relay that re-encodes 8-bit text would break the
+    signature."""
+    entity = copy.deepcopy(clear)
+    for name in {name for name in entity if name.lower() not in _BODY_HEADERS}:
+        del entity[name]
+    for part in entity.walk():
+        if part.is_multipart() and part.get_boundary() is None:
+            # Chosen now, not as it is written: the generator writes a boundary it had to make up
+            # differently the first time, and the signed bytes must be the bytes that travel.
+            part.set_boundary(f"=_{uuid.uuid4().hex}")
+        data = part.get_payload(decode=True)
+        if isinstance(data, bytes) and part["Content-Transfer-Encoding"] in {"7bit", "8bit"}:
+            del part["Content-Transfer-Encoding"]
+            part.set_payload(quopri.encodestring(data).decode("ascii"))
+            part["Content-Transfer-Encoding"] = "quoted-printable"
+    return entity
+
+
+def _first_part_as_sent(outer: SafeMIMEMultipart) -> bytes:
+    """The signed part's bytes exactly as they travel, cut from the whole message as Django writes
+    it (CRLF line ends), between the first delimiter and the next (RFC 3156 §5, RFC 2046 §5.1.1:
+    the CRLF before a delimiter belongs to it). Cutting them from the real output, rather than
+    writing the part alone, is what makes them the same bytes: a part is folded differently when
+    written on its own."""
+    wire = outer.as_bytes(linesep="\r\n")
+    delimiter = b"--" + str(outer.get_boundary()).encode()
+    start = wire.index(delimiter + b"\r\n") + len(delimiter) + 2
+    return wire[start : wire.index(b"\r\n" + delimiter, start)]
+
+
+def _pgp_signed(clear: Message, entity: Message, signature: Message) -> SafeMIMEMultipart:
+    """RFC 3156 §5: multipart/signed; the body entity as signed, then the detached signature."""
+    outer = SafeMIMEMultipart(_subtype="signed", protocol="application/pgp-signature")
+    for name, value in clear.items():
+        if name.lower() not in _CONTENT_HEADERS:
+            outer[name] = _UNFOLD.sub("", value)
+    outer.attach(entity)
+    outer.attach(signature)
+    return outer
 
 
 def _outer_headers(clear: Message) -> list[tuple[str, str]]:
