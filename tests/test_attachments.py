@@ -309,7 +309,10 @@ def test_the_distributors_section_offers_each_attachment_per_organisation_told(
     bob: User, shared_case: dict[str, object]
 ) -> None:
     report: Report = shared_case["report"]  # type: ignore[assignment]
-    page = signed_in(bob).get(f"/desk/p/agentic-tool-mesh/reports/{report.number}/").content.decode()
+    team, case = signed_in(bob), f"/desk/p/agentic-tool-mesh/reports/{report.number}/"
+    # The case page summarizes; the choices are on the section's own page, so nothing typed is lost.
+    assert "Share the case, choose the attachments" in team.get(case).content.decode()
+    page = team.get(f"{case}edit/distributors/").content.decode()
     assert "Attachments Distro A may download" in page
     assert "Attachments Vendor B may download" in page
     assert page.count(f'value="{_poc(report).uid}"') == 2

@@ -45,6 +45,7 @@ SECTIONS = {
     "fix": "Fix and releases",
     "embargo": "Embargo",
     "no-fix": "No fix is needed",
+    "distributors": "Distributors",
 }
 
 
@@ -87,7 +88,12 @@ def section_page(request: HttpRequest, slug: str, number: int, section: str) -> 
     return render(
         request,
         "cases/section_page.html",
-        {**case_context(report), "section": section, "section_title": SECTIONS[section]},
+        {
+            **case_context(report),
+            **(distributors_context(report) if section == "distributors" else {}),
+            "section": section,
+            "section_title": SECTIONS[section],
+        },
     )
 
 
