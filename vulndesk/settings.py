@@ -253,3 +253,5 @@ LOGGING = {
     },
 }
 DEFAULT_PROJECT = env_str("VULNDESK_DEFAULT_PROJECT", "")
+# The issuing party named in the CSAF provider metadata (CSAF 2.0 §7.1.7, /publisher/name).
+CSAF_PUBLISHER_NAME = env_str("VULNDESK_CSAF_PUBLISHER_NAME", f"vulndesk at {_base.hostname}")

@@ -1,0 +1,212 @@
+"""CSAF 2.0 as a provider publishes it (§7.1): the provider metadata, and per project a distribution
+folder with ``index.txt`` and ``changes.csv`` and a ROLIE feed.
+
+Everything here lists published (or withdrawn) advisories only, from their fields kept in clear
+(identifier, public title and summary, dates): nothing is decrypted to build a listing, and a draft
+never appears. Every document is TLP:WHITE, so every file is open to everyone (requirement 4).
+
+The instance is a ``csaf_provider`` (§7.2.2): documents valid and named as §5.1 says (requirements
+1-2), served over TLS when the base URL is https (3), freely (4), never redirected (6), listed in
+the provider metadata at the well-known URL (7, 9) and in security.txt (8), each in a folder per
+year with ``index.txt`` and ``changes.csv`` (11-13), and in a ROLIE feed (15).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from vulndesk.advisories.access import public_advisories
+from vulndesk.advisories.exports.context import timestamp
+from vulndesk.advisories.exports.csaf import (
+    SECURITY_ADVISORY,
+    distribution_path,
+    distribution_url,
+    tracking_id,
+)
+from vulndesk.advisories.exports.published import CSAF_PROFILES as PROFILES
+from vulndesk.advisories.models import Advisory
+from vulndesk.projects.models import Project
+
+PROVIDER_METADATA_PATH = "/.well-known/csaf/provider-metadata.json"  # CSAF 2.0 §7.1.9
+FEED_FILE = "feed-tlp-white.json"
+TLP_LABEL = "WHITE"  # published advisories only: CSAF 2.0's label for "no restriction"
+CSAF_SCHEMA_URL = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
+# RFC 8322 §7.1.1 (ROLIE information type): the feed carries CSAF documents.
+ROLIE_CATEGORY = {"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}
+
+
+@dataclass(frozen=True)
+class DistributedDocument:
+    """One CSAF document of a project's distribution folder."""
+
+    advisory: Advisory
+    format_name: str  # "csaf" or "csaf-vex"
+
+    @property
+    def category(self) -> str:
+        return PROFILES[self.format_name]
+
+    @property
+    def tracking_id(self) -> str:
+        return tracking_id(self.advisory.identifier, self.category)
+
+    @property
+    def path(self) -> str:
+        """Relative to the distribution folder: ``<YYYY>/<canonical file name>``."""
+        return distribution_path(self.advisory.identifier, self.published_at, self.category)
+
+    @property
+    def title(self) -> str:
+        title = self.advisory.public_title or self.advisory.identifier
+        return title if self.category == SECURITY_ADVISORY else f"{title} (VEX)"
+
+    @property
+    def published_at(self) -> dt.datetime:
+        return self.advisory.published_at  # type: ignore[return-value]  # public advisories have one
+
+    @property
+    def current_release_at(self) -> dt.datetime:
+        """The document's ``current_release_date``, as ``documents.document`` computes it."""
+        advisory = self.advisory
+        return advisory.withdrawn_at or advisory.modified_at or self.published_at
+
+
+def _project_advisories(project: Project) -> QuerySet[Advisory]:
+    return public_advisories().filter(project=project)
+
+
+def distributed_documents(project: Project) -> list[DistributedDocument]:
+    """Both profiles of every public advisory of the project, the latest changed first."""
+    found = [
+        DistributedDocument(advisory, format_name)
+        for advisory in _project_advisories(project)
+        for format_name in PROFILES
+    ]
+    return sorted(found, key=lambda d: (d.current_release_at, d.path), reverse=True)
+
+
+def find_distributed(project: Project, year: int, file_name: str) -> DistributedDocument:
+    """The document at ``<year>/<file_name>`` of the folder; Http404 for any other name."""
+    wanted = f"{year}/{file_name}"
+    for candidate in distributed_documents(project):
+        if candidate.path == wanted:
+            return candidate
+    raise Http404
+
+
+# --- the distribution folder (requirements 11-13) ---------------------------------------------
+
+
+def index_txt(project: Project) -> str:
+    """Requirement 12: every document's path relative to the folder, one a line."""
+    return "".join(f"{document.path}\n" for document in distributed_documents(project))
+
+
+def changes_csv(project: Project) -> str:
+    """Requirement 13: path and current release date, the most recent change first, every field
+    quoted as the standard's example is."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for document in distributed_documents(project):
+        writer.writerow([document.path, timestamp(document.current_release_at)])
+    return out.getvalue()
+
+
+# --- the ROLIE feed (requirement 15) ----------------------------------------------------------
+
+
+def feed_url(project: Project) -> str:
+    return f"{distribution_url(settings.BASE_URL, project.slug)}/{FEED_FILE}"
+
+
+def rolie_feed(project: Project) -> dict[str, Any]:
+    """One JSON ROLIE feed (RFC 8322) per project with every TLP:WHITE document (requirement 15:
+    all documents of one TLP label in one feed)."""
+    documents = distributed_documents(project)
+    updated = max((d.current_release_at for d in documents), default=project.created_at)
+    return {
+        "feed": {
+            "id": f"{project.slug}-csaf-feed-tlp-{TLP_LABEL.lower()}",
+            "title": f"{project.name} CSAF advisories (TLP:{TLP_LABEL})",
+            "link": [{"rel": "self", "href": feed_url(project)}],
+            "category": [ROLIE_CATEGORY],
+            "updated": timestamp(updated),
+            "entry": [_feed_entry(project, document) for document in documents],
+        }
+    }
+
+
+def _feed_entry(project: Project, document: DistributedDocument) -> dict[str, Any]:
+    url = f"{distribution_url(settings.BASE_URL, project.slug)}/{document.path}"
+    entry: dict[str, Any] = {
+        "id": document.tracking_id,
+        "title": document.title,
+        "link": [{"rel": "self", "href": url}],
+        "published": timestamp(document.published_at),
+        "updated": timestamp(document.current_release_at),
+        "content": {"type": "application/json", "src": url},
+        "format": {"schema": CSAF_SCHEMA_URL, "version": "2.0"},
+    }
+    if summary := document.advisory.public_summary.strip():
+        entry["summary"] = {"content": summary}
+    return entry
+
+
+# --- the provider metadata (requirement 7) ----------------------------------------------------
+
+
+def provider_metadata() -> dict[str, Any]:
+    """The instance's ``provider-metadata.json``: its publisher, and each project's folder and feed."""
+    projects = list(Project.objects.order_by("slug"))
+    metadata: dict[str, Any] = {
+        "canonical_url": settings.BASE_URL + PROVIDER_METADATA_PATH,
+        "last_updated": timestamp(_last_updated()),
+        "list_on_CSAF_aggregators": True,
+        "mirror_on_CSAF_aggregators": True,
+        "metadata_version": "2.0",
+        "publisher": {
+            "category": "vendor",
+            "name": settings.CSAF_PUBLISHER_NAME,
+            "namespace": settings.BASE_URL,
+        },
+        "role": "csaf_provider",
+    }
+    if projects:
+        metadata["distributions"] = [_distribution(project) for project in projects]
+    return metadata
+
+
+def _distribution(project: Project) -> dict[str, Any]:
+    return {
+        "directory_url": distribution_url(settings.BASE_URL, project.slug),
+        "rolie": {
+            "feeds": [
+                {
+                    "summary": f"All TLP:{TLP_LABEL} advisories of {project.name}.",
+                    "tlp_label": TLP_LABEL,
+                    "url": feed_url(project),
+                }
+            ]
+        },
+    }
+
+
+def _last_updated() -> dt.datetime:
+    """The latest change of any listed document or project, so the metadata's date moves with them."""
+    moments = [
+        moment
+        for row in public_advisories().values_list("published_at", "modified_at", "withdrawn_at")
+        for moment in row
+        if moment is not None
+    ]
+    moments += Project.objects.values_list("created_at", flat=True)
+    return max(moments, default=timezone.now())
