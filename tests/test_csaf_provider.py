@@ -8,6 +8,7 @@ advisory; the provider metadata and the ROLIE feeds are checked against CSAF 2.0
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.resources
 import io
 import json
@@ -23,15 +24,25 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pytest_django.fixtures import Settings
 from referencing import Registry, Resource
 
+from vulndesk.accounts.models import User
+from vulndesk.advisories.actions import (
+    do_approve_draft,
+    do_edit_draft,
+    do_publish_advisory,
+    do_revise_advisory,
+)
+from vulndesk.advisories.document import AffectedRange
 from vulndesk.advisories.exports.csaf import canonical_file_name
 from vulndesk.advisories.exports.published import export_advisory, published_advisories
 from vulndesk.advisories.exports.render import render
+from vulndesk.advisories.models import Advisory
 from vulndesk.bootstrap import load_example_projects
 from vulndesk.demo import load_demo_cases
 from vulndesk.projects.models import Project
 
 from .conftest import EXAMPLES, REPO
-from .test_advisory_exports import CONTEXT, EXAMPLE_SLUGS, SCHEMAS, advisory_document
+from .test_advisory_export_routes import CONTENT, published  # noqa: F401 - `published` is a fixture
+from .test_advisory_exports import CONTEXT, EXAMPLE_SLUGS, PUBLISHED, SCHEMAS, advisory_document
 
 NODE = shutil.which("node")
 VALIDATOR_SCRIPT = REPO / "tests" / "csaf-validator" / "validate.mjs"
@@ -105,6 +116,24 @@ def test_secvisogram_finds_no_error_and_no_warning_in_any_example_advisory(tmp_p
         for format_name in ("csaf", "csaf-vex")
     }
     assert_clean(secvisogram(documents, tmp_path), expected=2 * len(EXAMPLE_SLUGS))
+
+
+def test_secvisogram_finds_nothing_in_an_advisory_awaiting_a_fix_nor_in_a_withdrawn_one(
+    tmp_path: Path,
+) -> None:
+    awaiting = advisory_document(
+        "fast-llm", affected=(AffectedRange("pkg:pypi/fast-llm", "vers:pypi/>=1.2.0"),), cvss40_vector=""
+    )
+    withdrawn = advisory_document(
+        "llm-d", withdrawn_at=PUBLISHED + dt.timedelta(days=5), withdrawn_reason="Not a vulnerability."
+    )
+    with_cve = advisory_document("agentic-tool-mesh", cve_id="CVE-2026-10001")
+    documents = {
+        f"{name}.{format_name}.json": render(format_name, document, CONTEXT)
+        for name, document in (("awaiting", awaiting), ("withdrawn", withdrawn), ("cve", with_cve))
+        for format_name in ("csaf", "csaf-vex")
+    }
+    assert_clean(secvisogram(documents, tmp_path), expected=6)
 
 
 def test_secvisogram_finds_nothing_in_the_advisories_setup_publishes(
@@ -248,3 +277,23 @@ def test_the_csaf_export_url_names_its_file_as_the_standard_does(
     assert response["Content-Disposition"] == f'inline; filename="{stem}-vex.json"'
     osv = client.get(f"/p/fast-llm/advisories/{advisory.identifier}/osv.json")
     assert osv["Content-Disposition"] == f'inline; filename="{advisory.identifier}.osv.json"'
+
+
+def test_asked_by_its_cve_id_a_csaf_export_keeps_the_file_name_of_its_tracking_id(
+    published: Advisory,  # noqa: F811 - the fixture imported above
+    client: Client,
+    alice: User,
+    admin: User,
+) -> None:
+    do_revise_advisory(published, acting_user=alice)
+    do_edit_draft(published, CONTENT, cve_id="CVE-2026-10012", acting_user=alice)
+    do_approve_draft(published, acting_user=admin)
+    do_publish_advisory(published, acting_user=admin)
+    stem = published.identifier.lower()
+    for path in (
+        "/p/llm-d/advisories/CVE-2026-10012/csaf.json",
+        "/api/v1/projects/llm-d/advisories/CVE-2026-10012/export/csaf",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == f'inline; filename="{stem}.json"'
