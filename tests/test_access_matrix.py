@@ -258,6 +258,7 @@ def _matrix(  # one id per object the routes name
         "csaf-index": [Check("GET", "/p/llm-d/csaf/index.txt", EVERYONE_200)],
         "csaf-changes": [Check("GET", "/p/llm-d/csaf/changes.csv", EVERYONE_200)],
         "csaf-feed": [Check("GET", "/p/llm-d/csaf/feed-tlp-white.json", EVERYONE_200)],
+        "csaf-atom-feed": [Check("GET", "/p/llm-d/csaf/feed-tlp-white.atom", EVERYONE_200)],
         "csaf-document": [
             Check("GET", f"/p/llm-d/csaf/{year}/{published.lower()}.json", EVERYONE_200),
             Check("GET", f"/p/llm-d/csaf/{year}/{published.lower()}-vex.json", EVERYONE_200),

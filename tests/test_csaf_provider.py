@@ -18,7 +18,9 @@ import subprocess  # nosec B404 - runs node on the validator this repository loc
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
+from csaf._rolie import check_rolie_feed  # the package checks ROLIE here; its CLI fetches URLs
 from django.test import Client
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pytest_django.fixtures import Settings
@@ -297,3 +299,19 @@ def test_asked_by_its_cve_id_a_csaf_export_keeps_the_file_name_of_its_tracking_i
         response = client.get(path)
         assert response.status_code == 200
         assert response["Content-Disposition"] == f'inline; filename="{stem}.json"'
+
+
+def test_the_rolie_feed_also_reads_as_atom_with_the_rolie_namespace(
+    examples: list[Project], client: Client
+) -> None:
+    response = client.get("/p/llm-d/csaf/feed-tlp-white.atom")
+    assert response["Content-Type"] == "application/atom+xml; charset=utf-8"
+    checked = check_rolie_feed(response.content, "feed-tlp-white.atom")  # the `csaf` package's check
+    assert checked.violations == []
+    assert checked.entry_count == 2
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo
+    assert parsed.namespaces["rolie"] == "urn:ietf:params:xml:ns:rolie-1.0"
+    json_feed = client.get("/p/llm-d/csaf/feed-tlp-white.json").json()["feed"]
+    assert [e.link for e in parsed.entries] == [e["content"]["src"] for e in json_feed["entry"]]
+    assert parsed.feed.author  # RFC 4287 §4.1.1: a feed names its author

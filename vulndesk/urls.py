@@ -128,6 +128,7 @@ urlpatterns = [
     path("p/<slug:slug>/csaf/index.txt", export_views.csaf_index, name="csaf-index"),
     path("p/<slug:slug>/csaf/changes.csv", export_views.csaf_changes, name="csaf-changes"),
     path("p/<slug:slug>/csaf/feed-tlp-white.json", export_views.csaf_feed, name="csaf-feed"),
+    path("p/<slug:slug>/csaf/feed-tlp-white.atom", export_views.csaf_atom_feed, name="csaf-atom-feed"),
     path(
         "p/<slug:slug>/csaf/<int:year>/<str:file_name>",
         export_views.csaf_document,

@@ -18,11 +18,13 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.xmlreader import AttributesImpl  # nosec B406 - writes XML, parses none
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from vulndesk.advisories.access import public_advisories
 from vulndesk.advisories.exports.context import timestamp
@@ -38,6 +40,9 @@ from vulndesk.projects.models import Project
 
 PROVIDER_METADATA_PATH = "/.well-known/csaf/provider-metadata.json"  # CSAF 2.0 §7.1.9
 FEED_FILE = "feed-tlp-white.json"
+ATOM_FEED_FILE = "feed-tlp-white.atom"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ROLIE_NS = "urn:ietf:params:xml:ns:rolie-1.0"  # RFC 8322 §9.3
 TLP_LABEL = "WHITE"  # published advisories only: CSAF 2.0's label for "no restriction"
 CSAF_SCHEMA_URL = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
 # RFC 8322 §7.1.1 (ROLIE information type): the feed carries CSAF documents.
@@ -159,6 +164,49 @@ def _feed_entry(project: Project, document: DistributedDocument) -> dict[str, An
     if summary := document.advisory.public_summary.strip():
         entry["summary"] = {"content": summary}
     return entry
+
+
+def atom_feed_url(project: Project) -> str:
+    return f"{distribution_url(settings.BASE_URL, project.slug)}/{ATOM_FEED_FILE}"
+
+
+def rolie_atom_feed(project: Project) -> str:
+    """The same feed in RFC 8322's own form, Atom with the ROLIE namespace, for ROLIE clients that
+    read XML. CSAF 2.0 (requirement 15) wants the JSON form, which the provider metadata lists."""
+    documents = distributed_documents(project)
+    updated = max((d.current_release_at for d in documents), default=project.created_at)
+    out = io.StringIO()
+    xml = SimplerXMLGenerator(out, "utf-8", short_empty_elements=True)
+    xml.startDocument()
+    xml.startElement("feed", AttributesImpl({"xmlns": ATOM_NS, "xmlns:rolie": ROLIE_NS}))
+    xml.addQuickElement("id", f"urn:vulndesk:csaf:{project.slug}-csaf-feed-tlp-{TLP_LABEL.lower()}")
+    xml.addQuickElement("title", f"{project.name} CSAF advisories (TLP:{TLP_LABEL})")
+    xml.addQuickElement("link", attrs={"rel": "self", "href": atom_feed_url(project)})
+    xml.addQuickElement("category", attrs=ROLIE_CATEGORY)
+    xml.addQuickElement("updated", timestamp(updated))
+    xml.startElement("author", AttributesImpl({}))
+    xml.addQuickElement("name", project.policy.project.security_team)
+    xml.endElement("author")
+    for document in documents:
+        _atom_entry(xml, project, document)
+    xml.endElement("feed")
+    xml.endDocument()
+    return out.getvalue() + "\n"
+
+
+def _atom_entry(xml: SimplerXMLGenerator, project: Project, document: DistributedDocument) -> None:
+    url = f"{distribution_url(settings.BASE_URL, project.slug)}/{document.path}"
+    xml.startElement("entry", AttributesImpl({}))
+    xml.addQuickElement("id", f"{url}")
+    xml.addQuickElement("title", document.title)
+    xml.addQuickElement("link", attrs={"rel": "self", "type": "application/json", "href": url})
+    xml.addQuickElement("published", timestamp(document.published_at))
+    xml.addQuickElement("updated", timestamp(document.current_release_at))
+    if summary := document.advisory.public_summary.strip():
+        xml.addQuickElement("summary", summary, {"type": "text"})
+    xml.addQuickElement("content", attrs={"type": "application/json", "src": url})
+    xml.addQuickElement("rolie:format", attrs={"ns": CSAF_SCHEMA_URL, "version": "2.0"})
+    xml.endElement("entry")
 
 
 # --- the provider metadata (requirement 7) ----------------------------------------------------

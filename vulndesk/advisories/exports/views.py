@@ -78,6 +78,11 @@ def csaf_feed(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+def csaf_atom_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    return _text(distribution.rolie_atom_feed(access_public_project(slug)), "application/atom+xml")
+
+
+@require_safe
 def csaf_document(request: HttpRequest, slug: str, year: int, file_name: str) -> HttpResponse:
     """A document under its canonical name: the same bytes as its export URL, never a redirect
     (requirement 6)."""
