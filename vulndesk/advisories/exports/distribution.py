@@ -18,7 +18,9 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.xmlreader import AttributesImpl  # nosec B406 - writes XML, parses none
+
+# Only to write the Atom feed's attributes: nothing here parses XML.
+from xml.sax.xmlreader import AttributesImpl  # nosec B406
 
 from django.conf import settings
 from django.db.models import QuerySet
