@@ -8,7 +8,9 @@ never appears. Every document is TLP:WHITE, so every file is open to everyone (r
 The instance is a ``csaf_provider`` (§7.2.2): documents valid and named as §5.1 says (requirements
 1-2), served over TLS when the base URL is https (3), freely (4), never redirected (6), listed in
 the provider metadata at the well-known URL (7, 9) and in security.txt (8), each in a folder per
-year with ``index.txt`` and ``changes.csv`` (11-13), and in a ROLIE feed (15).
+year with ``index.txt`` and ``changes.csv`` (11-13), and in a ROLIE feed (15). §7.2.2 asks for
+requirements 11-14 or 15-17; the ROLIE feed makes the role (16 and 17, the service and category
+documents, are optional), so the folder serves no HTML directory listing (14).
 """
 
 from __future__ import annotations
