@@ -82,9 +82,8 @@ def test_a_repeated_request_serves_the_same_signed_text(client: Client, project_
     assert client.get("/p/llm-d/security.txt").content == first  # signed once, from the cache
 
 
-@pytest.mark.django_db(transaction=True)
 def test_setup_leaves_the_keys_to_the_worker_which_gives_each_example_one(
-    capsys: pytest.CaptureFixture[str],
+    transactional_db: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["setup", "--examples", str(EXAMPLES)]) == 0
     capsys.readouterr()
