@@ -315,3 +315,27 @@ def test_the_rolie_feed_also_reads_as_atom_with_the_rolie_namespace(
     json_feed = client.get("/p/llm-d/csaf/feed-tlp-white.json").json()["feed"]
     assert [e.link for e in parsed.entries] == [e["content"]["src"] for e in json_feed["entry"]]
     assert parsed.feed.author  # RFC 4287 §4.1.1: a feed names its author
+
+
+def test_each_document_has_hash_files_that_sha256sum_and_sha512sum_accept(
+    examples: list[Project], client: Client, tmp_path: Path
+) -> None:
+    feed = client.get("/p/llm-d/csaf/feed-tlp-white.json").json()["feed"]
+    for entry in feed["entry"]:
+        url = entry["content"]["src"]
+        hashes = [link["href"] for link in entry["link"] if link["rel"] == "hash"]
+        assert hashes == [f"{url}.sha256", f"{url}.sha512"]
+        name = url.rsplit("/", 1)[1]
+        (tmp_path / name).write_bytes(client.get(url.removeprefix(BASE)).content)
+        for href, tool in zip(hashes, ("sha256sum", "sha512sum"), strict=True):
+            response = client.get(href.removeprefix(BASE))
+            assert response["Content-Type"] == "text/plain; charset=utf-8"
+            checksum = tmp_path / f"{name}.{tool}"
+            checksum.write_bytes(response.content)
+            program = shutil.which(tool)
+            assert program is not None
+            subprocess.run([program, "--check", "--strict", checksum.name], cwd=tmp_path, check=True)
+    # A hash of nothing the folder holds answers 404, and so does an algorithm nobody asked for.
+    stem = feed["entry"][0]["content"]["src"].removeprefix(BASE)
+    assert client.get(stem.replace(".json", "-x.json") + ".sha512").status_code == 404
+    assert client.get(f"{stem}.md5").status_code == 404

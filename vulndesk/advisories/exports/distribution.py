@@ -8,7 +8,8 @@ never appears. Every document is TLP:WHITE, so every file is open to everyone (r
 The instance is a ``csaf_provider`` (§7.2.2): documents valid and named as §5.1 says (requirements
 1-2), served over TLS when the base URL is https (3), freely (4), never redirected (6), listed in
 the provider metadata at the well-known URL (7, 9) and in security.txt (8), each in a folder per
-year with ``index.txt`` and ``changes.csv`` (11-13), and in a ROLIE feed (15). §7.2.2 asks for
+year with ``index.txt`` and ``changes.csv`` (11-13), in a ROLIE feed (15), and with SHA-256 and
+SHA-512 hash files (18). §7.2.2 asks for
 requirements 11-14 or 15-17; the ROLIE feed makes the role (16 and 17, the service and category
 documents, are optional), so the folder serves no HTML directory listing (14).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,8 @@ from vulndesk.projects.models import Project
 PROVIDER_METADATA_PATH = "/.well-known/csaf/provider-metadata.json"  # CSAF 2.0 §7.1.9
 FEED_FILE = "feed-tlp-white.json"
 ATOM_FEED_FILE = "feed-tlp-white.atom"
+# Requirement 18: each document has hash files, named by appending the algorithm.
+HASH_ALGORITHMS = ("sha256", "sha512")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ROLIE_NS = "urn:ietf:params:xml:ns:rolie-1.0"  # RFC 8322 §9.3
 TLP_LABEL = "WHITE"  # published advisories only: CSAF 2.0's label for "no restriction"
@@ -103,6 +107,12 @@ def distributed_documents(project: Project) -> list[DistributedDocument]:
     return sorted(found, key=lambda d: (d.current_release_at, d.path), reverse=True)
 
 
+def hash_file(body: bytes, file_name: str, algorithm: str) -> str:
+    """Requirement 18: the hexadecimal digest first, then a space and the file's name, as
+    ``sha512sum`` writes it (and checks it with ``--check``)."""
+    return f"{hashlib.new(algorithm, body).hexdigest()}  {file_name}\n"
+
+
 def find_distributed(project: Project, year: int, file_name: str) -> DistributedDocument:
     """The document at ``<year>/<file_name>`` of the folder; Http404 for any other name."""
     wanted = f"{year}/{file_name}"
@@ -159,7 +169,10 @@ def _feed_entry(project: Project, document: DistributedDocument) -> dict[str, An
     entry: dict[str, Any] = {
         "id": document.tracking_id,
         "title": document.title,
-        "link": [{"rel": "self", "href": url}],
+        "link": [
+            {"rel": "self", "href": url},
+            *({"rel": "hash", "href": f"{url}.{algorithm}"} for algorithm in HASH_ALGORITHMS),
+        ],
         "published": timestamp(document.published_at),
         "updated": timestamp(document.current_release_at),
         "content": {"type": "application/json", "src": url},
@@ -204,6 +217,8 @@ def _atom_entry(xml: SimplerXMLGenerator, project: Project, document: Distribute
     xml.addQuickElement("id", f"{url}")
     xml.addQuickElement("title", document.title)
     xml.addQuickElement("link", attrs={"rel": "self", "type": "application/json", "href": url})
+    for algorithm in HASH_ALGORITHMS:
+        xml.addQuickElement("link", attrs={"rel": "hash", "type": "text/plain", "href": f"{url}.{algorithm}"})
     xml.addQuickElement("published", timestamp(document.published_at))
     xml.addQuickElement("updated", timestamp(document.current_release_at))
     if summary := document.advisory.public_summary.strip():

@@ -86,9 +86,14 @@ def csaf_atom_feed(request: HttpRequest, slug: str) -> HttpResponse:
 def csaf_document(request: HttpRequest, slug: str, year: int, file_name: str) -> HttpResponse:
     """A document under its canonical name: the same bytes as its export URL, never a redirect
     (requirement 6)."""
-    found = distribution.find_distributed(access_public_project(slug), year, file_name)
+    document_name, _, algorithm = file_name.rpartition(".")
+    if algorithm not in distribution.HASH_ALGORITHMS:
+        document_name, algorithm = file_name, ""
+    found = distribution.find_distributed(access_public_project(slug), year, document_name)
     try:
         body = export_advisory(found.advisory, found.format_name)
     except ExportError as exc:
         return refusal(exc)
+    if algorithm:  # requirement 18: the document's hash file
+        return _text(distribution.hash_file(body, document_name, algorithm), "text/plain")
     return export_response(body, found.advisory.identifier, found.format_name)
