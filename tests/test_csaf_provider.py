@@ -40,6 +40,9 @@ from vulndesk.advisories.exports.render import render
 from vulndesk.advisories.models import Advisory
 from vulndesk.bootstrap import load_example_projects
 from vulndesk.demo import load_demo_cases
+from vulndesk.intake.models import SignatureStatus
+from vulndesk.openpgp.actions import do_generate_project_key
+from vulndesk.openpgp.keys import GnuPGHome
 from vulndesk.projects.models import Project
 
 from .conftest import EXAMPLES, REPO
@@ -339,3 +342,37 @@ def test_each_document_has_hash_files_that_sha256sum_and_sha512sum_accept(
     stem = feed["entry"][0]["content"]["src"].removeprefix(BASE)
     assert client.get(stem.replace(".json", "-x.json") + ".sha512").status_code == 404
     assert client.get(f"{stem}.md5").status_code == 404
+
+
+def test_with_a_key_for_every_project_each_document_is_signed_and_the_provider_is_trusted(
+    examples: list[Project], client: Client
+) -> None:
+    unsigned = client.get("/p/llm-d/csaf/feed-tlp-white.json").json()["feed"]["entry"][0]
+    assert "signature" not in [link["rel"] for link in unsigned["link"]]
+    assert client.get(unsigned["content"]["src"].removeprefix(BASE) + ".asc").status_code == 404
+    assert client.get("/.well-known/csaf/provider-metadata.json").json()["role"] == "csaf_provider"
+
+    keys = {project.slug: do_generate_project_key(project, acting_user=None) for project in examples}
+    metadata = client.get("/.well-known/csaf/provider-metadata.json").json()
+    assert_valid("csaf-2.0-provider.schema.json", metadata)
+    assert metadata["role"] == "csaf_trusted_provider"  # requirements 18-20 hold for every document
+    assert metadata["pgp_keys"] == [
+        {"fingerprint": keys[slug].fingerprint, "url": f"{BASE}/p/{slug}/openpgp.asc"}
+        for slug in sorted(keys)
+    ]
+    feed = client.get("/p/llm-d/csaf/feed-tlp-white.json").json()
+    assert_valid("csaf-2.0-rolie-feed.schema.json", feed)
+    for entry in feed["feed"]["entry"]:
+        (signature_url,) = [link["href"] for link in entry["link"] if link["rel"] == "signature"]
+        assert signature_url == entry["content"]["src"] + ".asc"
+        body = client.get(entry["content"]["src"].removeprefix(BASE)).content
+        signature = client.get(signature_url.removeprefix(BASE))
+        assert signature["Content-Type"] == "application/pgp-signature; charset=utf-8"
+        with GnuPGHome() as home:
+            home.import_keys(keys["llm-d"].public_key)
+            verdict = home.verify_detached(body, signature.content)
+            assert (verdict.status, verdict.fingerprint) == (SignatureStatus.VALID, keys["llm-d"].fingerprint)
+            assert home.verify_detached(body + b" ", signature.content).status == SignatureStatus.INVALID
+    atom = client.get("/p/llm-d/csaf/feed-tlp-white.atom").content
+    assert check_rolie_feed(atom, "feed-tlp-white.atom").violations == []
+    assert atom.count(b'rel="signature"') == len(feed["feed"]["entry"])

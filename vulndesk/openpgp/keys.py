@@ -263,6 +263,16 @@ class GnuPGHome:
             raise OpenPGPError("gpg could not sign with the key (no secret key, or it needs a passphrase?)")
         return signed
 
+    def detach_sign(self, data: bytes, fingerprint: str) -> str:
+        """An armored detached signature over ``data`` by the secret key imported here."""
+        result = self._checked(
+            self._gpg.sign(data, keyid=_checked_fingerprint(fingerprint), detach=True, clearsign=False)
+        )
+        signature = bytes(result.data).decode("ascii")
+        if "-----BEGIN PGP SIGNATURE-----" not in signature:
+            raise OpenPGPError("gpg could not sign with the key (no secret key, or it needs a passphrase?)")
+        return signature
+
     def encrypt(self, data: bytes, fingerprint: str) -> str:
         """Armored ciphertext for one recipient key, trusted because the caller names it exactly."""
         result = self._checked(

@@ -9,7 +9,8 @@ The instance is a ``csaf_provider`` (§7.2.2): documents valid and named as §5.
 1-2), served over TLS when the base URL is https (3), freely (4), never redirected (6), listed in
 the provider metadata at the well-known URL (7, 9) and in security.txt (8), each in a folder per
 year with ``index.txt`` and ``changes.csv`` (11-13), in a ROLIE feed (15), and with SHA-256 and
-SHA-512 hash files (18). §7.2.2 asks for
+SHA-512 hash files (18). Once every project has an OpenPGP key, each document also has a detached
+signature by it (19) and the keys are listed in the metadata (20): a ``csaf_trusted_provider``. §7.2.2 asks for
 requirements 11-14 or 15-17; the ROLIE feed makes the role (16 and 17, the service and category
 documents, are optional), so the folder serves no HTML directory listing (14).
 """
@@ -42,13 +43,17 @@ from vulndesk.advisories.exports.csaf import (
 )
 from vulndesk.advisories.exports.published import CSAF_PROFILES as PROFILES
 from vulndesk.advisories.models import Advisory
+from vulndesk.openpgp.models import ProjectKey
+from vulndesk.openpgp.signing import detached_signature
 from vulndesk.projects.models import Project
+from vulndesk.projects.rendering import openpgp_key_url
 
 PROVIDER_METADATA_PATH = "/.well-known/csaf/provider-metadata.json"  # CSAF 2.0 §7.1.9
 FEED_FILE = "feed-tlp-white.json"
 ATOM_FEED_FILE = "feed-tlp-white.atom"
 # Requirement 18: each document has hash files, named by appending the algorithm.
 HASH_ALGORITHMS = ("sha256", "sha512")
+SIGNATURE_SUFFIX = "asc"  # requirement 19, when the project has an OpenPGP key
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ROLIE_NS = "urn:ietf:params:xml:ns:rolie-1.0"  # RFC 8322 §9.3
 TLP_LABEL = "WHITE"  # published advisories only: CSAF 2.0's label for "no restriction"
@@ -152,6 +157,7 @@ def rolie_feed(project: Project) -> dict[str, Any]:
     all documents of one TLP label in one feed)."""
     documents = distributed_documents(project)
     updated = max((d.current_release_at for d in documents), default=project.created_at)
+    signed = project_key(project) is not None
     return {
         "feed": {
             "id": f"{project.slug}-csaf-feed-tlp-{TLP_LABEL.lower()}",
@@ -159,12 +165,12 @@ def rolie_feed(project: Project) -> dict[str, Any]:
             "link": [{"rel": "self", "href": feed_url(project)}],
             "category": [ROLIE_CATEGORY],
             "updated": timestamp(updated),
-            "entry": [_feed_entry(project, document) for document in documents],
+            "entry": [_feed_entry(project, document, signed=signed) for document in documents],
         }
     }
 
 
-def _feed_entry(project: Project, document: DistributedDocument) -> dict[str, Any]:
+def _feed_entry(project: Project, document: DistributedDocument, *, signed: bool) -> dict[str, Any]:
     url = f"{distribution_url(settings.BASE_URL, project.slug)}/{document.path}"
     entry: dict[str, Any] = {
         "id": document.tracking_id,
@@ -172,6 +178,7 @@ def _feed_entry(project: Project, document: DistributedDocument) -> dict[str, An
         "link": [
             {"rel": "self", "href": url},
             *({"rel": "hash", "href": f"{url}.{algorithm}"} for algorithm in HASH_ALGORITHMS),
+            *([{"rel": "signature", "href": f"{url}.{SIGNATURE_SUFFIX}"}] if signed else []),
         ],
         "published": timestamp(document.published_at),
         "updated": timestamp(document.current_release_at),
@@ -204,14 +211,17 @@ def rolie_atom_feed(project: Project) -> str:
     xml.startElement("author", AttributesImpl({}))
     xml.addQuickElement("name", project.policy.project.security_team)
     xml.endElement("author")
+    signed = project_key(project) is not None
     for document in documents:
-        _atom_entry(xml, project, document)
+        _atom_entry(xml, project, document, signed=signed)
     xml.endElement("feed")
     xml.endDocument()
     return out.getvalue() + "\n"
 
 
-def _atom_entry(xml: SimplerXMLGenerator, project: Project, document: DistributedDocument) -> None:
+def _atom_entry(
+    xml: SimplerXMLGenerator, project: Project, document: DistributedDocument, *, signed: bool
+) -> None:
     url = f"{distribution_url(settings.BASE_URL, project.slug)}/{document.path}"
     xml.startElement("entry", AttributesImpl({}))
     xml.addQuickElement("id", f"{url}")
@@ -219,6 +229,11 @@ def _atom_entry(xml: SimplerXMLGenerator, project: Project, document: Distribute
     xml.addQuickElement("link", attrs={"rel": "self", "type": "application/json", "href": url})
     for algorithm in HASH_ALGORITHMS:
         xml.addQuickElement("link", attrs={"rel": "hash", "type": "text/plain", "href": f"{url}.{algorithm}"})
+    if signed:
+        signature = f"{url}.{SIGNATURE_SUFFIX}"
+        xml.addQuickElement(
+            "link", attrs={"rel": "signature", "type": "application/pgp-signature", "href": signature}
+        )
     xml.addQuickElement("published", timestamp(document.published_at))
     xml.addQuickElement("updated", timestamp(document.current_release_at))
     if summary := document.advisory.public_summary.strip():
@@ -234,6 +249,9 @@ def _atom_entry(xml: SimplerXMLGenerator, project: Project, document: Distribute
 def provider_metadata() -> dict[str, Any]:
     """The instance's ``provider-metadata.json``: its publisher, and each project's folder and feed."""
     projects = list(Project.objects.order_by("slug"))
+    keys = {key.project_id: key for key in ProjectKey.objects.filter(project__in=projects)}
+    # Requirements 19-20: a trusted provider signs every document and lists the keys.
+    trusted = bool(projects) and all(project.pk in keys for project in projects)
     metadata: dict[str, Any] = {
         "canonical_url": settings.BASE_URL + PROVIDER_METADATA_PATH,
         "last_updated": timestamp(_last_updated()),
@@ -245,11 +263,29 @@ def provider_metadata() -> dict[str, Any]:
             "name": settings.CSAF_PUBLISHER_NAME,
             "namespace": settings.BASE_URL,
         },
-        "role": "csaf_provider",
+        "role": "csaf_trusted_provider" if trusted else "csaf_provider",
     }
     if projects:
         metadata["distributions"] = [_distribution(project) for project in projects]
+    if keys:
+        metadata["pgp_keys"] = [
+            {"fingerprint": keys[p.pk].fingerprint, "url": openpgp_key_url(p)}
+            for p in projects
+            if p.pk in keys
+        ]
     return metadata
+
+
+def project_key(project: Project) -> ProjectKey | None:
+    return ProjectKey.objects.filter(project=project).first()
+
+
+def signature_file(project: Project, body: bytes) -> str:
+    """Requirement 19: the document's detached signature by the project's key; Http404 without one."""
+    key = project_key(project)
+    if key is None:
+        raise Http404
+    return detached_signature(key, body)
 
 
 def _distribution(project: Project) -> dict[str, Any]:

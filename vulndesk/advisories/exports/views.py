@@ -86,14 +86,17 @@ def csaf_atom_feed(request: HttpRequest, slug: str) -> HttpResponse:
 def csaf_document(request: HttpRequest, slug: str, year: int, file_name: str) -> HttpResponse:
     """A document under its canonical name: the same bytes as its export URL, never a redirect
     (requirement 6)."""
-    document_name, _, algorithm = file_name.rpartition(".")
-    if algorithm not in distribution.HASH_ALGORITHMS:
-        document_name, algorithm = file_name, ""
-    found = distribution.find_distributed(access_public_project(slug), year, document_name)
+    document_name, _, suffix = file_name.rpartition(".")
+    if suffix not in (*distribution.HASH_ALGORITHMS, distribution.SIGNATURE_SUFFIX):
+        document_name, suffix = file_name, ""
+    project = access_public_project(slug)
+    found = distribution.find_distributed(project, year, document_name)
     try:
         body = export_advisory(found.advisory, found.format_name)
     except ExportError as exc:
         return refusal(exc)
-    if algorithm:  # requirement 18: the document's hash file
-        return _text(distribution.hash_file(body, document_name, algorithm), "text/plain")
+    if suffix == distribution.SIGNATURE_SUFFIX:  # requirement 19
+        return _text(distribution.signature_file(project, body), "application/pgp-signature")
+    if suffix:  # requirement 18: the document's hash file
+        return _text(distribution.hash_file(body, document_name, suffix), "text/plain")
     return export_response(body, found.advisory.identifier, found.format_name)
