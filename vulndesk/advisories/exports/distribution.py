@@ -10,9 +10,9 @@ The instance is a ``csaf_provider`` (§7.2.2): documents valid and named as §5.
 the provider metadata at the well-known URL (7, 9) and in security.txt (8), each in a folder per
 year with ``index.txt`` and ``changes.csv`` (11-13), in a ROLIE feed (15), and with SHA-256 and
 SHA-512 hash files (18). Once every project has an OpenPGP key, each document also has a detached
-signature by it (19) and the keys are listed in the metadata (20): a ``csaf_trusted_provider``. §7.2.2 asks for
-requirements 11-14 or 15-17; the ROLIE feed makes the role (16 and 17, the service and category
-documents, are optional), so the folder serves no HTML directory listing (14).
+signature by it (19) and the keys are listed in the metadata (20): a ``csaf_trusted_provider``.
+§7.2.2 asks for requirements 11-14 or 15-17; the ROLIE feed makes the role (16 and 17, the service
+and category documents, are optional), so the folder serves no HTML directory listing (14).
 """
 
 from __future__ import annotations
