@@ -262,7 +262,7 @@ def test_the_rolie_feed_is_valid_and_its_entries_are_the_documents(
         assert document["document"]["title"] == entry["title"]
 
 
-def test_a_draft_is_in_no_listing_and_an_unknown_project_answers_404(
+def test_a_project_without_advisories_lists_nothing_and_an_unknown_one_answers_404(
     client: Client, project_a: Project
 ) -> None:
     # project_a has no published advisory: its listings are empty, not missing.
