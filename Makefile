@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCK ?= requirements/base.txt
 STAMP := $(VENV)/.installed-$(notdir $(LOCK))
 
-.PHONY: install install-dev run test lint typecheck pytest lock bench clean
+.PHONY: install install-dev csaf-validator run test lint typecheck pytest lock bench clean
 
 # `make install` only creates .venv and installs the hash-pinned lock into it.
 install: $(STAMP)
@@ -20,11 +20,29 @@ $(STAMP): $(LOCK) pyproject.toml
 install-dev:
 	$(MAKE) install LOCK=requirements/dev.txt
 
+# BSI's secvisogram CSAF validator, which the tests run over the CSAF exports: installed from the
+# lock in tests/csaf-validator/ into an ignored folder, once (the stamp), so later runs need no network.
+CSAF_VALIDATOR := .cache/npm/csaf-validator
+CSAF_VALIDATOR_STAMP := $(CSAF_VALIDATOR)/.installed
+
+csaf-validator:
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(CSAF_VALIDATOR_STAMP); \
+	else \
+	  echo "npm not found: the tests skip BSI's secvisogram CSAF validator"; \
+	fi
+
+$(CSAF_VALIDATOR_STAMP): tests/csaf-validator/package.json tests/csaf-validator/package-lock.json
+	mkdir -p $(CSAF_VALIDATOR)
+	cp tests/csaf-validator/package.json tests/csaf-validator/package-lock.json $(CSAF_VALIDATOR)/
+	cd $(CSAF_VALIDATOR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: install
 	$(BIN)/vulndesk setup
 	$(BIN)/vulndesk serve
 
-test: install-dev
+test: install-dev csaf-validator
 	$(MAKE) lint typecheck pytest
 
 lint:
@@ -55,4 +73,4 @@ lock:
 	uv pip compile --python-version 3.11 --generate-hashes --no-header requirements/dev.in -o requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

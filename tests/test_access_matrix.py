@@ -280,6 +280,17 @@ def _matrix(  # one id per object the routes name
             Check("GET", f"/p/llm-d/advisories/{draft}/csaf.json", (404,) * 6),  # a draft exports to nobody
             Check("GET", f"/p/llm-d/advisories/{published}/spdx.json", (404,) * 6),
         ],
+        # CSAF 2.0 requirement 4: TLP:WHITE documents and their listings are open to everyone.
+        "csaf-provider-metadata": [Check("GET", "/.well-known/csaf/provider-metadata.json", EVERYONE_200)],
+        "csaf-index": [Check("GET", "/p/llm-d/csaf/index.txt", EVERYONE_200)],
+        "csaf-changes": [Check("GET", "/p/llm-d/csaf/changes.csv", EVERYONE_200)],
+        "csaf-feed": [Check("GET", "/p/llm-d/csaf/feed-tlp-white.json", EVERYONE_200)],
+        "csaf-atom-feed": [Check("GET", "/p/llm-d/csaf/feed-tlp-white.atom", EVERYONE_200)],
+        "csaf-document": [
+            Check("GET", f"/p/llm-d/csaf/{year}/{published.lower()}.json", EVERYONE_200),
+            Check("GET", f"/p/llm-d/csaf/{year}/{published.lower()}-vex.json", EVERYONE_200),
+            Check("GET", f"/p/llm-d/csaf/{year}/{draft.lower()}.json", (404,) * 6),  # a draft is not listed
+        ],
         "openapi-json": [Check("GET", "/api/v1/openapi.json", EVERYONE_200, api=True)],
         "openapi-view": [Check("GET", "/api/v1/docs", EVERYONE_200, api=True)],
         "me": [Check("GET", "/api/v1/me", (200, 200, 200, 200, 401, 401), api=True)],

@@ -6,24 +6,32 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import transaction
+
 from vulndesk.accounts.actions import do_create_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
+from vulndesk.openpgp.tasks import queue_example_project_key
 from vulndesk.projects.actions import do_import_policy
 from vulndesk.projects.models import Project
 from vulndesk.projects.policy import parse_policy_toml
 
 
 def load_example_projects(folder: Path) -> list[Project]:
-    """Import every policy in ``folder``, marked as examples, but only into an empty database."""
+    """Import every policy in ``folder``, marked as examples, but only into an empty database.
+
+    Each example gets its OpenPGP key from the worker, not here: the first start stays quick.
+    """
     if Project.objects.exists() or not folder.is_dir():
         return []
-    return [
-        do_import_policy(
-            parse_policy_toml(path.read_text(encoding="utf-8")), acting_user=None, is_example=True
-        )
-        for path in sorted(folder.glob("*.toml"))
-    ]
+    projects = []
+    for path in sorted(folder.glob("*.toml")):
+        policy = parse_policy_toml(path.read_text(encoding="utf-8"))
+        with transaction.atomic():  # the key's task is queued with its project, or not at all
+            project = do_import_policy(policy, acting_user=None, is_example=True)
+            queue_example_project_key(project)
+        projects.append(project)
+    return projects
 
 
 @dataclass(frozen=True)

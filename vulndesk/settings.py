@@ -295,3 +295,5 @@ if not is_checkpoint_destination(AUDIT_CHECKPOINT_TO):
         "log, or mailto:address"
     )
 AUDIT_CHECKPOINT_MINUTES = env_int("VULNDESK_AUDIT_CHECKPOINT_MINUTES", default=60, minimum=1)
+# The issuing party named in the CSAF provider metadata (CSAF 2.0 §7.1.7, /publisher/name).
+CSAF_PUBLISHER_NAME = env_str("VULNDESK_CSAF_PUBLISHER_NAME", f"vulndesk at {_base.hostname}")

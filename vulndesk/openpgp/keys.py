@@ -255,6 +255,16 @@ class GnuPGHome:
         """Check a cleartext-signed text (RFC 4880 §7) or a signed message."""
         return signature_of(_status_lines(self._checked(self._gpg.verify(signed))))
 
+    def clearsign(self, text: str, fingerprint: str) -> str:
+        """``text`` as an OpenPGP cleartext signature (RFC 4880 §7) by the secret key imported here."""
+        result = self._checked(
+            self._gpg.sign(text.encode(), keyid=_checked_fingerprint(fingerprint), clearsign=True)
+        )
+        signed = bytes(result.data).decode("utf-8")
+        if "-----BEGIN PGP SIGNATURE-----" not in signed:
+            raise OpenPGPError("gpg could not sign with the key (no secret key, or it needs a passphrase?)")
+        return signed
+
     def encrypt(self, data: bytes, fingerprint: str, *, signer: str = "") -> str:
         """Armored ciphertext for one recipient key, trusted because the caller names it exactly;
         signed inside by ``signer``'s secret key when given (RFC 3156 §6.2: one OpenPGP message)."""

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vulndesk.openpgp.models import ProjectKey
+from vulndesk.openpgp.signing import clearsigned
 from vulndesk.projects import commitments
 from vulndesk.projects.releases import version_table
 
@@ -63,15 +64,32 @@ def security_txt_canonical_urls(project: Project, *, is_default: bool) -> list[s
 
 
 def render_security_txt(project: Project, *, is_default: bool) -> str:
+    """The fields, signed as RFC 9116 §2.3 recommends when the project has a key."""
+    text = security_txt_fields(project, is_default=is_default)
+    key = ProjectKey.objects.filter(project=project).first()
+    return clearsigned(key, text) if key is not None else text
+
+
+def security_txt_expires() -> dt.datetime:
+    """Midnight UTC about half a year ahead: the same all day, so a signed text is signed once a day."""
+    return (
+        (timezone.now() + SECURITY_TXT_LIFETIME)
+        .astimezone(dt.UTC)
+        .replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+
+
+def security_txt_fields(project: Project, *, is_default: bool) -> str:
     policy = project.policy
-    expires = (timezone.now() + SECURITY_TXT_LIFETIME).replace(microsecond=0)
     lines = [f"# Security contact for {policy.project.name}, from its vulndesk policy."]
     lines += [f"Contact: mailto:{address}" for address in policy.contacts.intake_addresses]
     lines.append(f"Contact: {absolute(reverse('report-form', args=[project.slug]))}")
     if ProjectKey.objects.filter(project=project).exists():
         lines.append(f"Encryption: {openpgp_key_url(project)}")  # RFC 9116 §2.5.4
-    lines.append(f"Expires: {expires.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    lines.append(f"Expires: {security_txt_expires().strftime('%Y-%m-%dT%H:%M:%SZ')}")
     lines.append(f"Policy: {absolute(reverse('project-policy', args=[project.slug]))}")
     lines.append(f"Preferred-Languages: {', '.join(policy.reporter_guidance.preferred_languages)}")
     lines += [f"Canonical: {url}" for url in security_txt_canonical_urls(project, is_default=is_default)]
+    # CSAF 2.0 §7.1.8 (requirement 8): where the instance's CSAF provider metadata lies.
+    lines.append(f"CSAF: {absolute(reverse('csaf-provider-metadata'))}")
     return "\n".join(lines) + "\n"

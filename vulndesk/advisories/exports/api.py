@@ -7,8 +7,9 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from vulndesk.advisories.access import access_published_advisory
 from vulndesk.advisories.exports.context import ExportError
-from vulndesk.advisories.exports.published import export_published
+from vulndesk.advisories.exports.published import export_advisory
 from vulndesk.advisories.exports.views import export_response
 
 router = Router(tags=["advisories"])
@@ -28,8 +29,10 @@ class ExportRefused(Schema):
 def export_published_advisory(
     request: HttpRequest, slug: str, identifier: str, format_name: ExportFormat
 ) -> HttpResponse | Status[ExportRefused]:
+    advisory = access_published_advisory(slug, identifier)
     try:
-        body = export_published(slug, identifier, format_name)
+        body = export_advisory(advisory, format_name)
     except ExportError as exc:
         return Status(422, ExportRefused(detail=str(exc)))
-    return export_response(body, identifier, format_name)
+    # Named by the advisory's own id even when asked by its CVE id: a CSAF file name is its tracking id's.
+    return export_response(body, advisory.identifier, format_name)

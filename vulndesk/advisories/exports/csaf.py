@@ -11,7 +11,10 @@ the v4.0 vector and score are written as a vulnerability note instead.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
+from urllib.parse import quote
 
 from packageurl import PackageURL
 
@@ -24,6 +27,37 @@ from vulndesk.advisories.exports.ranges import AffectedPackage, VersionStatus, a
 SECURITY_ADVISORY = "csaf_security_advisory"
 VEX = "csaf_vex"
 _TLP_URL = "https://www.first.org/tlp/"
+# CSAF 2.0 §5.1: every run of characters outside these becomes one "_" in the file name.
+_FILE_NAME_DISALLOWED = re.compile(r"[^+\-a-z0-9]+")
+
+
+def tracking_id(identifier: str, category: str) -> str:
+    """The document's ``/document/tracking/id``: the advisory's own id, "-VEX" for its VEX profile."""
+    return identifier if category == SECURITY_ADVISORY else f"{identifier}-VEX"
+
+
+def canonical_file_name(document_tracking_id: str) -> str:
+    """CSAF 2.0 §5.1: the lower-cased tracking id, each run of other characters one "_", ".json"."""
+    return _FILE_NAME_DISALLOWED.sub("_", document_tracking_id.lower()) + ".json"
+
+
+def distribution_path(identifier: str, published_at: dt.datetime, category: str) -> str:
+    """Where the document lies in its project's distribution folder: ``<YYYY>/<file name>``, the year
+    of its initial release (CSAF 2.0 §7.1.11, requirement 11)."""
+    year = published_at.astimezone(dt.UTC).year
+    return f"{year}/{canonical_file_name(tracking_id(identifier, category))}"
+
+
+def distribution_url(base_url: str, project_slug: str) -> str:
+    """The project's CSAF distribution folder (CSAF 2.0 §7.1.11), without a trailing slash."""
+    return f"{base_url}/p/{quote(project_slug)}/csaf"
+
+
+def canonical_url(document: AdvisoryDocument, context: ExportContext, category: str) -> str:
+    """The document's one canonical address, its "self" reference (CSAF 2.0 §3.2.1.11, optional
+    test 6.2.11): in the distribution folder, under its canonical file name."""
+    path = distribution_path(document.identifier, document.published_at, category)
+    return f"{distribution_url(context.base_url, document.project_slug)}/{path}"
 
 
 def export(document: AdvisoryDocument, context: ExportContext) -> dict[str, Any]:
@@ -49,7 +83,6 @@ def _csaf(document: AdvisoryDocument, context: ExportContext, category: str) -> 
 def _document(
     document: AdvisoryDocument, context: ExportContext, category: str, packages: tuple[AffectedPackage, ...]
 ) -> dict[str, Any]:
-    format_name = "csaf" if category == SECURITY_ADVISORY else "csaf-vex"
     notes = [{"category": "summary", "title": "Summary", "text": document.summary}]
     if document.withdrawn_at is not None:
         reason = document.withdrawn_reason.strip() or "The publisher withdrew this advisory."
@@ -66,7 +99,7 @@ def _document(
             {
                 "category": "self",
                 "summary": "This document",
-                "url": context.export_url(document, format_name),
+                "url": canonical_url(document, context, category),
             },
             {"category": "external", "summary": "The advisory", "url": context.advisory_url(document)},
         ],
@@ -80,7 +113,7 @@ def _tracking(
     # "interim" (CSAF 2.0 §3.2.1.12.6): more is expected, here the fix of a package without one yet.
     awaiting_fix = document.withdrawn_at is None and any(not p.fixed_versions for p in packages)
     return {
-        "id": document.identifier if category == SECURITY_ADVISORY else f"{document.identifier}-VEX",
+        "id": tracking_id(document.identifier, category),
         "status": "interim" if awaiting_fix else "final",
         "version": str(document.revision),
         "revision_history": _revision_history(document),

@@ -15,11 +15,15 @@ from django.db.models import Q
 from vulndesk.advisories.access import access_published_advisory, public_advisories
 from vulndesk.advisories.documents import document, published_revision
 from vulndesk.advisories.exports.context import ExportContext, ExportError, ReleasedVersion
+from vulndesk.advisories.exports.csaf import SECURITY_ADVISORY, VEX, canonical_file_name, tracking_id
 from vulndesk.advisories.exports.render import FORMATS, render
 
 if TYPE_CHECKING:
     from vulndesk.advisories.models import Advisory
     from vulndesk.projects.models import Project
+
+
+CSAF_PROFILES = {"csaf": SECURITY_ADVISORY, "csaf-vex": VEX}
 
 
 class AmbiguousAdvisoryError(LookupError):
@@ -69,4 +73,7 @@ def find_published(identifier: str, project: Project | None) -> Advisory | None:
 
 
 def file_name(identifier: str, format_name: str) -> str:
+    """The name an export is saved under; a CSAF document takes its canonical one (CSAF 2.0 §5.1)."""
+    if format_name in CSAF_PROFILES:
+        return canonical_file_name(tracking_id(identifier, CSAF_PROFILES[format_name]))
     return f"{identifier}.{format_name}.json"
