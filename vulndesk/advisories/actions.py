@@ -169,7 +169,7 @@ def do_edit_draft(
     acting_user: User,
 ) -> AdvisoryRevision:
     """Save the draft; any change withdraws an earlier approval (reviewers approve what is published)."""
-    problems = check_content(content, for_publication=False) + check_cve_id(cve_id.strip())
+    problems = check_content(content, for_publication=False) + check_cve_id(cve_id.strip(), content)
     if problems:
         raise AdvisoryError(problems)
     with transaction.atomic():
