@@ -31,6 +31,7 @@ from vulndesk.advisories.document import (
 from vulndesk.advisories.documents import severity_of
 from vulndesk.advisories.exports.context import ExportContext, ReleasedVersion
 from vulndesk.advisories.models import Advisory
+from vulndesk.advisories.revision_diff import diff_contents
 from vulndesk.projects.models import Project
 
 from .conftest import signed_in
@@ -226,11 +227,16 @@ def test_the_severity_is_the_vectors_rating_when_a_vector_is_given_else_the_team
     assert severity_of(AdvisoryContent()) is None
 
 
-def test_the_advisorys_cve_id_is_neither_a_further_alias_nor_related(alice: User, project_a: Project) -> None:
+def test_the_advisorys_own_id_and_cve_id_are_neither_further_aliases_nor_related(
+    alice: User, project_a: Project
+) -> None:
     advisory = do_create_advisory(project_a, acting_user=alice)
-    content = AdvisoryContent(aliases=["CVE-2026-10001"], related=["CVE-2026-10001"])
+    content = AdvisoryContent(
+        aliases=["CVE-2026-10001"], related=["CVE-2026-10001"], upstream=[advisory.identifier]
+    )
     with pytest.raises(AdvisoryError) as refused:
         do_edit_draft(advisory, content, cve_id="CVE-2026-10001", acting_user=alice)
+    assert f"upstream: {advisory.identifier} is this advisory's own id" in refused.value.problems
     assert "aliases: CVE-2026-10001 is already the advisory's CVE id" in refused.value.problems
     assert "related: CVE-2026-10001 is the advisory's CVE id, so it is not related" in refused.value.problems
 
@@ -377,3 +383,19 @@ def test_content_saved_before_these_fields_reads_them_as_empty() -> None:
     )
     assert check_content(content, for_publication=False) == []
     assert (content.aliases, content.related, content.upstream, content.severity) == ([], [], [], "")
+
+
+def test_the_diff_between_revisions_names_the_new_fields() -> None:
+    old = AdvisoryContent(credits=[{"name": "Jane", "type": "finder"}])
+    new = AdvisoryContent(
+        severity="low",
+        aliases=[GHSA],
+        related=["CVE-2025-40001"],
+        upstream=["GHSA-6w3r-pq8v-m4xj"],
+        affected=[{"package": "pkg:pypi/llm-d", "affected": "vers:pypi/<1.0", "functions": list(LOADER)}],
+        credits=[{"name": "Jane", "type": "finder", "contact": ["mailto:jane@example.org"]}],
+    )
+    changed = {d.label: d for d in diff_contents(old, new) if d.changed}
+    assert set(changed) == {"Severity", "Aliases", "Related", "Upstream", "Affected packages", "Credits"}
+    [line] = changed["Affected packages"].lines
+    assert line.segments[0].text == f"pkg:pypi/llm-d vers:pypi/<1.0 in {' '.join(LOADER)}"

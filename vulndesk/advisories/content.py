@@ -193,14 +193,23 @@ def _check_ids(content: AdvisoryContent) -> list[str]:
     return problems
 
 
-def check_cve_id(value: str, content: AdvisoryContent | None = None) -> list[str]:
-    if value and not CVE_ID.match(value):
-        return [f"cve_id: {value!r} is not a CVE id (CVE-YYYY-NNNN)"]
-    if not value or content is None:
-        return []
-    problems = [f"aliases: {value} is already the advisory's CVE id"] if value in content.aliases else []
+def check_cve_id(value: str) -> list[str]:
+    return [] if not value or CVE_ID.match(value) else [f"cve_id: {value!r} is not a CVE id (CVE-YYYY-NNNN)"]
+
+
+def check_other_ids(content: AdvisoryContent, *, identifier: str, cve_id: str) -> list[str]:
+    """The advisory's own id and its CVE id are said once, where they belong, never as another id."""
+    problems = [
+        f"{name}: {identifier} is this advisory's own id"
+        for name in ID_LISTS
+        if identifier in getattr(content, name)
+    ]
+    if not cve_id:
+        return problems
+    if cve_id in content.aliases:
+        problems.append(f"aliases: {cve_id} is already the advisory's CVE id")
     return problems + [
-        f"{name}: {value} is the advisory's CVE id, so it is not {name}"
+        f"{name}: {cve_id} is the advisory's CVE id, so it is not {name}"
         for name in ("related", "upstream")
-        if value in getattr(content, name)
+        if cve_id in getattr(content, name)
     ]
