@@ -20,7 +20,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from vulndesk.advisories import emails, hooks
-from vulndesk.advisories.content import AdvisoryContent, AdvisoryError, check_content, check_cve_id
+from vulndesk.advisories.content import (
+    AdvisoryContent,
+    AdvisoryError,
+    check_content,
+    check_cve_id,
+    check_other_ids,
+)
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
 from vulndesk.advisories.publication_check import export_problems
 from vulndesk.audit.actions import record_event
@@ -170,6 +176,7 @@ def do_edit_draft(
 ) -> AdvisoryRevision:
     """Save the draft; any change withdraws an earlier approval (reviewers approve what is published)."""
     problems = check_content(content, for_publication=False) + check_cve_id(cve_id.strip())
+    problems += check_other_ids(content, identifier=advisory.identifier, cve_id=cve_id.strip())
     if problems:
         raise AdvisoryError(problems)
     with transaction.atomic():

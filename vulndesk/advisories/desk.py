@@ -32,7 +32,7 @@ from vulndesk.advisories.actions import (
     latest_revision,
 )
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError
-from vulndesk.advisories.document import CreditType, ReferenceType
+from vulndesk.advisories.document import CreditType, ReferenceType, SeverityRating
 from vulndesk.advisories.documents import document, draft_document
 from vulndesk.advisories.editor import EditorForm, content_from_form, form_from_content, form_from_post
 from vulndesk.advisories.exports.published import project_context
@@ -137,6 +137,8 @@ def _editor_context(advisory: Advisory, revision: AdvisoryRevision) -> dict[str,
         "revision": revision,
         "credit_types": [(t.value, t.value.replace("_", " ").capitalize()) for t in CreditType],
         "reference_types": [(t.value, t.value.capitalize()) for t in ReferenceType],
+        "severity_choices": [("", "None (a CVSS vector rates it)")]
+        + [(s.value, s.value.capitalize()) for s in SeverityRating],
         "published_revisions": advisory.revisions.filter(published_at__isnull=False).order_by("-number"),
         "revision_count": advisory.revisions.count(),
     }

@@ -27,6 +27,25 @@ class CreditType(StrEnum):
     OTHER = "other"
 
 
+class SeverityRating(StrEnum):
+    """A severity without a CVSS vector, in GitHub Security Advisories' four words."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MODERATE = "moderate"  # CVSS's "Medium"
+    LOW = "low"
+
+
+# CVSS qualitative ratings (CVSS v3.1 and v4.0 specifications, "Qualitative Severity Rating
+# Scale") in GitHub's words; a score of 0.0 ("None") has no severity.
+RATING_OF_CVSS = {
+    "Critical": SeverityRating.CRITICAL,
+    "High": SeverityRating.HIGH,
+    "Medium": SeverityRating.MODERATE,
+    "Low": SeverityRating.LOW,
+}
+
+
 class ReferenceType(StrEnum):
     """Reference kinds, as OSV names them."""
 
@@ -65,6 +84,7 @@ class AffectedRange:
 
     package: str
     affected: str
+    functions: tuple[str, ...] = ()  # the affected functions, as the ecosystem names them
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,11 @@ class AdvisoryDocument:
     revision: int
     affected: tuple[AffectedRange, ...]
     cve_id: str = ""
+    aliases: tuple[str, ...] = ()  # further ids of the same vulnerability (GHSA, more CVEs, PYSEC...)
+    related: tuple[str, ...] = ()  # ids of other vulnerabilities closely linked to this one
+    upstream: tuple[str, ...] = ()  # ids of the vulnerability in a dependency this one comes from
+    # The team's word when no CVSS vector is given, else the rating of the vector's score.
+    severity: SeverityRating | None = None
     cvss31_vector: str = ""
     cvss31_score: float | None = None
     cvss40_vector: str = ""
@@ -97,3 +122,13 @@ class AdvisoryDocument:
     withdrawn_at: dt.datetime | None = None
     withdrawn_reason: str = ""
     revision_history: tuple[tuple[int, dt.datetime, str], ...] = field(default=())  # (number, date, summary)
+
+    @property
+    def all_aliases(self) -> tuple[str, ...]:
+        """The CVE id first, then the further aliases; never the advisory's own id."""
+        found = dict.fromkeys(a for a in (self.cve_id, *self.aliases) if a and a != self.identifier)
+        return tuple(found)
+
+    @property
+    def has_cvss_vector(self) -> bool:
+        return bool(self.cvss31_vector or self.cvss40_vector)

@@ -8,12 +8,14 @@ from typing import Any
 
 from vulndesk.advisories.content import AdvisoryContent
 from vulndesk.advisories.document import (
+    RATING_OF_CVSS,
     AdvisoryDocument,
     AffectedRange,
     Credit,
     CreditType,
     Reference,
     ReferenceType,
+    SeverityRating,
 )
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.cases.cvss40 import scores as cvss40_scores
@@ -38,15 +40,21 @@ def document(revision: AdvisoryRevision) -> AdvisoryDocument:
         published_at=advisory.published_at or published,  # type: ignore[arg-type]  # drafts are previews
         modified_at=advisory.withdrawn_at or revision.published_at or advisory.modified_at or published,  # type: ignore[arg-type]
         revision=revision.number,
-        affected=tuple(AffectedRange(a["package"], a["affected"]) for a in content.affected),
+        affected=tuple(_affected_range(entry) for entry in content.affected),
         cve_id=advisory.cve_id,
+        aliases=tuple(content.aliases),
+        related=tuple(content.related),
+        upstream=tuple(content.upstream),
+        severity=severity_of(content),
         cvss31_vector=content.cvss31_vector,
         cvss31_score=cvss31(content.cvss31_vector).score if content.cvss31_vector else None,
         cvss40_vector=content.cvss40_vector,
         cvss40_score=cvss40(content.cvss40_vector).score if content.cvss40_vector else None,
         **_cvss40_beyond_base(content.cvss40_vector),
         cwes=tuple(content.cwes),
-        credits=tuple(Credit(c["name"], CreditType(c["type"])) for c in content.credits),
+        credits=tuple(
+            Credit(c["name"], CreditType(c["type"]), tuple(c.get("contact", ()))) for c in content.credits
+        ),
         mitigations=content.mitigations,
         references=tuple(
             Reference(r["url"], ReferenceType(r.get("type", "WEB"))) for r in content.references
@@ -55,6 +63,18 @@ def document(revision: AdvisoryRevision) -> AdvisoryDocument:
         withdrawn_reason=advisory.withdrawn_reason,
         revision_history=_history(advisory),
     )
+
+
+def _affected_range(entry: dict[str, Any]) -> AffectedRange:
+    return AffectedRange(entry["package"], entry["affected"], tuple(entry.get("functions", ())))
+
+
+def severity_of(content: AdvisoryContent) -> SeverityRating | None:
+    """The rating of the CVSS 4.0 score, else of the 3.1 score, else the team's own word."""
+    for vector, score in ((content.cvss40_vector, cvss40), (content.cvss31_vector, cvss31)):
+        if vector:
+            return RATING_OF_CVSS.get(score(vector).rating)
+    return SeverityRating(content.severity) if content.severity else None
 
 
 def draft_document(revision: AdvisoryRevision, *, at: dt.datetime) -> AdvisoryDocument:
@@ -69,6 +89,7 @@ def _withdrawn(content: AdvisoryContent, advisory: Advisory) -> AdvisoryContent:
         title=content.title,
         summary=f"Withdrawn: {advisory.withdrawn_reason}",
         affected=content.affected,
+        aliases=content.aliases,  # a withdrawn record keeps its identity, so consumers can match it
     )
 
 

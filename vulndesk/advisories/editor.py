@@ -1,5 +1,7 @@
 """The advisory editor's form: plain fields, and credits, references and affected packages as
-repeatable rows (``credits-0-name``, ``credits-0-type``...).
+repeatable rows (``credits-0-name``, ``credits-0-type``...). Lists of words (CWE ids, aliases,
+related and upstream ids, a package's affected functions, a credit's contacts) are typed in one
+field each, separated by spaces.
 
 Without JavaScript the editor shows a few empty rows and an "add another" button that posts the
 form back to be drawn again with one more row, nothing typed lost and nothing saved; with
@@ -11,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from vulndesk.advisories.content import MAX_ITEMS, AdvisoryContent
+from vulndesk.advisories.content import EMAIL, MAX_ITEMS, AdvisoryContent
 
 EMPTY_ROWS = 2  # empty rows offered under the filled ones
 MAX_ROWS = MAX_ITEMS + 10  # rows read from a post; content.py refuses more than MAX_ITEMS filled ones
@@ -23,7 +26,11 @@ TEXT_FIELDS = (
     "cve_id",
     "cvss31_vector",
     "cvss40_vector",
+    "severity",
     "cwes",
+    "aliases",
+    "related",
+    "upstream",
     "mitigations",
     "change_summary",
 )
@@ -45,9 +52,9 @@ class RowList:
         return {column: self.defaults.get(column, "") for column in self.columns}
 
 
-CREDITS = RowList("credits", ("name", "type"), ("name",), {"type": "finder"})
+CREDITS = RowList("credits", ("name", "type", "contact"), ("name",), {"type": "finder"})
 REFERENCES = RowList("references", ("url", "type"), ("url",), {"type": "WEB"})
-AFFECTED = RowList("affected", ("package", "affected"), ("package", "affected"))
+AFFECTED = RowList("affected", ("package", "affected", "functions"), ("package", "affected"))
 ROW_LISTS = (AFFECTED, CREDITS, REFERENCES)
 
 
@@ -90,18 +97,47 @@ def content_from_form(form: EditorForm) -> AdvisoryContent:
         title=text["title"],
         summary=text["summary"],
         details=text["details"],
-        affected=filled["affected"],
+        affected=[_with_words(row, "functions", _words(row["functions"])) for row in filled["affected"]],
         cvss31_vector=text["cvss31_vector"],
         cvss40_vector=text["cvss40_vector"],
-        cwes=text["cwes"].replace(",", " ").split(),
-        credits=filled["credits"],
+        severity=text["severity"].lower(),
+        cwes=_words(text["cwes"]),
+        credits=[_with_words(row, "contact", _contacts(row["contact"])) for row in filled["credits"]],
         mitigations=text["mitigations"],
         references=[{**row, "type": row["type"].upper() or "WEB"} for row in filled["references"]],
+        aliases=_words(text["aliases"]),
+        related=_words(text["related"]),
+        upstream=_words(text["upstream"]),
     )
 
 
 def _stripped(row: Mapping[str, str]) -> dict[str, str]:
     return {column: value.strip() for column, value in row.items()}
+
+
+def _words(text: str) -> list[str]:
+    """Words separated by spaces or commas, each once, in the order typed."""
+    return list(dict.fromkeys(text.replace(",", " ").split()))
+
+
+def _contacts(text: str) -> list[str]:
+    """A bare email address is written as the mailto: address OSV's ``contact`` expects."""
+    return [f"mailto:{word}" if EMAIL.match(word) else word for word in _words(text)]
+
+
+def _with_words(row: Mapping[str, str], column: str, words: list[str]) -> dict[str, Any]:
+    """The row as content stores it: the list when there is one, no empty column."""
+    stored: dict[str, Any] = {name: value for name, value in row.items() if name != column}
+    if words:
+        stored[column] = words
+    return stored
+
+
+def _as_text(entry: Mapping[str, Any], column: str) -> dict[str, str]:
+    """A stored row as the editor shows it: its list of words in one field."""
+    shown = {name: str(value) for name, value in entry.items() if name != column}
+    words = [w.removeprefix("mailto:") for w in entry.get(column, [])]
+    return {**shown, column: " ".join(words)}
 
 
 def form_from_content(content: AdvisoryContent, cve_id: str) -> EditorForm:
@@ -113,11 +149,19 @@ def form_from_content(content: AdvisoryContent, cve_id: str) -> EditorForm:
         "cve_id": cve_id,
         "cvss31_vector": content.cvss31_vector,
         "cvss40_vector": content.cvss40_vector,
+        "severity": content.severity,
         "cwes": " ".join(content.cwes),
+        "aliases": " ".join(content.aliases),
+        "related": " ".join(content.related),
+        "upstream": " ".join(content.upstream),
         "mitigations": content.mitigations,
         "change_summary": "",
     }
-    saved = {"affected": content.affected, "credits": content.credits, "references": content.references}
+    saved: dict[str, list[dict[str, str]]] = {
+        "affected": [_as_text(entry, "functions") for entry in content.affected],
+        "credits": [_as_text(entry, "contact") for entry in content.credits],
+        "references": content.references,
+    }
     rows = {
         r.name: [{**r.empty_row(), **entry} for entry in saved[r.name]]
         + [r.empty_row() for _ in range(EMPTY_ROWS)]

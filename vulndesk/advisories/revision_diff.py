@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from vulndesk.advisories.content import AdvisoryContent
 
@@ -44,14 +45,29 @@ def field_lines(content: AdvisoryContent) -> dict[str, list[str]]:
         "Title": [content.title],
         "Summary": content.summary.splitlines(),
         "Details": content.details.splitlines(),
-        "Affected packages": [f"{a['package']} {a['affected']}" for a in content.affected],
+        "Affected packages": [_affected_line(a) for a in content.affected],
         "CVSS 4.0": [content.cvss40_vector] if content.cvss40_vector else [],
         "CVSS 3.1": [content.cvss31_vector] if content.cvss31_vector else [],
+        "Severity": [content.severity] if content.severity else [],
         "Weaknesses": list(content.cwes),
-        "Credits": [f"{c['name']} ({c['type'].replace('_', ' ')})" for c in content.credits],
+        "Aliases": list(content.aliases),
+        "Related": list(content.related),
+        "Upstream": list(content.upstream),
+        "Credits": [_credit_line(c) for c in content.credits],
         "Workarounds and mitigations": content.mitigations.splitlines(),
         "References": [f"{r['url']} ({r.get('type', 'WEB')})" for r in content.references],
     }
+
+
+def _affected_line(entry: dict[str, Any]) -> str:
+    functions = entry.get("functions", [])
+    return f"{entry['package']} {entry['affected']}" + (f" in {' '.join(functions)}" if functions else "")
+
+
+def _credit_line(credit: dict[str, Any]) -> str:
+    contact = credit.get("contact", [])
+    role = credit["type"].replace("_", " ")
+    return f"{credit['name']} ({role})" + (f" {' '.join(contact)}" if contact else "")
 
 
 def diff_contents(old: AdvisoryContent, new: AdvisoryContent) -> list[FieldDiff]:

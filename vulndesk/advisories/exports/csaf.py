@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
-from vulndesk.advisories.document import AdvisoryDocument
+from vulndesk.advisories.aliases import database_name, is_cve
+from vulndesk.advisories.document import AdvisoryDocument, Credit
 from vulndesk.advisories.exports.context import ExportContext, generator_version, timestamp
 from vulndesk.advisories.exports.cvss_json import cvss31_json
 from vulndesk.advisories.exports.cwe import cwe_name
@@ -87,7 +88,7 @@ def _document(
     if document.withdrawn_at is not None:
         reason = document.withdrawn_reason.strip() or "The publisher withdrew this advisory."
         notes.append({"category": "general", "title": "Withdrawn", "text": reason})
-    return {
+    found: dict[str, Any] = {
         "category": category,
         "csaf_version": "2.0",
         "title": document.title if category == SECURITY_ADVISORY else f"{document.title} (VEX)",
@@ -105,6 +106,9 @@ def _document(
         ],
         "tracking": _tracking(document, category, packages),
     }
+    if document.severity is not None:
+        found["aggregate_severity"] = {"text": document.severity.value.capitalize()}
+    return found
 
 
 def _tracking(
@@ -195,7 +199,7 @@ def _vulnerability(
     affected = [pid for p in packages for pid in _affected_ids(p)]
     vulnerability: dict[str, Any] = {
         "title": document.title,
-        "ids": [{"system_name": f"{document.vendor} advisories", "text": document.identifier}],
+        "ids": _ids_of(document),
         "release_date": timestamp(document.published_at),
         "notes": _vulnerability_notes(document),
         "product_status": _product_status(packages),
@@ -206,8 +210,8 @@ def _vulnerability(
         ]
         or [{"category": "external", "summary": "The advisory", "url": context.advisory_url(document)}],
     }
-    if document.cve_id:
-        vulnerability["cve"] = document.cve_id
+    if cve := _first_cve(document):
+        vulnerability["cve"] = cve
     if document.cwes:
         # CSAF 2.0 holds one CWE per vulnerability; the others are named in a note.
         vulnerability["cwe"] = {"id": document.cwes[0], "name": cwe_name(document.cwes[0])}
@@ -215,12 +219,33 @@ def _vulnerability(
         vulnerability["scores"] = [{"cvss_v3": cvss31_json(document.cvss31_vector), "products": affected}]
     if not_affected := [pid for p in packages for pid in _ids(p, VersionStatus.NOT_AFFECTED)]:
         vulnerability["flags"] = [{"label": "vulnerable_code_not_present", "product_ids": not_affected}]
+    if document.severity is not None and not document.has_cvss_vector:
+        # No score to carry it: the team's word is the impact (CSAF 2.0 §3.2.3.14 threats).
+        word = document.severity.value.capitalize()
+        details = f"{word} severity, as the vendor rates it without a CVSS score."
+        vulnerability["threats"] = [{"category": "impact", "details": details, "product_ids": affected}]
     if document.credits:
-        vulnerability["acknowledgments"] = [
-            {"names": [credit.name], "summary": credit.type.value.replace("_", " ")}
-            for credit in document.credits
-        ]
+        vulnerability["acknowledgments"] = [_acknowledgment(credit) for credit in document.credits]
     return vulnerability
+
+
+def _first_cve(document: AdvisoryDocument) -> str:
+    return next((alias for alias in document.all_aliases if is_cve(alias)), "")
+
+
+def _ids_of(document: AdvisoryDocument) -> list[dict[str, str]]:
+    """The advisory's own id, then every alias but the CVE id ``cve`` already holds."""
+    own = {"system_name": f"{document.vendor} advisories", "text": document.identifier}
+    cve = _first_cve(document)
+    others = [a for a in document.all_aliases if a != cve]
+    return [own, *({"system_name": database_name(alias), "text": alias} for alias in others)]
+
+
+def _acknowledgment(credit: Credit) -> dict[str, Any]:
+    found: dict[str, Any] = {"names": [credit.name], "summary": credit.type.value.replace("_", " ")}
+    if credit.contact:
+        found["urls"] = list(credit.contact)
+    return found
 
 
 def _vulnerability_notes(document: AdvisoryDocument) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vulndesk.advisories.aliases import id_url, is_cve
 from vulndesk.advisories.document import AdvisoryDocument, ReferenceType
 from vulndesk.advisories.exports.context import ExportContext, generator_version, timestamp
 from vulndesk.advisories.exports.cvss_json import cvss31_json, cvss40_cve_json
@@ -106,6 +107,8 @@ def _affected(document: AdvisoryDocument, package: AffectedPackage) -> dict[str,
     }
     if collection := _COLLECTIONS.get(package.purl.type):
         entry["collectionURL"] = collection
+    if package.functions:
+        entry["programRoutines"] = [{"name": name} for name in dict.fromkeys(package.functions)]
     return entry
 
 
@@ -136,6 +139,10 @@ def _metrics(document: AdvisoryDocument) -> list[dict[str, Any]]:
         metrics.append(
             {"format": "CVSS", "scenarios": general, "cvssV3_1": cvss31_json(document.cvss31_vector)}
         )
+    if not metrics and document.severity is not None:
+        # No vector: the team's word, as CNAs without a score write theirs (CVE JSON 5.1 "other").
+        word = {"type": "Textual description of severity", "content": {"text": document.severity.value}}
+        metrics.append({"scenarios": general, "other": word})
     return metrics
 
 
@@ -149,4 +156,15 @@ def _references(document: AdvisoryDocument, context: ExportContext) -> list[dict
         if tag := _REFERENCE_TAGS.get(reference.type):
             entry["tags"] = [tag]
         found.append(entry)
-    return found
+    return found + _alias_references(document, {entry["url"] for entry in found})
+
+
+def _alias_references(document: AdvisoryDocument, known: set[str]) -> list[dict[str, Any]]:
+    """The same vulnerability in another database: its advisory is a third party's. A CVE alias
+    is this record itself, or its duplicate, and has no place here."""
+    urls = {alias: id_url(alias) for alias in document.all_aliases if not is_cve(alias)}
+    return [
+        {"url": url, "name": alias, "tags": ["third-party-advisory"]}
+        for alias, url in urls.items()
+        if url and url not in known
+    ]

@@ -48,7 +48,7 @@ def _vulnerability(document: AdvisoryDocument, context: ExportContext) -> dict[s
         "name": name,
         "description": document.summary,
     }
-    if aliases := sorted({document.identifier, document.cve_id} - {name, ""}):
+    if aliases := list(document.all_aliases):
         vulnerability["aliases"] = aliases
     return vulnerability
 

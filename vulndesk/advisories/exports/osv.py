@@ -62,11 +62,18 @@ def export(document: AdvisoryDocument, context: ExportContext) -> dict[str, Any]
             "generator": f"vulndesk {generator_version()}",
         },
     }
-    aliases = sorted({document.identifier, document.cve_id} - {record["id"], ""})
+    aliases = [a for a in (document.identifier, *document.all_aliases) if a != record["id"]]
     if aliases:
         record["aliases"] = aliases
+    # OSV 1.7: ``related`` names other vulnerabilities, ``upstream`` the ones this one comes from.
+    for name in ("related", "upstream"):
+        if ids := [i for i in getattr(document, name) if i not in aliases and i != record["id"]]:
+            record[name] = ids
     if severity := _severity(document):
         record["severity"] = severity
+    if document.severity is not None:
+        # GitHub's OSV records name the severity here, upper case, whether or not a vector is given.
+        record["database_specific"]["severity"] = document.severity.value.upper()
     if document.cwes:
         record["database_specific"]["cwe_ids"] = list(document.cwes)
     if document.credits:
@@ -91,11 +98,23 @@ def _affected(package: AffectedPackage, context: ExportContext) -> dict[str, Any
         return _affected_repository(package, context)
     if ecosystem is None:
         raise ExportError(f"OSV has no ecosystem for {package.purl.type} packages ({package.package})")
-    return {
+    entry: dict[str, Any] = {
         "package": {"ecosystem": ecosystem, "name": package.name, "purl": package.package},
         "ranges": [{"type": "ECOSYSTEM", "events": events(span)} for span in package.spans],
-        "database_specific": {"vers": str(package.version_range)},
     }
+    return _with_versions_and_functions(entry, package) | {
+        "database_specific": {"vers": str(package.version_range)}
+    }
+
+
+def _with_versions_and_functions(entry: dict[str, Any], package: AffectedPackage) -> dict[str, Any]:
+    """The recorded releases inside the range, enumerated (OSV: "versions" lists affected versions
+    so a consumer need not evaluate the range), and the affected functions the advisory names."""
+    if versions := package.released_with_status(VersionStatus.AFFECTED):
+        entry["versions"] = list(versions)
+    if package.functions:
+        entry["ecosystem_specific"] = {"affected_functions": list(package.functions)}
+    return entry
 
 
 def _affected_repository(package: AffectedPackage, context: ExportContext) -> dict[str, Any]:
@@ -109,10 +128,8 @@ def _affected_repository(package: AffectedPackage, context: ExportContext) -> di
         {"type": "GIT", "repo": repo, "events": [_as_commit(e, commits, package) for e in events(span)]}
         for span in package.spans
     ]
-    return {
-        "ranges": ranges,
-        "versions": list(package.with_status(VersionStatus.AFFECTED)),
-        "database_specific": {"purl": package.package, "vers": str(package.version_range)},
+    return _with_versions_and_functions({"ranges": ranges}, package) | {
+        "database_specific": {"purl": package.package, "vers": str(package.version_range)}
     }
 
 

@@ -44,6 +44,7 @@ class VersionStatus(StrEnum):
 class PackageVersion:
     version: str
     status: VersionStatus
+    released: bool = False  # recorded as a release of the project, not only named by the range
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class AffectedPackage:
     version_range: VersionRange
     spans: tuple[Span, ...]
     versions: tuple[PackageVersion, ...]  # released or named by the range, oldest first
+    functions: tuple[str, ...] = ()  # the affected functions the advisory names
 
     @property
     def package(self) -> str:
@@ -70,6 +72,10 @@ class AffectedPackage:
 
     def with_status(self, status: VersionStatus) -> tuple[str, ...]:
         return tuple(v.version for v in self.versions if v.status is status)
+
+    def released_with_status(self, status: VersionStatus) -> tuple[str, ...]:
+        """The recorded releases with ``status``, oldest first (OSV ``affected[].versions``)."""
+        return tuple(v.version for v in self.versions if v.status is status and v.released)
 
 
 def package_name(purl: PackageURL) -> str:
@@ -96,11 +102,13 @@ def _affected_package(entry: AffectedRange, context: ExportContext) -> AffectedP
     spans = spans_of(version_range)
     named = [v for span in spans for v in (span.introduced, span.fixed, span.last_affected)]
     released = [r.version for r in context.releases if _same_package(r.package, purl)]
+    released_versions = {version for _, version in _sorted_versions(purl.to_string(), released)}
     versions = _sorted_versions(purl.to_string(), [*released, *named])
     statuses = tuple(
-        PackageVersion(text, _status(version, version_range, spans)) for text, version in versions
+        PackageVersion(text, _status(version, version_range, spans), version in released_versions)
+        for text, version in versions
     )
-    return AffectedPackage(purl, version_range, spans, statuses)
+    return AffectedPackage(purl, version_range, spans, statuses, entry.functions)
 
 
 def spans_of(version_range: VersionRange) -> tuple[Span, ...]:
