@@ -1,0 +1,226 @@
+"""axe-core over every page a visitor, a reporter and the team see, in Chromium: 0 violations of any
+impact, colour contrast included, at 1280 and at 375 px.
+
+axe-core is the npm package pinned in ``tests/axe/`` (``make test`` installs it there). It is put
+into each page by Playwright's ``evaluate``, which the browser runs outside the page's
+Content-Security-Policy: the product's ``script-src 'self'`` stays as it is, and no
+``bypass_csp`` is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from . import totp
+from .live import LiveServer, live_server
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+AXE_FOLDER = Path(__file__).resolve().parent / "axe"
+AXE_SCRIPT = AXE_FOLDER / "node_modules" / "axe-core" / "axe.min.js"
+WIDE = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=375, height=740)
+PROJECT = "agentic-tool-mesh"
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        if shutil.which("npm") is None or shutil.which("node") is None:
+            pytest.skip("node and npm are not installed: axe-core (tests/axe/) cannot be installed")
+        # `make test` installs it; a direct pytest run installs the same lock here.
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(AXE_FOLDER), "--no-audit", "--no-fund"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return AXE_SCRIPT.read_text()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("axe"), "--no-smtp") as running:
+        yield running
+
+
+class Audit:
+    """Runs axe-core on pages and keeps every violation, so one run names them all."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.violations: dict[str, list[str]] = {}
+        self.pages: list[str] = []
+
+    def check(self, page: Page, name: str) -> None:
+        for viewport in (WIDE, PHONE):
+            page.set_viewport_size(viewport)
+            label = f"{name} at {viewport['width']} px"
+            self.pages.append(label)
+            found = self._run(page)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                found.append(f"the page is {width} px wide: it scrolls sideways")
+            if found:
+                self.violations[f"{label} ({page.url})"] = found
+        page.set_viewport_size(WIDE)
+
+    def _run(self, page: Page) -> list[str]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(self.source)
+        # Folded sections are checked too: axe skips what is hidden.
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        results = page.evaluate("axe.run(document)")
+        assert results["passes"], "axe-core checked nothing"
+        found = [*results["violations"], *results["incomplete"]]
+        return [
+            f"{result['id']} ({result['impact']}): {result['help']} at {node['target']}: "
+            f"{node['failureSummary'] or ''}"
+            for result in found
+            for node in result["nodes"]
+            if not _decorative(result["id"], node)
+        ]
+
+    def assert_clean(self) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        (SCREENSHOTS / "axe-violations.json").write_text(json.dumps(self.violations, indent=2))
+        assert self.violations == {}, "\n".join(
+            f"{where}:\n  " + "\n  ".join(found) for where, found in self.violations.items()
+        )
+
+
+def _decorative(rule: str, node: dict[str, Any]) -> bool:
+    """A glyph hidden from assistive technology (the brand's diamond) has no text whose contrast
+    axe could judge; it leaves it "to review", and there is nothing to review."""
+    messages = [check["message"] for check in node["any"]]
+    return rule == "color-contrast" and any("only non-text characters" in message for message in messages)
+
+
+@pytest.fixture
+def audit(axe_source: str) -> Audit:
+    return Audit(axe_source)
+
+
+def _visit(page: Page, audit: Audit, url: str, name: str) -> None:
+    response = page.goto(url)
+    assert response is not None
+    assert response.status < 400, f"{url} answered {response.status}"
+    audit.check(page, name)
+
+
+def _public_pages(page: Page, audit: Audit, base: str) -> None:
+    _visit(page, audit, base + "/", "home")
+    for slug in ("llm-d", PROJECT):
+        _visit(page, audit, f"{base}/p/{slug}/", f"policy page of {slug}")
+        _visit(page, audit, f"{base}/p/{slug}/advisories/", f"advisories of {slug}")
+        page.locator(".advisory-list a").first.click()
+        audit.check(page, f"an advisory of {slug}")
+        _visit(page, audit, f"{base}/p/{slug}/announce/", f"announce page of {slug}")
+    _visit(page, audit, base + "/advisories/", "every advisory")
+    _visit(page, audit, f"{base}/p/{PROJECT}/distributors/apply/", "distributor application")
+    _visit(page, audit, base + "/accounts/login/", "sign-in")
+    assert page.goto(base + "/p/no-such-project/") is not None
+    audit.check(page, "not found")
+
+
+def _report_and_track(page: Page, audit: Audit, base: str) -> str:
+    """The report form empty, refused, then sent; the received page and the tracking page."""
+    _visit(page, audit, f"{base}/p/{PROJECT}/report/", "report form")
+    # The browser's own check of required fields would stop the post: let the server refuse it.
+    page.locator("form.report-form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Send the report privately").click()
+    expect(page.locator(".field-message").first).to_be_visible()
+    audit.check(page, "report form with errors")
+    page.get_by_label("Summary").fill("Tool router runs shell commands from model output")
+    page.get_by_label("Description").fill("A prompt makes the router call the shell tool with any argument.")
+    page.get_by_label("Detailed steps to reproduce the vulnerability").fill("1. Start the mesh")
+    page.get_by_label("Your name").fill("Rita Reporter")
+    page.get_by_label("Your email address").fill("rita@researcher.test")
+    page.get_by_role("button", name="Send the report privately").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Report #\d+ received"))).to_be_visible()
+    audit.check(page, "report received")
+    tracking = page.locator("a.tracking-link").get_attribute("href")
+    assert tracking
+    _visit(page, audit, tracking, "tracking page")
+    return tracking
+
+
+def _case_pages(page: Page, audit: Audit, base: str, numbers: list[int]) -> None:
+    for number in numbers:
+        case = f"{base}/desk/p/{PROJECT}/reports/{number}/"
+        _visit(page, audit, case, f"case {number}")
+    for section in ("message", "decision", "people", "severity", "fix", "embargo", "no-fix"):
+        _visit(page, audit, f"{base}/desk/p/{PROJECT}/reports/5/edit/{section}/", f"section {section}")
+
+
+def _advisory_desk(page: Page, audit: Audit, base: str) -> None:
+    _visit(page, audit, f"{base}/desk/p/{PROJECT}/advisories/", "advisories desk")
+    editor = page.locator("main a[href*='/desk/p/'][href*='/advisories/']").first.get_attribute("href")
+    assert editor
+    _visit(page, audit, base + editor, "advisory editor")
+    _visit(page, audit, base + editor + "preview/", "advisory preview")
+    _visit(page, audit, base + editor + "diff/", "advisory diff")
+
+
+def _desk_pages(page: Page, audit: Audit, base: str) -> None:
+    _visit(page, audit, base + "/desk/", "desk")
+    _visit(page, audit, base + "/desk/reports/", "queue")
+    _case_pages(page, audit, base, [1, 2, 3, 4, 5])
+    _advisory_desk(page, audit, base)
+    for path, name in (
+        (f"/desk/p/{PROJECT}/releases/", "releases"),
+        (f"/desk/p/{PROJECT}/policy/", "policy editor"),
+        (f"/desk/p/{PROJECT}/distributors/", "distributors desk"),
+        (f"/desk/p/{PROJECT}/webhooks/", "webhooks"),
+        ("/desk/outbox/", "outbox"),
+        ("/accounts/", "account"),
+    ):
+        _visit(page, audit, base + path, name)
+
+
+def _sign_in(page: Page, audit: Audit, server: LiveServer) -> None:
+    """The first sign-in: password, the authenticator's setup, the recovery codes."""
+    page.goto(server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(server.admin_email)
+    page.get_by_label("Password").fill(server.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/accounts/login/setup/")
+    audit.check(page, "authenticator setup")
+    totp.remember_from_page(server.admin_email, page.content())
+    page.get_by_label("The code your app shows").fill(totp.code_for(server.admin_email))
+    page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    audit.check(page, "recovery codes")
+    page.get_by_role("link", name="I saved them: continue").click()
+    page.wait_for_url("**/desk/")
+
+
+def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServer, audit: Audit) -> None:
+    page = chromium.new_page(viewport=WIDE)
+    _public_pages(page, audit, server.url)
+    _report_and_track(page, audit, server.url)
+    _sign_in(page, audit, server)
+    _desk_pages(page, audit, server.url)
+    page.close()
+    assert len(audit.pages) > 60
+    audit.assert_clean()
