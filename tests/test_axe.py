@@ -255,6 +255,32 @@ def _welcome_link(server: LiveServer) -> str:
     return done.stdout.strip()
 
 
+def _a_case_moves_on(page: Page, audit: Audit, base: str, tracking: str) -> None:
+    """The reported case acknowledged, answered, confirmed and given a draft advisory; what the
+    reporter then reads."""
+    case = f"{base}/desk/p/{PROJECT}/reports/5/"
+    page.goto(case)
+    page.get_by_role("button", name="Acknowledge").click()
+    audit.check(page, "case acknowledged")
+    page.goto(case + "edit/message/")
+    page.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_text("Message sent to the reporter.")).to_be_visible()
+    page.goto(case + "edit/decision/")
+    page.get_by_label("a vulnerability (valid)").check()
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_text("Decision recorded; the reporter has been told.")).to_be_visible()
+    audit.check(page, "case confirmed, with a conversation")
+    page.locator("details#advisory").evaluate("details => { details.open = true; }")
+    page.get_by_role("button", name="Draft an advisory").click()
+    page.wait_for_url(re.compile(r".*/advisories/x_ATM-\d{4}-\d{4}/$"))
+    audit.check(page, "draft advisory editor")
+    page.get_by_role("link", name="Preview the public page").click()
+    audit.check(page, "draft advisory preview")
+    _visit(page, audit, case, "case with a draft advisory")
+    _visit(page, audit, tracking, "tracking page after triage")
+
+
 def _distributor_pages(chromium: Browser, team: Page, audit: Audit, server: LiveServer) -> None:
     """An organisation applies, the team approves it, its member sets a password and opens the portal."""
     member = chromium.new_page(viewport=WIDE)
@@ -278,10 +304,11 @@ def _distributor_pages(chromium: Browser, team: Page, audit: Audit, server: Live
 def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServer, audit: Audit) -> None:
     page = chromium.new_page(viewport=WIDE)
     _public_pages(page, audit, server.url)
-    _report_and_track(page, audit, server.url)
+    tracking = _report_and_track(page, audit, server.url)
     _sign_in(page, audit, server.url, server.admin_email, server.admin_password)
     page.wait_for_url("**/desk/")
     _desk_pages(page, audit, server.url)
+    _a_case_moves_on(page, audit, server.url, tracking)
     _distributor_pages(chromium, page, audit, server)
     page.close()
     assert len(audit.pages) > 60
