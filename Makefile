@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCK ?= requirements/base.txt
 STAMP := $(VENV)/.installed-$(notdir $(LOCK))
 
-.PHONY: install install-dev csaf-validator run test lint typecheck pytest lock bench clean
+.PHONY: install install-dev csaf-validator run test lint typecheck pytest axe lock bench clean
 
 # `make install` only creates .venv and installs the hash-pinned lock into it.
 install: $(STAMP)
@@ -53,8 +53,16 @@ lint:
 typecheck:
 	$(BIN)/mypy vulndesk tests bench
 
+# axe-core for the browser tests' accessibility checks (tests/test_axe.py), from the lock in tests/axe/,
+# once per lock change; without npm those checks skip.
+AXE_STAMP := tests/axe/node_modules/.installed
+axe: $(AXE_STAMP)
+$(AXE_STAMP): tests/axe/package.json tests/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/axe --no-audit --no-fund && touch $@; \
+	else echo "npm is not installed: the axe-core checks will skip"; fi
+
 # SQLite always; PostgreSQL too when VULNDESK_TEST_DATABASE_URL is set.
-pytest:
+pytest: axe
 	$(BIN)/pytest -n 2 --dist loadfile
 	@if [ -n "$$VULNDESK_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \

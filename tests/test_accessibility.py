@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
+from vulndesk.accounts.models import User
 from vulndesk.projects.models import Project
 
 
@@ -51,3 +52,12 @@ def test_the_report_forms_help_and_errors_are_linked_to_their_fields(
     dangling, named = dangling_descriptions(html)
     assert dangling == []
     assert "id_title_error" in named  # the title's error is read with the title
+
+
+def test_the_password_help_on_the_account_page_is_read_with_its_field(alice: User) -> None:
+    from .conftest import signed_in  # noqa: PLC0415
+
+    html = signed_in(alice).get("/accounts/").content.decode()
+    dangling, named = dangling_descriptions(html)
+    assert "id_new_password1_helptext" in named
+    assert dangling == []

@@ -1,0 +1,340 @@
+"""axe-core over every page a visitor, a reporter, the team and a distributor see, in Chromium: 0
+violations of any impact, colour contrast included, at 1280 and at 375 px, with folded sections open.
+What axe leaves "to review" fails too (a duplicate id, contrast it could not judge), but for a
+decorative glyph; and at 375 px no page may scroll sideways.
+
+axe-core is the npm package pinned in ``tests/axe/`` (``make test`` installs it there). It is put
+into each page by Playwright's ``evaluate``, which the browser runs outside the page's
+Content-Security-Policy: the product's ``script-src 'self'`` stays as it is, and no
+``bypass_csp`` is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from . import totp
+from .live import LiveServer, live_server
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from .test_distributors import _person
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+AXE_FOLDER = Path(__file__).resolve().parent / "axe"
+AXE_SCRIPT = AXE_FOLDER / "node_modules" / "axe-core" / "axe.min.js"
+WIDE = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=375, height=740)
+PROJECT = "agentic-tool-mesh"
+DISTRIBUTOR, DISTRIBUTOR_PASSWORD = "ada@distro-a.test", "a distributor's long password"
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        if shutil.which("npm") is None or shutil.which("node") is None:
+            pytest.skip("node and npm are not installed: axe-core (tests/axe/) cannot be installed")
+        # `make test` installs it; a direct pytest run installs the same lock here.
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(AXE_FOLDER), "--no-audit", "--no-fund"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return AXE_SCRIPT.read_text()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("axe"), "--no-smtp") as running:
+        yield running
+
+
+class Audit:
+    """Runs axe-core on pages and keeps every violation, so one run names them all."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.violations: dict[str, list[str]] = {}
+        self.pages: list[str] = []
+
+    def check(self, page: Page, name: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        for viewport in (WIDE, PHONE):
+            page.set_viewport_size(viewport)
+            label = f"{name} at {viewport['width']} px"
+            self.pages.append(label)
+            found = self._run(page)
+            page.screenshot(path=str(SCREENSHOTS / f"axe-{_file_name(label)}.png"), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                found.append(f"the page is {width} px wide: it scrolls sideways")
+            if found:
+                self.violations[f"{label} ({page.url})"] = found
+        page.set_viewport_size(WIDE)
+
+    def _run(self, page: Page) -> list[str]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(self.source)
+        # Folded sections are checked too: axe skips what is hidden.
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        results = page.evaluate("axe.run(document)")
+        assert results["passes"], "axe-core checked nothing"
+        found = [*results["violations"], *results["incomplete"]]
+        return [
+            f"{result['id']} ({result['impact']}): {result['help']} at {node['target']}: "
+            f"{node['failureSummary'] or ''}"
+            for result in found
+            for node in result["nodes"]
+            if not _decorative(result["id"], node)
+        ]
+
+    def assert_clean(self) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        (SCREENSHOTS / "axe-violations.json").write_text(json.dumps(self.violations, indent=2))
+        assert self.violations == {}, "\n".join(
+            f"{where}:\n  " + "\n  ".join(found) for where, found in self.violations.items()
+        )
+
+
+def _file_name(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def _decorative(rule: str, node: dict[str, Any]) -> bool:
+    """A glyph hidden from assistive technology (the brand's diamond) has no text whose contrast
+    axe could judge; it leaves it "to review", and there is nothing to review."""
+    messages = [check["message"] for check in node["any"]]
+    return rule == "color-contrast" and any("only non-text characters" in message for message in messages)
+
+
+@pytest.fixture
+def audit(axe_source: str) -> Audit:
+    return Audit(axe_source)
+
+
+def _visit(page: Page, audit: Audit, url: str, name: str) -> None:
+    response = page.goto(url)
+    assert response is not None
+    assert response.status < 400, f"{url} answered {response.status}"
+    audit.check(page, name)
+
+
+def _public_pages(page: Page, audit: Audit, base: str) -> None:
+    _visit(page, audit, base + "/", "home")
+    for slug in ("llm-d", PROJECT):
+        _visit(page, audit, f"{base}/p/{slug}/", f"policy page of {slug}")
+        _visit(page, audit, f"{base}/p/{slug}/advisories/", f"advisories of {slug}")
+        page.locator(".advisory-list a").first.click()
+        audit.check(page, f"an advisory of {slug}")
+        _visit(page, audit, f"{base}/p/{slug}/announce/", f"announce page of {slug}")
+    _visit(page, audit, base + "/advisories/", "every advisory")
+    _visit(page, audit, f"{base}/p/{PROJECT}/distributors/apply/", "distributor application")
+    _visit(page, audit, base + "/accounts/login/", "sign-in")
+    assert page.goto(base + "/p/no-such-project/") is not None
+    audit.check(page, "not found")
+
+
+def _report_and_track(page: Page, audit: Audit, base: str) -> str:
+    """The report form empty, refused, then sent; the received page and the tracking page."""
+    _visit(page, audit, f"{base}/p/{PROJECT}/report/", "report form")
+    # The browser's own check of required fields would stop the post: let the server refuse it.
+    page.locator("form.report-form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Send the report privately").click()
+    expect(page.locator(".field-message").first).to_be_visible()
+    audit.check(page, "report form with errors")
+    page.get_by_label("Summary").fill("Tool router runs shell commands from model output")
+    page.get_by_label("Description").fill("A prompt makes the router call the shell tool with any argument.")
+    page.get_by_label("Detailed steps to reproduce the vulnerability").fill("1. Start the mesh")
+    page.get_by_label("Your name").fill("Rita Reporter")
+    page.get_by_label("Your email address").fill("rita@researcher.test")
+    page.get_by_role("button", name="Send the report privately").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Report #\d+ received"))).to_be_visible()
+    audit.check(page, "report received")
+    tracking = page.locator("a.tracking-link").get_attribute("href")
+    assert tracking
+    _visit(page, audit, tracking, "tracking page")
+    return tracking
+
+
+def _case_pages(page: Page, audit: Audit, base: str, numbers: list[int]) -> None:
+    for number in numbers:
+        case = f"{base}/desk/p/{PROJECT}/reports/{number}/"
+        _visit(page, audit, case, f"case {number}")
+    for section in ("message", "decision", "people", "severity", "fix", "embargo", "no-fix"):
+        _visit(page, audit, f"{base}/desk/p/{PROJECT}/reports/5/edit/{section}/", f"section {section}")
+
+
+def _advisory_desk(page: Page, audit: Audit, base: str) -> None:
+    _visit(page, audit, f"{base}/desk/p/{PROJECT}/advisories/", "advisories desk")
+    editor = page.locator("main a[href*='/desk/p/'][href*='/advisories/']").first.get_attribute("href")
+    assert editor
+    _visit(page, audit, base + editor, "advisory editor")
+    _visit(page, audit, base + editor + "preview/", "advisory preview")
+    _visit(page, audit, base + editor + "diff/", "advisory diff")
+
+
+def _desk_pages(page: Page, audit: Audit, base: str) -> None:
+    _visit(page, audit, base + "/desk/", "desk")
+    _visit(page, audit, base + "/desk/reports/", "queue")
+    _case_pages(page, audit, base, [1, 2, 3, 4, 5])
+    _advisory_desk(page, audit, base)
+    for path, name in (
+        (f"/desk/p/{PROJECT}/releases/", "releases"),
+        (f"/desk/p/{PROJECT}/policy/", "policy editor"),
+        (f"/desk/p/{PROJECT}/distributors/", "distributors desk"),
+        (f"/desk/p/{PROJECT}/webhooks/", "webhooks"),
+        ("/desk/outbox/", "outbox"),
+        ("/accounts/", "account"),
+    ):
+        _visit(page, audit, base + path, name)
+
+
+def _sign_in(page: Page, audit: Audit, base: str, email: str, password: str) -> None:
+    """A first sign-in: password, the authenticator's setup, the recovery codes."""
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/accounts/login/setup/**")
+    audit.check(page, "authenticator setup")
+    totp.remember_from_page(email, page.content())
+    page.get_by_label("The code your app shows").fill(totp.code_for(email))
+    page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    audit.check(page, "recovery codes")
+    page.get_by_role("link", name="I saved them: continue").click()
+
+
+def _apply_to_the_list(page: Page, audit: Audit, base: str, public_key: str) -> None:
+    page.goto(f"{base}/p/{PROJECT}/distributors/apply/")
+    page.locator("#organisation").fill("Distro A")
+    page.locator("#website").fill("https://distro-a.test")
+    for answer in page.locator("textarea[name^='criterion-']").all():
+        answer.fill("We meet it: see our advisories.")
+    page.locator("#name").fill("Ada Distro")
+    page.locator("#email").fill(DISTRIBUTOR)
+    page.locator("#public_key").fill(public_key)
+    page.locator("input[name='accept']").check()
+    page.get_by_role("button", name="Apply").click()
+    audit.check(page, "distributor application sent")
+
+
+def _welcome_link(server: LiveServer) -> str:
+    """The invitation's one-time link, made with the server's own secret: the mail carrying it is
+    encrypted to the member's key."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.contrib.auth.tokens import default_token_generator as tokens\n"
+        "from django.utils.http import urlsafe_base64_encode\n"
+        "from vulndesk.accounts.models import User\n"
+        f"user = User.objects.get(email={DISTRIBUTOR!r})\n"
+        "print(f'/distributor/welcome/{urlsafe_base64_encode(str(user.pk).encode())}/{tokens.make_token(user)}/')"
+    )
+    env = {**server.env, "DJANGO_SETTINGS_MODULE": "vulndesk.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout.strip()
+
+
+def _a_case_moves_on(page: Page, audit: Audit, base: str, tracking: str) -> None:
+    """The reported case acknowledged, answered, confirmed and given a draft advisory; what the
+    reporter then reads."""
+    case = f"{base}/desk/p/{PROJECT}/reports/5/"
+    page.goto(case)
+    page.get_by_role("button", name="Acknowledge").click()
+    audit.check(page, "case acknowledged")
+    page.goto(case + "edit/message/")
+    page.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_text("Message sent to the reporter.")).to_be_visible()
+    page.goto(case + "edit/decision/")
+    page.get_by_label("a vulnerability (valid)").check()
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_text("Decision recorded; the reporter has been told.")).to_be_visible()
+    audit.check(page, "case confirmed, with a conversation")
+    page.locator("details#advisory").evaluate("details => { details.open = true; }")
+    page.get_by_role("button", name="Draft an advisory").click()
+    page.wait_for_url(re.compile(r".*/advisories/x_ATM-\d{4}-\d{4}/$"))
+    audit.check(page, "draft advisory editor")
+    page.get_by_role("link", name="Preview the public page").click()
+    audit.check(page, "draft advisory preview")
+    _visit(page, audit, case, "case with a draft advisory")
+    _visit(page, audit, tracking, "tracking page after triage")
+
+
+def _distributor_pages(chromium: Browser, team: Page, audit: Audit, server: LiveServer) -> None:
+    """An organisation applies, the team approves it, its member sets a password and opens the portal."""
+    member = chromium.new_page(viewport=WIDE)
+    with _person("Ada Distro", DISTRIBUTOR) as ada:
+        _apply_to_the_list(member, audit, server.url, ada.public_key())
+    team.goto(f"{server.url}/desk/p/{PROJECT}/distributors/")
+    audit.check(team, "distributors desk with an application")
+    team.get_by_role("button", name="Approve").click()
+    expect(team.locator(".message").first).to_contain_text("is on the list")
+    audit.check(team, "distributors desk with a member")
+    _visit(member, audit, server.url + _welcome_link(server), "invitation")
+    member.locator("#id_new_password1").fill(DISTRIBUTOR_PASSWORD)
+    member.locator("#id_new_password2").fill(DISTRIBUTOR_PASSWORD)
+    member.get_by_role("button", name="Set password").click()
+    _sign_in(member, audit, server.url, DISTRIBUTOR, DISTRIBUTOR_PASSWORD)
+    _visit(member, audit, server.url + "/distributor/", "distributor portal")
+    expect(member.get_by_role("heading", name="LLM Agentic Tool Mesh · Distro A")).to_be_visible()
+    member.close()
+
+
+def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServer, audit: Audit) -> None:
+    page = chromium.new_page(viewport=WIDE)
+    _public_pages(page, audit, server.url)
+    tracking = _report_and_track(page, audit, server.url)
+    _sign_in(page, audit, server.url, server.admin_email, server.admin_password)
+    page.wait_for_url("**/desk/")
+    _desk_pages(page, audit, server.url)
+    _a_case_moves_on(page, audit, server.url, tracking)
+    _distributor_pages(chromium, page, audit, server)
+    page.close()
+    assert len(audit.pages) > 60
+    audit.assert_clean()
+
+
+def test_the_audit_names_a_faint_text_and_an_unlabelled_field(
+    chromium: Browser, server: LiveServer, audit: Audit
+) -> None:
+    """The check above can fail: the same audit on a page given two faults names both."""
+    page = chromium.new_page(viewport=WIDE)
+    page.goto(server.url + "/")
+    page.evaluate(
+        """() => {
+        const faint = document.createElement('p');
+        faint.textContent = 'Faint words';
+        faint.style.color = '#c8c8c8';
+        const field = document.createElement('input');
+        field.type = 'text';
+        document.querySelector('main').append(faint, field);
+    }"""
+    )
+    audit.check(page, "home with two faults")
+    page.close()
+    found = "\n".join(audit.violations["home with two faults at 1280 px (" + server.url + "/)"])
+    assert "color-contrast (serious)" in found
+    assert "label (critical)" in found
