@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
+from vulndesk import openapi
 from vulndesk.accounts.access import access_token_user
 from vulndesk.accounts.models import User
 
@@ -23,7 +27,29 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class Problems(Schema):
+    """Every refusal of a request: what is wrong, and which field, never the value sent.
+
+    Ninja's own refusals (401, 404) answer ``{"detail": ...}``, which this shape also describes.
+    """
+
+    detail: str
+    problems: dict[str, str] = {}
+
+
+class VulndeskAPI(NinjaAPI):
+    """Ninja's API, whose OpenAPI document also lists the refusals that come from outside a route."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problems = Problems.model_json_schema(ref_template="#/components/schemas/{model}")
+        openapi.complete(document, problems)
+        return document
+
+
+api = VulndeskAPI(
     title="vulndesk API",
     version="1",
     description="Coordinated vulnerability disclosure: projects, policies, reports, cases and advisories.",
@@ -31,13 +57,6 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
-
-
-class Problems(Schema):
-    """Every refusal of a request's content: what is wrong, and which field, never the value sent."""
-
-    detail: str
-    problems: dict[str, str] = {}
 
 
 @api.exception_handler(ValidationError)

@@ -90,7 +90,12 @@ class ReportSearch(Schema):
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
 
 
-@router.get("/reports", response=list[ReportSummary], summary="The queue: reports of the caller's projects")
+@router.get(
+    "/reports",
+    # 404: a token whose scopes do not include reading reports (the same answer as elsewhere).
+    response={200: list[ReportSummary], 404: Problems},
+    summary="The queue: reports of the caller's projects",
+)
 def list_reports(
     request: HttpRequest,
     project: str = "",
@@ -106,7 +111,7 @@ def list_reports(
 
 @router.post(
     "/reports/search",
-    response=list[ReportSummary],
+    response={200: list[ReportSummary], 404: Problems},
     summary="Search the queue: the words go in the body, never in a URL (they are report contents)",
 )
 def search_reports(request: HttpRequest, body: ReportSearch) -> list[ReportSummary]:

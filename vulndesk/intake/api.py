@@ -68,7 +68,8 @@ def _attachments(items: list[AttachmentIn]) -> list[Attachment]:
 
 @router.post(
     "/{slug}/reports",
-    response={201: ReportReceipt, 200: ReportReceipt, 422: Problems},
+    # 429: the hourly limits per network address and per sender (intake/throttle.py).
+    response={201: ReportReceipt, 200: ReportReceipt, 422: Problems, 429: Problems},
     auth=None,
     summary="Send a vulnerability report privately",
 )
