@@ -15,7 +15,7 @@ from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.api import Problems, TokenAuth
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.acknowledgement import do_acknowledge_report
+from vulndesk.cases.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
 from vulndesk.cases.models import Message, Triage
 from vulndesk.cases.sla import report_clocks
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
@@ -163,7 +163,7 @@ class AcknowledgementIn(Schema):
 
 @router.post(
     "/projects/{slug}/reports/{number}/acknowledge",
-    response={200: ReportSummary, 422: Problems},
+    response={200: ReportSummary, 409: Problems, 422: Problems},
     summary="Acknowledge a report: the reporter is told, the acknowledgement clock stops",
 )
 def acknowledge_report(
@@ -176,6 +176,8 @@ def acknowledge_report(
     report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     try:
         triage = do_acknowledge_report(report, payload.message, acting_user=user)
+    except AlreadyAcknowledged as exc:
+        return Status(409, Problems(detail="not acknowledged", problems=exc.problems))
     except SubmissionError as exc:
         return Status(422, Problems(detail="not acknowledged", problems=exc.problems))
     return ReportSummary(**_summary(report, triage))  # type: ignore[arg-type]
