@@ -127,3 +127,6 @@ def test_too_many_reports_answer_the_documented_429(
     refused = client.post("/api/v1/projects/llm-d/reports", body, content_type="application/json")
     assert refused.status_code == 429
     _check_documented(client, "/api/v1/projects/{slug}/reports", "post", refused)
+    assert int(refused["Retry-After"]) > 0
+    documented = _document(client)["paths"]["/api/v1/projects/{slug}/reports"]["post"]["responses"]["429"]
+    assert documented["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}

@@ -14,7 +14,7 @@ ninja's own 401 and 404 bodies are ``{"detail": ...}``, which it also describes)
 - 422: parameters or a body that do not validate (``vulndesk.api._invalid_request``), where some
   value can fail to.
 
-Routes declare their own 409 and 429 where their actions refuse so.
+Routes declare their own 409 and 429 where their actions refuse so; every 429 has ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ REFUSALS = {
     404: "Not found, or not visible to this token: the two answer alike.",
     413: "The request body is over the size limit; nothing was read.",
     422: "A parameter or the body does not validate; `problems` names each field.",
+}
+
+# Every 429 says when to try again (RFC 9110 §10.2.3).
+TOO_MANY_REQUESTS = 429
+RETRY_AFTER = {
+    "description": "Seconds until the limit lets a request through again.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
@@ -96,6 +104,9 @@ def _add_refusals(operation: dict[str, Any]) -> None:
         413: "requestBody" in operation,
         422: "requestBody" in operation or any(_validated(p.get("schema", {})) for p in parameters),
     }
+    too_many = responses.get(TOO_MANY_REQUESTS) or responses.get(str(TOO_MANY_REQUESTS))
+    if too_many is not None:
+        too_many.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
     for status, reason in REFUSALS.items():
         # Ninja keys the routes' own answers by int; a route's own description of a status stays.
         if applies[status] and status not in responses and str(status) not in responses:
