@@ -15,7 +15,10 @@ from referencing.jsonschema import DRAFT202012
 
 from vulndesk.accounts.actions import do_create_api_token
 from vulndesk.accounts.models import User
+from vulndesk.cases.models import Triage
 from vulndesk.projects.models import Project
+
+from .conftest import a_report
 
 pytestmark = pytest.mark.django_db
 DOCUMENT_URI = "urn:vulndesk:openapi"
@@ -98,6 +101,19 @@ def test_a_nul_character_answers_the_documented_400(client: Client, project_a: P
     refused = client.post("/api/v1/projects/llm-d/reports", body, content_type="application/json")
     assert refused.status_code == 400
     _check_documented(client, "/api/v1/projects/{slug}/reports", "post", refused)
+
+
+@pytest.mark.parametrize("body", ["false", "true", "[]", "1", "not json"])
+def test_a_body_that_is_not_a_json_object_answers_the_documented_400(
+    client: Client, alice: User, body: str
+) -> None:
+    report = a_report(alice.memberships.get().project)
+    path = f"/api/v1/projects/llm-d/reports/{report.number}/acknowledge"
+    bearer = {"Authorization": f"Bearer {do_create_api_token(alice, acting_user=None).raw}"}
+    refused = client.post(path, body, content_type="application/json", headers=bearer)
+    assert refused.status_code == 400
+    _check_documented(client, "/api/v1/projects/{slug}/reports/{number}/acknowledge", "post", refused)
+    assert Triage.objects.filter(report=report, acknowledged_at__isnull=False).count() == 0
 
 
 def test_an_oversized_body_answers_the_documented_413(

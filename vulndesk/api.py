@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from vulndesk import openapi
@@ -49,7 +51,23 @@ class VulndeskAPI(NinjaAPI):
         return document
 
 
+class JsonObjectParser(Parser):
+    """Every request body of this API is a JSON object; anything else answers 400.
+
+    Ninja's schemas read their fields as attributes of whatever they are given, so without this
+    ``true`` or ``[]`` would pass for an empty object and the operation would run on defaults.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        body: object = json.loads(request.body)
+        if not isinstance(body, dict):
+            msg = "the request body must be a JSON object"
+            raise TypeError(msg)
+        return body
+
+
 api = VulndeskAPI(
+    parser=JsonObjectParser(),
     title="vulndesk API",
     version="1",
     description="Coordinated vulnerability disclosure: projects, policies, reports, cases and advisories.",

@@ -5,8 +5,8 @@ Ninja documents what each route declares. The refusals that come from elsewhere 
 each where it can occur, all in the one problem shape (``Problems``: ``{"detail", "problems"}``;
 ninja's own 401 and 404 bodies are ``{"detail": ...}``, which it also describes):
 
-- 400: a NUL character anywhere in the request (``web.middleware.NulCharacterMiddleware``), and
-  search words in a URL;
+- 400: a NUL character anywhere in the request (``web.middleware.NulCharacterMiddleware``), a
+  body that is not a JSON object (``vulndesk.api.JsonObjectParser``), and search words in a URL;
 - 401: an operation behind a token, called without one or with a bad one;
 - 404: anything named in the path that is missing or forbidden (one door per object), and an
   operation the token's scopes do not allow (declared by the route when its path names nothing);
@@ -28,7 +28,10 @@ _LOCAL_DEFS = "#/$defs/"
 _METHODS = frozenset({"get", "put", "post", "delete", "patch"})
 
 REFUSALS = {
-    400: "The request holds a NUL character (U+0000), or something no operation takes in a URL.",
+    400: (
+        "The request holds a NUL character (U+0000), its body is not a JSON object, or it puts "
+        "in a URL what no operation takes there."
+    ),
     401: "No token, or one that is unknown, expired or revoked.",
     404: "Not found, or not visible to this token: the two answer alike.",
     413: "The request body is over the size limit; nothing was read.",
