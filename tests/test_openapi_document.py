@@ -103,7 +103,7 @@ def test_a_nul_character_answers_the_documented_400(client: Client, project_a: P
     _check_documented(client, "/api/v1/projects/{slug}/reports", "post", refused)
 
 
-@pytest.mark.parametrize("body", ["false", "true", "[]", "1", "not json"])
+@pytest.mark.parametrize("body", ["false", "true", "[]", "1", "not json", "null"])
 def test_a_body_that_is_not_a_json_object_answers_the_documented_400(
     client: Client, alice: User, body: str
 ) -> None:
