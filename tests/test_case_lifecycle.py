@@ -129,7 +129,8 @@ def test_the_api_acknowledges_a_report(client: Client, project_a: Project, alice
     again = client.post(
         path, {}, content_type="application/json", headers={"authorization": f"Bearer {token}"}
     )
-    assert again.status_code == 422
+    # A conflict with the report's state, not a problem with the request (the same body was fine).
+    assert again.status_code == 409
     assert "already acknowledged" in again.json()["problems"]["message"]
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from vulndesk import openapi
 from vulndesk.accounts.access import access_token_user
 from vulndesk.accounts.models import User
 
@@ -23,7 +29,45 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class Problems(Schema):
+    """Every refusal of a request: what is wrong, and which field, never the value sent.
+
+    Ninja's own refusals (401, 404) answer ``{"detail": ...}``, which this shape also describes.
+    """
+
+    detail: str
+    problems: dict[str, str] = {}
+
+
+class VulndeskAPI(NinjaAPI):
+    """Ninja's API, whose OpenAPI document also lists the refusals that come from outside a route."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problems = Problems.model_json_schema(ref_template="#/components/schemas/{model}")
+        openapi.complete(document, problems)
+        return document
+
+
+class JsonObjectParser(Parser):
+    """Every request body of this API is a JSON object; anything else answers 400.
+
+    Ninja's schemas read their fields as attributes of whatever they are given, so without this
+    ``true`` or ``[]`` would pass for an empty object and the operation would run on defaults.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        body: object = json.loads(request.body)
+        if not isinstance(body, dict):
+            msg = "the request body must be a JSON object"
+            raise TypeError(msg)
+        return body
+
+
+api = VulndeskAPI(
+    parser=JsonObjectParser(),
     title="vulndesk API",
     version="1",
     description="Coordinated vulnerability disclosure: projects, policies, reports, cases and advisories.",
@@ -31,13 +75,6 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
-
-
-class Problems(Schema):
-    """Every refusal of a request's content: what is wrong, and which field, never the value sent."""
-
-    detail: str
-    problems: dict[str, str] = {}
 
 
 @api.exception_handler(ValidationError)

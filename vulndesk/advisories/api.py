@@ -35,6 +35,10 @@ class PublishIn(Schema):
     early_disclosure: EarlyDisclosureIn | None = None
 
 
+# The body is optional (no body: no early disclosure), but when sent it is an object, never null.
+NO_EARLY_DISCLOSURE = PublishIn()
+
+
 class PublishedOut(Schema):
     identifier: str
     state: str
@@ -70,11 +74,11 @@ def _problems(exc: AdvisoryError) -> dict[str, str]:
     ),
 )
 def publish_advisory(
-    request: HttpRequest, slug: str, identifier: str, payload: PublishIn | None = None
+    request: HttpRequest, slug: str, identifier: str, payload: PublishIn = NO_EARLY_DISCLOSURE
 ) -> Status[object]:
     user = _caller(request)
     advisory = access_advisory_for_team(user, slug, identifier, Permission.PROJECT_ADVISORY_PUBLISH)
-    early = payload.early_disclosure if payload else None
+    early = payload.early_disclosure
     decision = EarlyDisclosure(reason=ExitReason(early.reason), note=early.note) if early else None
     try:
         published = do_publish_advisory(advisory, acting_user=user, early_disclosure=decision)

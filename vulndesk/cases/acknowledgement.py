@@ -45,6 +45,10 @@ def acknowledgement_text(report: Report) -> str:
     )
 
 
+class AlreadyAcknowledged(SubmissionError):  # noqa: N818 - reads as the condition, as Throttled
+    """The report's state, not the request, stands in the way: the API answers it as a conflict."""
+
+
 def already_acknowledged(report: Report, triage: Triage) -> bool:
     return triage.acknowledged_at is not None or RMState(report.rm_state) != RMState.RECEIVED
 
@@ -58,7 +62,7 @@ def do_acknowledge_report(report: Report, message: str = "", *, acting_user: Use
         locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
         triage = triage_of(locked)
         if already_acknowledged(locked, triage):
-            raise SubmissionError({"message": "the report is already acknowledged"})
+            raise AlreadyAcknowledged({"message": "the report is already acknowledged"})
         note = Message(
             report=locked,
             author_kind=Author.TEAM,

@@ -15,7 +15,7 @@ from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.api import Problems, TokenAuth
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.acknowledgement import do_acknowledge_report
+from vulndesk.cases.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
 from vulndesk.cases.models import Message, Triage
 from vulndesk.cases.sla import report_clocks
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
@@ -90,7 +90,12 @@ class ReportSearch(Schema):
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
 
 
-@router.get("/reports", response=list[ReportSummary], summary="The queue: reports of the caller's projects")
+@router.get(
+    "/reports",
+    # 404: a token whose scopes do not include reading reports (the same answer as elsewhere).
+    response={200: list[ReportSummary], 404: Problems},
+    summary="The queue: reports of the caller's projects",
+)
 def list_reports(
     request: HttpRequest,
     project: str = "",
@@ -106,7 +111,7 @@ def list_reports(
 
 @router.post(
     "/reports/search",
-    response=list[ReportSummary],
+    response={200: list[ReportSummary], 404: Problems},
     summary="Search the queue: the words go in the body, never in a URL (they are report contents)",
 )
 def search_reports(request: HttpRequest, body: ReportSearch) -> list[ReportSummary]:
@@ -158,7 +163,7 @@ class AcknowledgementIn(Schema):
 
 @router.post(
     "/projects/{slug}/reports/{number}/acknowledge",
-    response={200: ReportSummary, 422: Problems},
+    response={200: ReportSummary, 409: Problems, 422: Problems},
     summary="Acknowledge a report: the reporter is told, the acknowledgement clock stops",
 )
 def acknowledge_report(
@@ -171,6 +176,8 @@ def acknowledge_report(
     report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     try:
         triage = do_acknowledge_report(report, payload.message, acting_user=user)
+    except AlreadyAcknowledged as exc:
+        return Status(409, Problems(detail="not acknowledged", problems=exc.problems))
     except SubmissionError as exc:
         return Status(422, Problems(detail="not acknowledged", problems=exc.problems))
     return ReportSummary(**_summary(report, triage))  # type: ignore[arg-type]

@@ -6,12 +6,11 @@ import base64
 import binascii
 from typing import Annotated
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.params.functions import Header
 
-from vulndesk.api import Problems
+from vulndesk.api import Problems, api
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.filenames import safe_filename
@@ -54,6 +53,14 @@ class ReportReceipt(Schema):
     acknowledge_by: str
 
 
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 with when to try again (RFC 9110 §10.2.3), as the web form answers."""
+    answer = Problems(detail=str(exc))
+    response = api.create_response(request, answer.dict(), status=429)
+    response["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
 def _attachments(items: list[AttachmentIn]) -> list[Attachment]:
     decoded = []
     for item in items:
@@ -68,7 +75,8 @@ def _attachments(items: list[AttachmentIn]) -> list[Attachment]:
 
 @router.post(
     "/{slug}/reports",
-    response={201: ReportReceipt, 200: ReportReceipt, 422: Problems},
+    # 429: the hourly limits per network address and per sender (intake/throttle.py).
+    response={201: ReportReceipt, 200: ReportReceipt, 422: Problems, 429: Problems},
     auth=None,
     summary="Send a vulnerability report privately",
 )
@@ -77,7 +85,7 @@ def submit_report(
     slug: str,
     payload: ReportIn,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", max_length=200)] = "",
-) -> Status[ReportReceipt | Problems]:
+) -> Status[ReportReceipt | Problems] | HttpResponse:
     project = access_public_project(slug)
     try:
         submission = Submission(
@@ -103,7 +111,7 @@ def submit_report(
             ),
         )
     except Throttled as exc:
-        raise HttpError(429, str(exc)) from None
+        return _throttled(request, exc)
     except SubmissionError as exc:
         return Status(422, Problems(detail="the report was not accepted", problems=exc.problems))
     report = received.report
