@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from email import message_from_string
@@ -12,10 +16,12 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
 from vulndesk.notify.tasks import MAX_ATTEMPTS, deliver
 from vulndesk.projects.models import Project
+from vulndesk.worker import recover_abandoned_tasks
 
 from .conftest import Relay
 from .live import LiveServer, free_port, live_server, post_json, stop
@@ -185,3 +191,34 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> 
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.25)
+
+
+def test_a_task_left_running_by_a_dead_worker_runs_again_when_the_next_one_starts(
+    client: Client, project_a: Project, relay: Relay
+) -> None:
+    """The worker was killed while it sent this mail: the task says "running" and the mail
+    "sending" for ever. The next worker on the host sees that process is gone and sends it at once,
+    without waiting for the sweep's safety net; a claim of a live worker is left alone."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    dead_worker = f"{socket.gethostname()[:50]}:{int(dead.stdout)}"
+    live_worker = f"{socket.gethostname()[:50]}:{os.getppid()}"
+    killed, busy = _burst(client, 2)
+    for mail, worker in ((killed, dead_worker), (busy, live_worker)):
+        OutboundEmail.objects.filter(pk=mail.pk).update(
+            status=OutboundStatus.SENDING, next_attempt_at=timezone.now()
+        )
+        task = DBTaskResult.objects.get(args_kwargs__args=[str(mail.uid)])
+        DBTaskResult.objects.filter(pk=task.pk).update(status="RUNNING", worker_ids=[worker])
+
+    assert recover_abandoned_tasks() == 1
+
+    assert OutboundEmail.objects.get(pk=killed.pk).status == OutboundStatus.QUEUED
+    assert OutboundEmail.objects.get(pk=busy.pk).status == OutboundStatus.SENDING
+    assert DBTaskResult.objects.get(args_kwargs__args=[str(busy.uid)]).status == "RUNNING"
+    again = DBTaskResult.objects.get(args_kwargs__args=[str(killed.uid)])
+    assert again.status == "READY"
+    relay.start()
+    assert deliver(str(killed.uid)) == "sent"
+    assert len(relay.message_ids()) == 1
