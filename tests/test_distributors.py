@@ -24,8 +24,9 @@ from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
 from vulndesk.cases.tasks import sweep
 from vulndesk.cases.vultron import EMState
-from vulndesk.distributors.leaks import do_report_leak
-from vulndesk.distributors.membership import DistributorError, do_approve
+from vulndesk.distributors.actions import DistributorError
+from vulndesk.distributors.actions.leaks import do_report_leak
+from vulndesk.distributors.actions.membership import do_approve
 from vulndesk.distributors.models import (
     CaseShare,
     DistributorMember,
@@ -579,7 +580,7 @@ def test_the_form_tells_nobody_who_has_an_account_and_attaches_no_account(
 def test_the_public_form_is_rate_limited_and_refuses_control_characters(
     client: Client, project_b: Project, ada: Correspondent
 ) -> None:
-    from vulndesk.distributors.membership import APPLICATIONS_PER_HOUR  # noqa: PLC0415
+    from vulndesk.distributors.actions.membership import APPLICATIONS_PER_HOUR  # noqa: PLC0415
 
     page = _apply(client, "Distro\r\nBcc: x@evil.test", "a@distro.test", ada.public_key())
     assert page.status_code == 422

@@ -25,9 +25,23 @@ from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
-from vulndesk.distributors import membership
-from vulndesk.distributors.leaks import do_attribute_leak, do_report_leak
-from vulndesk.distributors.membership import Application, DistributorError
+from vulndesk.distributors.access import (
+    CaseAccess,
+    access_share_for_member,
+    access_shared_attachment,
+    active_memberships,
+    case_access,
+)
+from vulndesk.distributors.actions import DistributorError, membership
+from vulndesk.distributors.actions.leaks import do_attribute_leak, do_report_leak
+from vulndesk.distributors.actions.membership import Application
+from vulndesk.distributors.actions.sharing import (
+    do_accept_case_embargo,
+    do_set_product_status,
+    do_set_shared_attachments,
+    do_share_case,
+    read_briefing,
+)
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,
@@ -40,17 +54,6 @@ from vulndesk.distributors.models import (
     ProductState,
     ReportedBy,
     needs_policy_acceptance,
-)
-from vulndesk.distributors.sharing import (
-    CaseAccess,
-    access_shared_attachment,
-    case_access,
-    do_accept_case_embargo,
-    do_set_product_status,
-    do_set_shared_attachments,
-    do_share_case,
-    read_briefing,
-    share_for_member,
 )
 from vulndesk.embargo.actions import EmbargoError, do_propose_embargo
 from vulndesk.embargo.models import ProposerKind
@@ -136,7 +139,7 @@ def _invited_user(uidb64: str) -> User | None:
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    members = membership.active_memberships(user)
+    members = active_memberships(user)
     if not members:
         raise Http404
     rows = []
@@ -157,7 +160,7 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 
 def _member_on(user: User, slug: str) -> DistributorMember:
-    for member in membership.active_memberships(user):
+    for member in active_memberships(user):
         if member.organisation.project.slug == slug:
             return member
     raise Http404
@@ -193,7 +196,7 @@ def vouch(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse
 @login_required
 def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
-    share, member = share_for_member(user, slug, number)
+    share, member = access_share_for_member(user, slug, number)
     if needs_policy_acceptance(member):
         messages.error(request, "Accept the list's current embargo policy first.")
         return redirect("distributor-portal")
@@ -226,7 +229,7 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def case_attachment(request: HttpRequest, slug: str, number: int, attachment: uuid.UUID) -> HttpResponse:
     """An attachment the team shared with this member's organisation, after the case's embargo was
     accepted; each download is an audit event like each read."""
-    share, member = share_for_member(signed_in_user(request), slug, number)
+    share, member = access_share_for_member(signed_in_user(request), slug, number)
     if needs_policy_acceptance(member):
         raise Http404
     found = access_shared_attachment(share, member, attachment)
@@ -243,7 +246,7 @@ def case_attachment(request: HttpRequest, slug: str, number: int, attachment: uu
 @require_POST
 def case_act(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
-    share, member = share_for_member(user, slug, number)
+    share, member = access_share_for_member(user, slug, number)
     if needs_policy_acceptance(member):
         messages.error(request, "Accept the list's current embargo policy first.")
         return redirect("distributor-portal")

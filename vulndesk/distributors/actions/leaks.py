@@ -15,7 +15,8 @@ from django.db import transaction
 
 from vulndesk.audit.actions import record_event
 from vulndesk.distributors import emails
-from vulndesk.distributors.membership import DistributorError, do_remove_organisation
+from vulndesk.distributors.actions import DistributorError
+from vulndesk.distributors.actions.membership import do_remove_organisation
 from vulndesk.distributors.models import Leak, Organisation, OrganisationState, ReportedBy
 from vulndesk.notify.actions import queue_email
 

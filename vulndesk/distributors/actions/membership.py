@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.distributors import emails, notices
+from vulndesk.distributors.actions import DistributorError
 from vulndesk.distributors.keys import MemberKeyError, checked_member_key
 from vulndesk.distributors.models import (
     DistributorMember,
@@ -43,10 +44,6 @@ MAX_ADDRESS = 254  # RFC 5321's limit on a path
 MAX_REASON = 2000
 # Applications a network address, or a contact address, can send in an hour (the form is public).
 APPLICATIONS_PER_HOUR = 5
-
-
-class DistributorError(ValueError):
-    """A step the list's rules refuse; the text says which rule."""
 
 
 @dataclass(frozen=True)
@@ -434,15 +431,6 @@ def do_set_member_password(user: User, password: str) -> None:
                 target=member,
             )
             notices.brief_newcomer(member)
-
-
-def active_memberships(user: User) -> list[DistributorMember]:
-    """The rows through which this person reads cases: active, on an organisation on the list."""
-    return list(
-        DistributorMember.objects.select_related("organisation__project").filter(
-            user=user, state=MemberState.ACTIVE, organisation__state=OrganisationState.APPROVED
-        )
-    )
 
 
 def _tell_team(project: Project, email: emails.Email) -> None:

@@ -9,19 +9,16 @@ accepting its embargo, and each read is an audit event.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
-from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.vultron import EMState
 from vulndesk.distributors import emails, notices
+from vulndesk.distributors.access import CaseAccess, case_access, has_accepted
+from vulndesk.distributors.actions import DistributorError
 from vulndesk.distributors.briefing import Briefing, briefing
-from vulndesk.distributors.membership import DistributorError, active_memberships
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,
@@ -36,12 +33,9 @@ from vulndesk.distributors.models import (
 )
 from vulndesk.embargo.actions import active_embargo_end
 from vulndesk.embargo.emails import when
-from vulndesk.embargo.models import Embargo, ExitReason
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
-    import uuid
-
     from vulndesk.accounts.models import User
     from vulndesk.intake.models import Report, ReportAttachment
 
@@ -103,21 +97,6 @@ def do_share_case(
     return shares
 
 
-def share_for_member(user: User, slug: str, number: int) -> tuple[CaseShare, DistributorMember]:
-    """The case as this person's organisation received it; 404 for anything else, never 403."""
-    for member in active_memberships(user):
-        if member.organisation.project.slug != slug:
-            continue
-        share = (
-            CaseShare.objects.select_related("report__project", "organisation")
-            .filter(organisation=member.organisation, report__number=number, report__project__slug=slug)
-            .first()
-        )
-        if share is not None:
-            return share, member
-    raise Http404
-
-
 def do_set_shared_attachments(
     share: CaseShare, attachments: list[ReportAttachment], *, acting_user: User
 ) -> list[ReportAttachment]:
@@ -150,53 +129,6 @@ def do_set_shared_attachments(
                 },
             )
     return list(chosen.values())
-
-
-def access_shared_attachment(share: CaseShare, member: DistributorMember, uid: uuid.UUID) -> ReportAttachment:
-    """An attachment the team shared with this member's organisation on this case, once the member
-    accepted the case's embargo; 404 for anything else, like the case itself."""
-    row = (
-        SharedAttachment.objects.select_related("attachment").filter(share=share, attachment__uid=uid).first()
-    )
-    if row is None or case_access(share, member) != CaseAccess.READ:
-        raise Http404
-    attachment = row.attachment
-    attachment.report = share.report
-    return attachment
-
-
-class CaseAccess(StrEnum):
-    """What a member of an organisation the case was shared with may do with it now."""
-
-    READ = "read"  # bound by the embargo as it stands: reads the briefing, saves statuses
-    TO_ACCEPT = "accept"  # never accepted, or accepted an end that has since moved
-    ENDED = "ended"  # the team ended the embargo without publishing: the case is not shared any more
-
-
-def case_access(share: CaseShare, member: DistributorMember) -> CaseAccess:
-    """Access follows what the member accepted: the embargo's current end while it is active.
-    An extension (or any move of the end) asks for acceptance again; an embargo the team
-    abandoned with nothing published ends access, since the terms it was shared under are gone."""
-    embargo = Embargo.objects.filter(report=share.report).first()
-    if embargo is not None and _abandoned_unpublished(embargo):
-        return CaseAccess.ENDED
-    acceptance = CaseEmbargoAcceptance.objects.filter(share=share, member=member).first()
-    if acceptance is None:
-        return CaseAccess.TO_ACCEPT
-    current_end = active_embargo_end(share.report)
-    if current_end is not None and acceptance.embargo_ends_at != current_end:
-        return CaseAccess.TO_ACCEPT
-    return CaseAccess.READ
-
-
-def _abandoned_unpublished(embargo: Embargo) -> bool:
-    if embargo.state != EMState.EXITED or embargo.exit_reason != ExitReason.ABANDONED:
-        return False
-    return not Advisory.objects.filter(report_id=embargo.report_id, state=AdvisoryState.PUBLISHED).exists()
-
-
-def has_accepted(share: CaseShare, member: DistributorMember) -> bool:
-    return case_access(share, member) == CaseAccess.READ
 
 
 def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseEmbargoAcceptance:
