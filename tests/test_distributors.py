@@ -521,7 +521,7 @@ def test_leaks_are_audited_without_their_contents(project_b: Project) -> None:
         to_whom="a blog",
         happened_at=None,
         reported_by_kind=ReportedBy.TEAM,
-        reported_by=None,
+        acting_user=None,
     )
     event = AuditEvent.objects.get(action="distributors.leak_reported")
     assert "PoC" not in json.dumps(event.details)

@@ -37,10 +37,10 @@ from vulndesk.distributors.actions.leaks import do_attribute_leak, do_report_lea
 from vulndesk.distributors.actions.membership import Application
 from vulndesk.distributors.actions.sharing import (
     do_accept_case_embargo,
+    do_read_briefing,
     do_set_product_status,
     do_set_shared_attachments,
     do_share_case,
-    read_briefing,
 )
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
@@ -89,7 +89,9 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
             accepts_embargo_policy=form.get("accept") == "yes",
         )
         try:
-            membership.do_apply(project, application, client_address=client_address(request))
+            membership.do_apply(
+                project, application, acting_user=None, client_address=client_address(request)
+            )
         except DistributorError as exc:
             problem = str(exc)
         else:
@@ -116,7 +118,7 @@ def welcome(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         return render(request, "distributors/welcome.html", {"invalid": True}, status=404)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        membership.do_set_member_password(user, form.cleaned_data["new_password1"])
+        membership.do_set_member_password(form.cleaned_data["new_password1"], acting_user=user)
         messages.success(request, "Your password is set. Sign in to open the distributor portal.")
         return redirect(reverse("login") + "?next=" + reverse("distributor-portal"))
     return render(request, "distributors/welcome.html", {"form": form, "email": user.email})
@@ -185,7 +187,7 @@ def vouch(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse
     if applicant is None:
         raise Http404
     try:
-        membership.do_vouch(applicant, member, request.POST.get("statement", ""))
+        membership.do_vouch(applicant, member, request.POST.get("statement", ""), acting_user=member.user)
     except DistributorError as exc:
         messages.error(request, f"Not vouched: {exc}.")
     else:
@@ -210,7 +212,7 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     }
     if access == CaseAccess.READ:
         context |= {
-            "b": read_briefing(share, member),
+            "b": do_read_briefing(share, member, acting_user=user),
             "statuses": share.product_statuses.all(),
             "product_states": ProductState.choices,
             "justifications": Justification.choices,
@@ -262,7 +264,7 @@ def case_act(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) -> str:
     action = form.get("action", "")
     if action == "accept":
-        do_accept_case_embargo(share, member)
+        do_accept_case_embargo(share, member, acting_user=member.user)
         return "You accepted this case's embargo."
     access = case_access(share, member)
     if access == CaseAccess.ENDED:
@@ -275,6 +277,7 @@ def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) ->
         do_set_product_status(
             share,
             member,
+            acting_user=member.user,
             product=form.get("product", ""),
             status=status,
             justification=form.get("justification", "") if status == ProductState.NOT_AFFECTED else "",
@@ -299,7 +302,7 @@ def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) ->
             to_whom=form.get("to_whom", ""),
             happened_at=_optional_moment(form.get("happened_at", ""), form.get("zone", ""), report),
             reported_by_kind=ReportedBy.DISTRIBUTOR,
-            reported_by=member.user,
+            acting_user=member.user,
             # Not counted against anyone yet: the team attributes it once it knows where it came
             # from, so one member cannot get an organisation removed by reporting leaks.
             organisation=None,
@@ -341,7 +344,7 @@ def tracking_leak(request: HttpRequest, token: str) -> HttpResponse:
             to_whom=request.POST.get("to_whom", ""),
             happened_at=None,
             reported_by_kind=ReportedBy.REPORTER,
-            reported_by=None,
+            acting_user=None,
         )
     except DistributorError as exc:
         messages.error(request, f"Not reported: {exc}.")
@@ -510,7 +513,7 @@ def _report_act(report: Report, form: QueryDict, user: User) -> str:
             to_whom=form.get("to_whom", ""),
             happened_at=_optional_moment(form.get("happened_at", ""), form.get("zone", ""), report),
             reported_by_kind=ReportedBy.TEAM,
-            reported_by=user,
+            acting_user=user,
             organisation=organisation,
         )
         return "Leak recorded."

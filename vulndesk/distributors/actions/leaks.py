@@ -34,9 +34,10 @@ def do_report_leak(
     to_whom: str,
     happened_at: dt.datetime | None,
     reported_by_kind: ReportedBy,
-    reported_by: User | None,
     organisation: Organisation | None = None,
+    acting_user: User | None,
 ) -> Leak:
+    """Someone on the case (``acting_user``; none for the reporter's tracking page) tells of a leak."""
     for label, text in (("what leaked", what), ("to whom", to_whom)):
         if not text.strip() or len(text) > MAX_LEAK_TEXT:
             raise DistributorError(f"say {label} (1 to {MAX_LEAK_TEXT} characters)")
@@ -49,14 +50,14 @@ def do_report_leak(
             report=report,
             organisation=organisation,
             reported_by_kind=reported_by_kind,
-            reported_by=reported_by,
+            reported_by=acting_user,
             happened_at=happened_at,
         )
         leak.what, leak.to_whom = what.strip(), to_whom.strip()
         leak.save()
         record_event(
             "distributors.leak_reported",
-            acting_user=reported_by,
+            acting_user=acting_user,
             project=report.project,
             target=report,
             details={"by": str(reported_by_kind), "organisation": organisation.name if organisation else ""},

@@ -56,6 +56,12 @@ def check_notice_period(report: Report, ends_at: dt.datetime | None, now: dt.dat
         )
 
 
+def check_acting_for(member: DistributorMember, acting_user: User) -> None:
+    """A member acts on a case for themselves only: the audit log names who accepted and read."""
+    if member.user_id != acting_user.pk:
+        raise DistributorError("only the member themselves can do this")
+
+
 def do_share_case(
     report: Report, organisations: list[Organisation], summary: str, *, acting_user: User
 ) -> list[CaseShare]:
@@ -131,8 +137,11 @@ def do_set_shared_attachments(
     return list(chosen.values())
 
 
-def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseEmbargoAcceptance:
+def do_accept_case_embargo(
+    share: CaseShare, member: DistributorMember, *, acting_user: User
+) -> CaseEmbargoAcceptance:
     """The member accepts the embargo as it stands now (its current end), again after a change."""
+    check_acting_for(member, acting_user)
     if needs_policy_acceptance(member):
         raise DistributorError("accept the list's current embargo policy first")
     with transaction.atomic():
@@ -147,7 +156,7 @@ def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseE
         )
         record_event(
             "distributors.case_embargo_accepted",
-            acting_user=member.user,
+            acting_user=acting_user,
             project=share.report.project,
             target=share.report,
             details={
@@ -158,14 +167,15 @@ def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseE
     return acceptance
 
 
-def read_briefing(share: CaseShare, member: DistributorMember) -> Briefing:
+def do_read_briefing(share: CaseShare, member: DistributorMember, *, acting_user: User) -> Briefing:
     """Every read of an embargoed case by a distributor is an audit event."""
+    check_acting_for(member, acting_user)
     if not has_accepted(share, member):
         raise DistributorError("accept this case's embargo as it stands to read it")
     with transaction.atomic():
         record_event(
             "distributors.case_read",
-            acting_user=member.user,
+            acting_user=acting_user,
             project=share.report.project,
             target=share.report,
             details={"organisation": share.organisation.name},
@@ -177,12 +187,14 @@ def do_set_product_status(
     share: CaseShare,
     member: DistributorMember,
     *,
+    acting_user: User,
     product: str,
     status: ProductState,
     justification: str = "",
     note: str = "",
 ) -> ProductStatus:
     """A distributor's word on one of its products, in VEX terms."""
+    check_acting_for(member, acting_user)
     name = product.strip()
     if not name or len(name) > MAX_PRODUCT:
         raise DistributorError("name the product (at most 200 characters)")
@@ -201,13 +213,13 @@ def do_set_product_status(
                 "status": status,
                 "justification": justification,
                 "note": note.strip()[:500],
-                "updated_by": member.user,
+                "updated_by": acting_user,
                 "updated_at": timezone.now(),
             },
         )
         record_event(
             "distributors.product_status",
-            acting_user=member.user,
+            acting_user=acting_user,
             project=share.report.project,
             target=share.report,
             details={"organisation": share.organisation.name, "status": str(status)},
