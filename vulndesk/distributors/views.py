@@ -33,10 +33,12 @@ from vulndesk.distributors.access import (
     case_access,
 )
 from vulndesk.distributors.actions import DistributorError, membership
-from vulndesk.distributors.actions.leaks import do_attribute_leak, do_report_leak
+from vulndesk.distributors.actions.leaks import do_attribute_leak, do_report_leak, do_report_member_leak
 from vulndesk.distributors.actions.membership import Application
 from vulndesk.distributors.actions.sharing import (
+    distributors_negotiate,
     do_accept_case_embargo,
+    do_propose_disclosure_date,
     do_read_briefing,
     do_set_product_status,
     do_set_shared_attachments,
@@ -55,7 +57,7 @@ from vulndesk.distributors.models import (
     ReportedBy,
     needs_policy_acceptance,
 )
-from vulndesk.embargo.actions import EmbargoError, do_propose_embargo
+from vulndesk.embargo.actions import EmbargoError
 from vulndesk.embargo.models import ProposerKind
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
@@ -216,7 +218,7 @@ def case(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "statuses": share.product_statuses.all(),
             "product_states": ProductState.choices,
             "justifications": Justification.choices,
-            "may_propose": "distributors" in share.report.project.policy.disclosure.negotiated_with,
+            "may_propose": distributors_negotiate(share.report.project),
             "attachments": [row.attachment for row in share.shared_attachments.select_related("attachment")],
             **embargo_context(share.report, ProposerKind.DISTRIBUTOR),
         }
@@ -266,11 +268,6 @@ def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) ->
     if action == "accept":
         do_accept_case_embargo(share, member, acting_user=member.user)
         return "You accepted this case's embargo."
-    access = case_access(share, member)
-    if access == CaseAccess.ENDED:
-        raise DistributorError("the security team ended this case's embargo: it is no longer shared")
-    if access != CaseAccess.READ:
-        raise DistributorError("accept this case's embargo as it stands first")
     report = share.report
     if action == "status":
         status = _choice(ProductState, form.get("status", ""))
@@ -285,27 +282,22 @@ def _member_act(share: CaseShare, member: DistributorMember, form: QueryDict) ->
         )
         return "Status saved; the security team sees it."
     if action == "propose":
-        if "distributors" not in report.project.policy.disclosure.negotiated_with:
-            raise DistributorError("this project negotiates disclosure dates without its distributors")
-        do_propose_embargo(
-            report,
+        do_propose_disclosure_date(
+            share,
+            member,
             _moment(form.get("ends_at", ""), form.get("zone", ""), report),
-            proposer_kind=ProposerKind.DISTRIBUTOR,
+            note=form.get("note", ""),
             acting_user=member.user,
-            note=f"{member.organisation.name}: {form.get('note', '')}".strip(": "),
         )
         return "Proposed; the security team decides."
     if action == "leak":
-        do_report_leak(
-            report,
+        do_report_member_leak(
+            share,
+            member,
             what=form.get("what", ""),
             to_whom=form.get("to_whom", ""),
             happened_at=_optional_moment(form.get("happened_at", ""), form.get("zone", ""), report),
-            reported_by_kind=ReportedBy.DISTRIBUTOR,
             acting_user=member.user,
-            # Not counted against anyone yet: the team attributes it once it knows where it came
-            # from, so one member cannot get an organisation removed by reporting leaks.
-            organisation=None,
         )
         return "Leak reported; the security team was alerted. Thank you for telling us at once."
     raise DistributorError("unknown action")

@@ -8,3 +8,7 @@ Each action opens one transaction and writes one audit event; mail goes through 
 
 class DistributorError(ValueError):
     """A step the list's rules refuse; the text says which rule."""
+
+
+class PolicyNotAcceptedError(DistributorError):
+    """The member is not bound by the list's current embargo policy, so may not act on a case."""

@@ -17,7 +17,7 @@ from django.utils import timezone
 from vulndesk.audit.actions import record_event
 from vulndesk.distributors import emails, notices
 from vulndesk.distributors.access import CaseAccess, case_access, has_accepted
-from vulndesk.distributors.actions import DistributorError
+from vulndesk.distributors.actions import DistributorError, PolicyNotAcceptedError
 from vulndesk.distributors.briefing import Briefing, briefing
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
@@ -31,13 +31,15 @@ from vulndesk.distributors.models import (
     SharedAttachment,
     needs_policy_acceptance,
 )
-from vulndesk.embargo.actions import active_embargo_end
+from vulndesk.embargo.actions import active_embargo_end, do_propose_embargo
 from vulndesk.embargo.emails import when
+from vulndesk.embargo.models import EmbargoProposal, ProposerKind
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
     from vulndesk.intake.models import Report, ReportAttachment
+    from vulndesk.projects.models import Project
 
 MAX_SUMMARY = 10_000
 MAX_PRODUCT = 200
@@ -60,6 +62,28 @@ def check_acting_for(member: DistributorMember, acting_user: User) -> None:
     """A member acts on a case for themselves only: the audit log names who accepted and read."""
     if member.user_id != acting_user.pk:
         raise DistributorError("only the member themselves can do this")
+
+
+def check_bound_by_policy(member: DistributorMember) -> None:
+    """A member acts on cases only under the list's current embargo policy: after its version
+    changes, they accept the new text in the portal before anything else."""
+    if needs_policy_acceptance(member):
+        raise PolicyNotAcceptedError("accept the list's current embargo policy first")
+
+
+def check_member_may_act(share: CaseShare, member: DistributorMember) -> None:
+    """Statuses, proposals and leaks come from a member bound by the case's embargo as it stands."""
+    check_bound_by_policy(member)
+    access = case_access(share, member)
+    if access == CaseAccess.ENDED:
+        raise DistributorError("the security team ended this case's embargo: it is no longer shared")
+    if access != CaseAccess.READ:
+        raise DistributorError("accept this case's embargo as it stands first")
+
+
+def distributors_negotiate(project: Project) -> bool:
+    """Whether the policy lets distributors propose disclosure dates (``disclosure.negotiated_with``)."""
+    return "distributors" in project.policy.disclosure.negotiated_with
 
 
 def do_share_case(
@@ -142,8 +166,7 @@ def do_accept_case_embargo(
 ) -> CaseEmbargoAcceptance:
     """The member accepts the embargo as it stands now (its current end), again after a change."""
     check_acting_for(member, acting_user)
-    if needs_policy_acceptance(member):
-        raise DistributorError("accept the list's current embargo policy first")
+    check_bound_by_policy(member)
     with transaction.atomic():
         access = case_access(share, member)
         if access == CaseAccess.ENDED:
@@ -170,6 +193,7 @@ def do_accept_case_embargo(
 def do_read_briefing(share: CaseShare, member: DistributorMember, *, acting_user: User) -> Briefing:
     """Every read of an embargoed case by a distributor is an audit event."""
     check_acting_for(member, acting_user)
+    check_bound_by_policy(member)
     if not has_accepted(share, member):
         raise DistributorError("accept this case's embargo as it stands to read it")
     with transaction.atomic():
@@ -203,8 +227,7 @@ def do_set_product_status(
             raise DistributorError("'not affected' needs one of the five VEX justifications")
     elif justification:
         raise DistributorError("a justification only goes with 'not affected'")
-    if not has_accepted(share, member):
-        raise DistributorError("accept this case's embargo first")
+    check_member_may_act(share, member)
     with transaction.atomic():
         row, _ = ProductStatus.objects.update_or_create(
             share=share,
@@ -225,3 +248,22 @@ def do_set_product_status(
             details={"organisation": share.organisation.name, "status": str(status)},
         )
     return row
+
+
+def do_propose_disclosure_date(
+    share: CaseShare, member: DistributorMember, ends_at: dt.datetime, *, note: str, acting_user: User
+) -> EmbargoProposal:
+    """A member proposes when the case's embargo ends, if the policy negotiates with distributors;
+    the security team decides (``embargo.actions.do_accept_proposal``)."""
+    check_acting_for(member, acting_user)
+    check_member_may_act(share, member)
+    report = share.report
+    if not distributors_negotiate(report.project):
+        raise DistributorError("this project negotiates disclosure dates without its distributors")
+    return do_propose_embargo(
+        report,
+        ends_at,
+        proposer_kind=ProposerKind.DISTRIBUTOR,
+        acting_user=acting_user,
+        note=f"{member.organisation.name}: {note}".strip(": "),
+    )
