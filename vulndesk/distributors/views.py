@@ -27,6 +27,9 @@ from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.distributors.access import (
     CaseAccess,
+    access_applicant,
+    access_member_on,
+    access_organisation_for_team,
     access_share_for_member,
     access_shared_attachment,
     active_memberships,
@@ -163,17 +166,10 @@ def portal(request: HttpRequest) -> HttpResponse:
     return render(request, "distributors/portal.html", {"rows": rows})
 
 
-def _member_on(user: User, slug: str) -> DistributorMember:
-    for member in active_memberships(user):
-        if member.organisation.project.slug == slug:
-            return member
-    raise Http404
-
-
 @login_required
 @require_POST
 def accept_policy(request: HttpRequest, slug: str) -> HttpResponse:
-    member = _member_on(signed_in_user(request), slug)
+    member = access_member_on(signed_in_user(request), slug)
     membership.do_accept_embargo_policy(member, acting_user=member.user)
     messages.success(request, f"You accepted version {member.embargo_policy_version} of the embargo policy.")
     return redirect("distributor-portal")
@@ -182,12 +178,8 @@ def accept_policy(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def vouch(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse:
-    member = _member_on(signed_in_user(request), slug)
-    applicant = Organisation.objects.filter(
-        pk=organisation_id, project=member.organisation.project, state=OrganisationState.APPLIED
-    ).first()
-    if applicant is None:
-        raise Http404
+    member = access_member_on(signed_in_user(request), slug)
+    applicant = access_applicant(member, organisation_id)
     try:
         membership.do_vouch(applicant, member, request.POST.get("statement", ""), acting_user=member.user)
     except DistributorError as exc:
@@ -375,9 +367,7 @@ def project_distributors(request: HttpRequest, slug: str) -> HttpResponse:
 def organisation_act(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse:
     user = signed_in_user(request)
     project = access_project(slug, user, Permission.PROJECT_CASE_COORDINATE)
-    organisation = Organisation.objects.filter(pk=organisation_id, project=project).first()
-    if organisation is None:
-        raise Http404
+    organisation = access_organisation_for_team(project, organisation_id)
     back = reverse("project-distributors", args=[slug]) + f"#org-{organisation.pk}"
     # Putting people on the list gives them embargoed material: a recent sign-in is required.
     reinstating = (
