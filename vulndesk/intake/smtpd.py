@@ -28,7 +28,8 @@ from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Via
 from vulndesk.cases.replies import report_for_reply_address
 from vulndesk.intake.actions import Provenance, do_receive_report
-from vulndesk.intake.mail import MailParseError, OpenPGPMailError, ParsedEmail, parse_report_email
+from vulndesk.intake.mail import OpenPGPMailError, ParsedEmail, parse_report_email
+from vulndesk.intake.mime import MailParseError
 from vulndesk.intake.models import Channel
 from vulndesk.intake.relay import origin_address
 from vulndesk.intake.submission import SubmissionError
