@@ -41,8 +41,6 @@ from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.projects.access import access_project
 
-# --- The team's desk ----------------------------------------------------------------------------
-
 
 @login_required
 def project_distributors(request: HttpRequest, slug: str) -> HttpResponse:

@@ -49,8 +49,6 @@ from vulndesk.embargo.models import ProposerKind
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.attachments import attachment_download, record_download
 
-# --- The portal ----------------------------------------------------------------------------------
-
 
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
