@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
-from vulndesk.distributors.membership import DistributorError
+from vulndesk.distributors.actions import DistributorError
+from vulndesk.distributors.actions.sharing import do_set_shared_attachments
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,
@@ -26,7 +27,6 @@ from vulndesk.distributors.models import (
     OrganisationState,
     SharedAttachment,
 )
-from vulndesk.distributors.sharing import do_set_shared_attachments
 from vulndesk.intake.actions import do_receive_report
 from vulndesk.intake.attachments import ascii_filename, content_disposition
 from vulndesk.intake.models import Channel, Report, ReportAttachment

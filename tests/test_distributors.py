@@ -24,14 +24,22 @@ from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
 from vulndesk.cases.tasks import sweep
 from vulndesk.cases.vultron import EMState
-from vulndesk.distributors.leaks import do_report_leak
-from vulndesk.distributors.membership import DistributorError, do_approve
+from vulndesk.distributors.actions import DistributorError, PolicyNotAcceptedError
+from vulndesk.distributors.actions.leaks import do_report_leak, do_report_member_leak
+from vulndesk.distributors.actions.membership import do_accept_embargo_policy, do_approve
+from vulndesk.distributors.actions.sharing import (
+    do_accept_case_embargo,
+    do_propose_disclosure_date,
+    do_read_briefing,
+    do_set_product_status,
+)
 from vulndesk.distributors.models import (
     CaseShare,
     DistributorMember,
     MemberState,
     Organisation,
     OrganisationState,
+    ProductState,
     ProductStatus,
     ReportedBy,
 )
@@ -520,7 +528,7 @@ def test_leaks_are_audited_without_their_contents(project_b: Project) -> None:
         to_whom="a blog",
         happened_at=None,
         reported_by_kind=ReportedBy.TEAM,
-        reported_by=None,
+        acting_user=None,
     )
     event = AuditEvent.objects.get(action="distributors.leak_reported")
     assert "PoC" not in json.dumps(event.details)
@@ -579,7 +587,7 @@ def test_the_form_tells_nobody_who_has_an_account_and_attaches_no_account(
 def test_the_public_form_is_rate_limited_and_refuses_control_characters(
     client: Client, project_b: Project, ada: Correspondent
 ) -> None:
-    from vulndesk.distributors.membership import APPLICATIONS_PER_HOUR  # noqa: PLC0415
+    from vulndesk.distributors.actions.membership import APPLICATIONS_PER_HOUR  # noqa: PLC0415
 
     page = _apply(client, "Distro\r\nBcc: x@evil.test", "a@distro.test", ada.public_key())
     assert page.status_code == 422
@@ -877,3 +885,73 @@ def test_distributor_access_follows_the_embargo_the_member_accepted(
         assert "it is no longer shared" in answer
     assert ProductStatus.objects.count() == 1
     assert "embargo ended by the team" in ada_client.get("/distributor/").content.decode()
+
+
+def _shared_with_ada(client: Client, two_distributors: dict[str, Any]) -> tuple[CaseShare, DistributorMember]:
+    """A case under an agreed embargo, shared with Distro A; Ada has not accepted its embargo yet."""
+    team = two_distributors["team"]
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/",
+        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
+    )
+    share = CaseShare.objects.select_related("report__project").get(report__number=number)
+    return share, DistributorMember.objects.select_related("user").get(user__email="ada@distro-a.test")
+
+
+def test_a_distributor_proposes_a_date_only_when_the_policy_negotiates_with_distributors(
+    client: Client, two_distributors: dict[str, Any]
+) -> None:
+    from vulndesk.projects.actions import do_update_policy  # noqa: PLC0415
+    from vulndesk.projects.policy import parse_policy_toml  # noqa: PLC0415
+
+    share, ada = _shared_with_ada(client, two_distributors)
+    do_accept_case_embargo(share, ada, acting_user=ada.user)
+    later = timezone.now() + dt.timedelta(days=20)
+    proposal = do_propose_disclosure_date(share, ada, later, note="our build", acting_user=ada.user)
+    assert proposal.note == "Distro A: our build"
+    project = share.report.project
+    text = re.sub(r"negotiated_with = \[[^\]]*\]", 'negotiated_with = ["reporter"]', project.policy.as_toml())
+    do_update_policy(project, parse_policy_toml(text), acting_user=None)
+    share = CaseShare.objects.select_related("report__project").get(pk=share.pk)
+    assert share.report.project.policy.disclosure.negotiated_with == ["reporter"]
+    with pytest.raises(DistributorError, match="without its distributors"):
+        do_propose_disclosure_date(share, ada, later, note="", acting_user=ada.user)
+    assert share.report.embargo.proposals.filter(proposer_kind="distributor").count() == 1
+
+
+def test_a_member_bound_to_an_older_embargo_policy_cannot_act_on_a_case_by_any_action(
+    client: Client, two_distributors: dict[str, Any]
+) -> None:
+    from vulndesk.projects.actions import do_update_policy  # noqa: PLC0415
+    from vulndesk.projects.policy import parse_policy_toml  # noqa: PLC0415
+
+    share, ada = _shared_with_ada(client, two_distributors)
+    do_accept_case_embargo(share, ada, acting_user=ada.user)
+    project = share.report.project
+    text = project.policy.as_toml().replace('embargo_policy_version = "1"', 'embargo_policy_version = "2"')
+    do_update_policy(project, parse_policy_toml(text), acting_user=None)
+    share = CaseShare.objects.select_related("report__project").get(pk=share.pk)
+    ada.refresh_from_db()
+    before = AuditEvent.objects.count()
+    later = timezone.now() + dt.timedelta(days=20)
+    attempts: list[Callable[[], object]] = [
+        lambda: do_accept_case_embargo(share, ada, acting_user=ada.user),
+        lambda: do_read_briefing(share, ada, acting_user=ada.user),
+        lambda: do_set_product_status(
+            share, ada, acting_user=ada.user, product="llmesh", status=ProductState.AFFECTED
+        ),
+        lambda: do_propose_disclosure_date(share, ada, later, note="", acting_user=ada.user),
+        lambda: do_report_member_leak(
+            share, ada, what="the PoC", to_whom="a blog", happened_at=None, acting_user=ada.user
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PolicyNotAcceptedError, match="current embargo policy"):
+            attempt()
+    assert AuditEvent.objects.count() == before
+    # Once she accepts the new text, the same action goes through.
+    do_accept_embargo_policy(ada, acting_user=ada.user)
+    do_set_product_status(share, ada, acting_user=ada.user, product="llmesh", status=ProductState.AFFECTED)
+    assert share.product_statuses.get().status == ProductState.AFFECTED

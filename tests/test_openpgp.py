@@ -477,7 +477,7 @@ def test_mail_to_a_reporter_without_a_key_is_signed_not_encrypted(
 
 
 def test_a_signed_part_is_only_found_where_the_boundary_is_unambiguous() -> None:
-    from vulndesk.intake.mail import _signed_part  # noqa: PLC0415
+    from vulndesk.intake.mime import _signed_part  # noqa: PLC0415
 
     honest = (
         b"Content-Type: multipart/signed; boundary=B\r\n\r\n"

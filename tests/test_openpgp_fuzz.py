@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vulndesk.intake.mail import MailParseError, ParsedEmail, parse_report_email
+from vulndesk.intake.mail import ParsedEmail, parse_report_email
+from vulndesk.intake.mime import MailParseError
 from vulndesk.openpgp.inbound import IntakeKey
 from vulndesk.openpgp.keys import GPGCONF_BINARY, GnuPGHome
 

@@ -16,14 +16,8 @@ from hypothesis import settings as fuzzing
 from hypothesis import strategies as st
 from pytest_django.fixtures import Settings
 
-from vulndesk.intake.mail import (
-    FORWARDED_LINE,
-    MAX_PARTS,
-    NO_SUBJECT,
-    MailParseError,
-    ParsedEmail,
-    parse_report_email,
-)
+from vulndesk.intake.mail import NO_SUBJECT, ParsedEmail, parse_report_email
+from vulndesk.intake.mime import FORWARDED_LINE, MAX_PARTS, MailParseError
 from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.smtpd import IntakeController, IntakeHandler, intake_controller
 from vulndesk.notify.models import OutboundEmail

@@ -13,7 +13,9 @@ from vulndesk.cases import calculator_views
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
-from vulndesk.distributors import views as distributor_views
+from vulndesk.distributors import desk_views as distributor_desk
+from vulndesk.distributors import portal_views as distributor_portal
+from vulndesk.distributors import public_views as distributor_public
 from vulndesk.embargo import views as embargo_views
 from vulndesk.intake import attachments as intake_attachments
 from vulndesk.intake import desk as intake_desk
@@ -164,44 +166,48 @@ urlpatterns = [
         export_views.csaf_document,
         name="csaf-document",
     ),
-    path("p/<slug:slug>/distributors/apply/", distributor_views.apply, name="distributor-apply"),
-    path("distributor/", distributor_views.portal, name="distributor-portal"),
+    path("p/<slug:slug>/distributors/apply/", distributor_public.apply, name="distributor-apply"),
+    path("distributor/", distributor_portal.portal, name="distributor-portal"),
     path(
-        "distributor/welcome/<str:uidb64>/<str:token>/", distributor_views.welcome, name="distributor-welcome"
+        "distributor/welcome/<str:uidb64>/<str:token>/",
+        distributor_public.welcome,
+        name="distributor-welcome",
     ),
     path(
-        "distributor/p/<slug:slug>/policy/", distributor_views.accept_policy, name="distributor-accept-policy"
+        "distributor/p/<slug:slug>/policy/",
+        distributor_portal.accept_policy,
+        name="distributor-accept-policy",
     ),
     path(
         "distributor/p/<slug:slug>/vouch/<int:organisation_id>/",
-        distributor_views.vouch,
+        distributor_portal.vouch,
         name="distributor-vouch",
     ),
-    path("distributor/p/<slug:slug>/cases/<int:number>/", distributor_views.case, name="distributor-case"),
+    path("distributor/p/<slug:slug>/cases/<int:number>/", distributor_portal.case, name="distributor-case"),
     path(
         "distributor/p/<slug:slug>/cases/<int:number>/attachments/<uuid:attachment>/",
-        distributor_views.case_attachment,
+        distributor_portal.case_attachment,
         name="distributor-attachment",
     ),
     path(
         "distributor/p/<slug:slug>/cases/<int:number>/act/",
-        distributor_views.case_act,
+        distributor_portal.case_act,
         name="distributor-case-act",
     ),
-    path("t/<str:token>/leak/", distributor_views.tracking_leak, name="tracking-leak"),
+    path("t/<str:token>/leak/", distributor_public.tracking_leak, name="tracking-leak"),
     path(
         "desk/p/<slug:slug>/distributors/",
-        distributor_views.project_distributors,
+        distributor_desk.project_distributors,
         name="project-distributors",
     ),
     path(
         "desk/p/<slug:slug>/distributors/<int:organisation_id>/",
-        distributor_views.organisation_act,
+        distributor_desk.organisation_act,
         name="project-distributor-act",
     ),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/distributors/",
-        distributor_views.report_distributors,
+        distributor_desk.report_distributors,
         name="report-distributors",
     ),
     path("api/v1/", api.urls),

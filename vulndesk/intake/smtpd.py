@@ -4,13 +4,14 @@ The server refuses early what it cannot take: an address that is no project's in
 RCPT time, a second project in one message, data over the size limit. What it accepts it hands, as
 raw bytes, to ``parse_report_email`` and ``do_receive_report`` in a worker thread, and answers 250
 only once the report is committed: a sender never hears "received" for a report that is not stored.
+Mail to a per-report reply address goes, the same way, to the receiver the cases domain registers
+in ``intake/hooks.py`` (``cases/emailed_replies.py``): the conversation is not the intake's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import signal
 import threading
 import time
@@ -24,11 +25,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from vulndesk.cases.actions import do_post_reporter_reply
-from vulndesk.cases.models import Via
-from vulndesk.cases.replies import report_for_reply_address
+from vulndesk.intake import hooks
 from vulndesk.intake.actions import Provenance, do_receive_report
-from vulndesk.intake.mail import MailParseError, OpenPGPMailError, ParsedEmail, parse_report_email
+from vulndesk.intake.mail import OpenPGPMailError, ParsedEmail, parse_report_email
+from vulndesk.intake.mime import MailParseError
 from vulndesk.intake.models import Channel
 from vulndesk.intake.relay import origin_address
 from vulndesk.intake.submission import SubmissionError
@@ -116,37 +116,24 @@ def _provenance(parsed: ParsedEmail, peer: str) -> Provenance:
 
 def reply_address_known(address: str) -> bool:
     try:
-        return report_for_reply_address(address) is not None
+        return _reply_receiver(address) is not None
     finally:
         _close_thread_connections()
 
 
 def receive_reply(address: str, raw: bytes) -> int:
-    """Add a reporter's emailed answer to their report's conversation; the report's number."""
+    """Hand mail to a reply address to the domain that knows it (the cases domain's conversation)."""
     try:
-        report = report_for_reply_address(address)
-        if report is None:
+        receiver = _reply_receiver(address)
+        if receiver is None:
             raise SubmissionError({"recipient": "no such reply address"})
-        parsed = parse_report_email(raw, intake_key(report.project))
-        text = without_quoted_text(parsed.submission.description)
-        do_post_reporter_reply(report, text, via=Via.EMAIL, acting_user=None)
-        return report.number
+        return receiver.receive(address, raw)
     finally:
         _close_thread_connections()
 
 
-_QUOTE_HEADER = re.compile(r"^(On .{0,200} wrote:|-----Original Message-----)\s*$")
-
-
-def without_quoted_text(body: str) -> str:
-    """The new part of an answer: stop at the quoted message the mail client appended."""
-    kept = []
-    for line in body.splitlines():
-        if _QUOTE_HEADER.match(line.strip()):
-            break
-        if not line.startswith(">"):
-            kept.append(line)
-    return "\n".join(kept).strip() or body.strip()
+def _reply_receiver(address: str) -> hooks.ReplyReceiver | None:
+    return next((receiver for receiver in hooks.reply_receivers if receiver.knows(address)), None)
 
 
 def _close_thread_connections() -> None:

@@ -1,6 +1,6 @@
 """A received message's OpenPGP: what to decrypt, which signatures to check, which key came with it.
 
-``intake.mail`` walks the MIME tree and calls ``MessageOpenPGP`` where OpenPGP appears: PGP/MIME
+``intake.mime`` walks the MIME tree and calls ``MessageOpenPGP`` where OpenPGP appears: PGP/MIME
 (RFC 3156 §4 multipart/encrypted, §5 multipart/signed, §6 both) and inline PGP (an armored
 message, RFC 4880 §6.2, or a cleartext signature, RFC 4880 §7, in a text body). Decryption happens
 at once, since the walk reads the plaintext; signature checks wait for ``outcome()``, when every

@@ -9,19 +9,16 @@ accepting its embargo, and each read is an audit event.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
-from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.vultron import EMState
 from vulndesk.distributors import emails, notices
+from vulndesk.distributors.access import CaseAccess, case_access, has_accepted
+from vulndesk.distributors.actions import DistributorError, PolicyNotAcceptedError
 from vulndesk.distributors.briefing import Briefing, briefing
-from vulndesk.distributors.membership import DistributorError, active_memberships
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,
@@ -34,16 +31,15 @@ from vulndesk.distributors.models import (
     SharedAttachment,
     needs_policy_acceptance,
 )
-from vulndesk.embargo.actions import active_embargo_end
+from vulndesk.embargo.actions import active_embargo_end, do_propose_embargo
 from vulndesk.embargo.emails import when
-from vulndesk.embargo.models import Embargo, ExitReason
+from vulndesk.embargo.models import EmbargoProposal, ProposerKind
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
-    import uuid
-
     from vulndesk.accounts.models import User
     from vulndesk.intake.models import Report, ReportAttachment
+    from vulndesk.projects.models import Project
 
 MAX_SUMMARY = 10_000
 MAX_PRODUCT = 200
@@ -60,6 +56,34 @@ def check_notice_period(report: Report, ends_at: dt.datetime | None, now: dt.dat
             f"the policy gives distributors at least {days} days of notice, and the embargo ends sooner; "
             f"move its end to {earliest} or later first"
         )
+
+
+def check_acting_for(member: DistributorMember, acting_user: User) -> None:
+    """A member acts on a case for themselves only: the audit log names who accepted and read."""
+    if member.user_id != acting_user.pk:
+        raise DistributorError("only the member themselves can do this")
+
+
+def check_bound_by_policy(member: DistributorMember) -> None:
+    """A member acts on cases only under the list's current embargo policy: after its version
+    changes, they accept the new text in the portal before anything else."""
+    if needs_policy_acceptance(member):
+        raise PolicyNotAcceptedError("accept the list's current embargo policy first")
+
+
+def check_member_may_act(share: CaseShare, member: DistributorMember) -> None:
+    """Statuses, proposals and leaks come from a member bound by the case's embargo as it stands."""
+    check_bound_by_policy(member)
+    access = case_access(share, member)
+    if access == CaseAccess.ENDED:
+        raise DistributorError("the security team ended this case's embargo: it is no longer shared")
+    if access != CaseAccess.READ:
+        raise DistributorError("accept this case's embargo as it stands first")
+
+
+def distributors_negotiate(project: Project) -> bool:
+    """Whether the policy lets distributors propose disclosure dates (``disclosure.negotiated_with``)."""
+    return "distributors" in project.policy.disclosure.negotiated_with
 
 
 def do_share_case(
@@ -103,21 +127,6 @@ def do_share_case(
     return shares
 
 
-def share_for_member(user: User, slug: str, number: int) -> tuple[CaseShare, DistributorMember]:
-    """The case as this person's organisation received it; 404 for anything else, never 403."""
-    for member in active_memberships(user):
-        if member.organisation.project.slug != slug:
-            continue
-        share = (
-            CaseShare.objects.select_related("report__project", "organisation")
-            .filter(organisation=member.organisation, report__number=number, report__project__slug=slug)
-            .first()
-        )
-        if share is not None:
-            return share, member
-    raise Http404
-
-
 def do_set_shared_attachments(
     share: CaseShare, attachments: list[ReportAttachment], *, acting_user: User
 ) -> list[ReportAttachment]:
@@ -152,57 +161,12 @@ def do_set_shared_attachments(
     return list(chosen.values())
 
 
-def access_shared_attachment(share: CaseShare, member: DistributorMember, uid: uuid.UUID) -> ReportAttachment:
-    """An attachment the team shared with this member's organisation on this case, once the member
-    accepted the case's embargo; 404 for anything else, like the case itself."""
-    row = (
-        SharedAttachment.objects.select_related("attachment").filter(share=share, attachment__uid=uid).first()
-    )
-    if row is None or case_access(share, member) != CaseAccess.READ:
-        raise Http404
-    attachment = row.attachment
-    attachment.report = share.report
-    return attachment
-
-
-class CaseAccess(StrEnum):
-    """What a member of an organisation the case was shared with may do with it now."""
-
-    READ = "read"  # bound by the embargo as it stands: reads the briefing, saves statuses
-    TO_ACCEPT = "accept"  # never accepted, or accepted an end that has since moved
-    ENDED = "ended"  # the team ended the embargo without publishing: the case is not shared any more
-
-
-def case_access(share: CaseShare, member: DistributorMember) -> CaseAccess:
-    """Access follows what the member accepted: the embargo's current end while it is active.
-    An extension (or any move of the end) asks for acceptance again; an embargo the team
-    abandoned with nothing published ends access, since the terms it was shared under are gone."""
-    embargo = Embargo.objects.filter(report=share.report).first()
-    if embargo is not None and _abandoned_unpublished(embargo):
-        return CaseAccess.ENDED
-    acceptance = CaseEmbargoAcceptance.objects.filter(share=share, member=member).first()
-    if acceptance is None:
-        return CaseAccess.TO_ACCEPT
-    current_end = active_embargo_end(share.report)
-    if current_end is not None and acceptance.embargo_ends_at != current_end:
-        return CaseAccess.TO_ACCEPT
-    return CaseAccess.READ
-
-
-def _abandoned_unpublished(embargo: Embargo) -> bool:
-    if embargo.state != EMState.EXITED or embargo.exit_reason != ExitReason.ABANDONED:
-        return False
-    return not Advisory.objects.filter(report_id=embargo.report_id, state=AdvisoryState.PUBLISHED).exists()
-
-
-def has_accepted(share: CaseShare, member: DistributorMember) -> bool:
-    return case_access(share, member) == CaseAccess.READ
-
-
-def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseEmbargoAcceptance:
+def do_accept_case_embargo(
+    share: CaseShare, member: DistributorMember, *, acting_user: User
+) -> CaseEmbargoAcceptance:
     """The member accepts the embargo as it stands now (its current end), again after a change."""
-    if needs_policy_acceptance(member):
-        raise DistributorError("accept the list's current embargo policy first")
+    check_acting_for(member, acting_user)
+    check_bound_by_policy(member)
     with transaction.atomic():
         access = case_access(share, member)
         if access == CaseAccess.ENDED:
@@ -215,7 +179,7 @@ def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseE
         )
         record_event(
             "distributors.case_embargo_accepted",
-            acting_user=member.user,
+            acting_user=acting_user,
             project=share.report.project,
             target=share.report,
             details={
@@ -226,14 +190,16 @@ def do_accept_case_embargo(share: CaseShare, member: DistributorMember) -> CaseE
     return acceptance
 
 
-def read_briefing(share: CaseShare, member: DistributorMember) -> Briefing:
+def do_read_briefing(share: CaseShare, member: DistributorMember, *, acting_user: User) -> Briefing:
     """Every read of an embargoed case by a distributor is an audit event."""
+    check_acting_for(member, acting_user)
+    check_bound_by_policy(member)
     if not has_accepted(share, member):
         raise DistributorError("accept this case's embargo as it stands to read it")
     with transaction.atomic():
         record_event(
             "distributors.case_read",
-            acting_user=member.user,
+            acting_user=acting_user,
             project=share.report.project,
             target=share.report,
             details={"organisation": share.organisation.name},
@@ -245,12 +211,14 @@ def do_set_product_status(
     share: CaseShare,
     member: DistributorMember,
     *,
+    acting_user: User,
     product: str,
     status: ProductState,
     justification: str = "",
     note: str = "",
 ) -> ProductStatus:
     """A distributor's word on one of its products, in VEX terms."""
+    check_acting_for(member, acting_user)
     name = product.strip()
     if not name or len(name) > MAX_PRODUCT:
         raise DistributorError("name the product (at most 200 characters)")
@@ -259,8 +227,7 @@ def do_set_product_status(
             raise DistributorError("'not affected' needs one of the five VEX justifications")
     elif justification:
         raise DistributorError("a justification only goes with 'not affected'")
-    if not has_accepted(share, member):
-        raise DistributorError("accept this case's embargo first")
+    check_member_may_act(share, member)
     with transaction.atomic():
         row, _ = ProductStatus.objects.update_or_create(
             share=share,
@@ -269,15 +236,34 @@ def do_set_product_status(
                 "status": status,
                 "justification": justification,
                 "note": note.strip()[:500],
-                "updated_by": member.user,
+                "updated_by": acting_user,
                 "updated_at": timezone.now(),
             },
         )
         record_event(
             "distributors.product_status",
-            acting_user=member.user,
+            acting_user=acting_user,
             project=share.report.project,
             target=share.report,
             details={"organisation": share.organisation.name, "status": str(status)},
         )
     return row
+
+
+def do_propose_disclosure_date(
+    share: CaseShare, member: DistributorMember, ends_at: dt.datetime, *, note: str, acting_user: User
+) -> EmbargoProposal:
+    """A member proposes when the case's embargo ends, if the policy negotiates with distributors;
+    the security team decides (``embargo.actions.do_accept_proposal``)."""
+    check_acting_for(member, acting_user)
+    check_member_may_act(share, member)
+    report = share.report
+    if not distributors_negotiate(report.project):
+        raise DistributorError("this project negotiates disclosure dates without its distributors")
+    return do_propose_embargo(
+        report,
+        ends_at,
+        proposer_kind=ProposerKind.DISTRIBUTOR,
+        acting_user=acting_user,
+        note=f"{member.organisation.name}: {note}".strip(": "),
+    )

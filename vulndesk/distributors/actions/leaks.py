@@ -15,8 +15,17 @@ from django.db import transaction
 
 from vulndesk.audit.actions import record_event
 from vulndesk.distributors import emails
-from vulndesk.distributors.membership import DistributorError, do_remove_organisation
-from vulndesk.distributors.models import Leak, Organisation, OrganisationState, ReportedBy
+from vulndesk.distributors.actions import DistributorError
+from vulndesk.distributors.actions.membership import do_remove_organisation
+from vulndesk.distributors.actions.sharing import check_acting_for, check_member_may_act
+from vulndesk.distributors.models import (
+    CaseShare,
+    DistributorMember,
+    Leak,
+    Organisation,
+    OrganisationState,
+    ReportedBy,
+)
 from vulndesk.notify.actions import queue_email
 
 if TYPE_CHECKING:
@@ -33,9 +42,10 @@ def do_report_leak(
     to_whom: str,
     happened_at: dt.datetime | None,
     reported_by_kind: ReportedBy,
-    reported_by: User | None,
     organisation: Organisation | None = None,
+    acting_user: User | None,
 ) -> Leak:
+    """Someone on the case (``acting_user``; none for the reporter's tracking page) tells of a leak."""
     for label, text in (("what leaked", what), ("to whom", to_whom)):
         if not text.strip() or len(text) > MAX_LEAK_TEXT:
             raise DistributorError(f"say {label} (1 to {MAX_LEAK_TEXT} characters)")
@@ -48,14 +58,14 @@ def do_report_leak(
             report=report,
             organisation=organisation,
             reported_by_kind=reported_by_kind,
-            reported_by=reported_by,
+            reported_by=acting_user,
             happened_at=happened_at,
         )
         leak.what, leak.to_whom = what.strip(), to_whom.strip()
         leak.save()
         record_event(
             "distributors.leak_reported",
-            acting_user=reported_by,
+            acting_user=acting_user,
             project=report.project,
             target=report,
             details={"by": str(reported_by_kind), "organisation": organisation.name if organisation else ""},
@@ -66,6 +76,31 @@ def do_report_leak(
         if organisation is not None:
             _consequences(organisation)
     return leak
+
+
+def do_report_member_leak(
+    share: CaseShare,
+    member: DistributorMember,
+    *,
+    what: str,
+    to_whom: str,
+    happened_at: dt.datetime | None,
+    acting_user: User,
+) -> Leak:
+    """A member of an organisation told of the case reports a leak from the portal."""
+    check_acting_for(member, acting_user)
+    check_member_may_act(share, member)
+    return do_report_leak(
+        share.report,
+        what=what,
+        to_whom=to_whom,
+        happened_at=happened_at,
+        reported_by_kind=ReportedBy.DISTRIBUTOR,
+        # Not counted against anyone yet: the team attributes it once it knows where it came
+        # from, so one member cannot get an organisation removed by reporting leaks.
+        organisation=None,
+        acting_user=acting_user,
+    )
 
 
 def do_attribute_leak(leak: Leak, organisation: Organisation, *, acting_user: User) -> Leak:

@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.distributors import emails, notices
+from vulndesk.distributors.actions import DistributorError
 from vulndesk.distributors.keys import MemberKeyError, checked_member_key
 from vulndesk.distributors.models import (
     DistributorMember,
@@ -45,10 +46,6 @@ MAX_REASON = 2000
 APPLICATIONS_PER_HOUR = 5
 
 
-class DistributorError(ValueError):
-    """A step the list's rules refuse; the text says which rule."""
-
-
 @dataclass(frozen=True)
 class Application:
     organisation: str
@@ -65,7 +62,9 @@ def check_list_open(project: Project) -> None:
         raise DistributorError(f"{project.name} has no distributors list")
 
 
-def do_apply(project: Project, application: Application, *, client_address: str = "") -> Organisation:
+def do_apply(
+    project: Project, application: Application, *, acting_user: User | None, client_address: str = ""
+) -> Organisation:
     """An organisation asks to join, answering each membership criterion of the policy.
 
     The answer is the same whether or not the contact address has an account here, so the form
@@ -92,7 +91,13 @@ def do_apply(project: Project, application: Application, *, client_address: str 
     _throttle_applications(client_address, address)
     try:
         return _store_application(
-            project, application, name=name, answers=answers, address=address, key=(key, fingerprint)
+            project,
+            application,
+            name=name,
+            answers=answers,
+            address=address,
+            key=(key, fingerprint),
+            acting_user=acting_user,
         )
     except IntegrityError:
         # Two applications at once from the same new contact address.
@@ -107,6 +112,7 @@ def _store_application(
     answers: list[dict[str, str]],
     address: str,
     key: tuple[str, str],
+    acting_user: User | None,
 ) -> Organisation:
     """The organisation, and its contact person unless the address already has an account."""
     key_text, fingerprint = key
@@ -133,7 +139,7 @@ def _store_application(
             _accept_policy(member)
         record_event(
             "distributors.applied",
-            acting_user=None,
+            acting_user=acting_user,
             project=project,
             target=organisation,
             details={
@@ -229,8 +235,12 @@ def do_accept_embargo_policy(member: DistributorMember, *, acting_user: User) ->
     return member
 
 
-def do_vouch(organisation: Organisation, member: DistributorMember, statement: str) -> Vouch:
+def do_vouch(
+    organisation: Organisation, member: DistributorMember, statement: str, *, acting_user: User
+) -> Vouch:
     """A member of another organisation on the list speaks for an applicant (criterion 7)."""
+    if member.user_id != acting_user.pk:
+        raise DistributorError("only the member themselves can vouch")
     text = statement.strip()
     if not text or len(text) > MAX_ANSWER:
         raise DistributorError(f"say why you vouch for them (1 to {MAX_ANSWER} characters)")
@@ -247,7 +257,7 @@ def do_vouch(organisation: Organisation, member: DistributorMember, statement: s
         if created:
             record_event(
                 "distributors.vouched",
-                acting_user=member.user,
+                acting_user=acting_user,
                 project=organisation.project,
                 target=organisation,
                 details={"by_organisation": member.organisation.name},
@@ -416,33 +426,24 @@ def invitation_url(user: User) -> str:
     return settings.BASE_URL + reverse("distributor-welcome", args=[uid, token])
 
 
-def do_set_member_password(user: User, password: str) -> None:
+def do_set_member_password(password: str, *, acting_user: User) -> None:
     """The invitation was used: the person can sign in, and their invited rows become active."""
     with transaction.atomic():
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        acting_user.set_password(password)
+        acting_user.save(update_fields=["password"])
         invited = DistributorMember.objects.filter(
-            user=user, state=MemberState.INVITED, organisation__state=OrganisationState.APPROVED
+            user=acting_user, state=MemberState.INVITED, organisation__state=OrganisationState.APPROVED
         )
         for member in invited:
             member.state = MemberState.ACTIVE
             member.save(update_fields=["state"])
             record_event(
                 "distributors.member_activated",
-                acting_user=user,
+                acting_user=acting_user,
                 project=member.organisation.project,
                 target=member,
             )
             notices.brief_newcomer(member)
-
-
-def active_memberships(user: User) -> list[DistributorMember]:
-    """The rows through which this person reads cases: active, on an organisation on the list."""
-    return list(
-        DistributorMember.objects.select_related("organisation__project").filter(
-            user=user, state=MemberState.ACTIVE, organisation__state=OrganisationState.APPROVED
-        )
-    )
 
 
 def _tell_team(project: Project, email: emails.Email) -> None:
