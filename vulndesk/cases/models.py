@@ -6,6 +6,7 @@ sealed at rest like the report itself.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import ClassVar
 
@@ -271,3 +272,38 @@ class FixPlan(models.Model):
     @mitigations.setter
     def mitigations(self, value: str) -> None:
         self.sealed_mitigations = seal(value, context=f"fix-mitigations:{self.report_id}") if value else ""
+
+
+class ReportEvidence(models.Model):
+    """What a report carries (``cases/evidence.py``), read once at intake so the queue sorts without
+    opening every report.
+
+    ``score`` and ``needs_evidence`` are plain so the database can sort and filter by them: they say
+    how much evidence a report holds, never what it says. The details (which versions it names,
+    where its proof of concept is) come from the report's text, so they are sealed like it.
+    """
+
+    report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="evidence")
+    score = models.PositiveSmallIntegerField(default=0)
+    needs_evidence = models.BooleanField(
+        default=True, help_text="No reproduction steps or no proof of concept."
+    )
+    sealed_details = models.TextField()
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["-score"], name="evidence_strongest_first")]
+
+    def __str__(self) -> str:
+        return f"evidence of {self.report}"
+
+    @property
+    def details(self) -> dict[str, object]:
+        value: dict[str, object] = json.loads(
+            open_sealed(self.sealed_details, context=f"evidence:{self.report_id}")
+        )
+        return value
+
+    @details.setter
+    def details(self, value: dict[str, object]) -> None:
+        self.sealed_details = seal(json.dumps(value, sort_keys=True), context=f"evidence:{self.report_id}")
