@@ -307,3 +307,26 @@ class ReportEvidence(models.Model):
     @details.setter
     def details(self, value: dict[str, object]) -> None:
         self.sealed_details = seal(json.dumps(value, sort_keys=True), context=f"evidence:{self.report_id}")
+
+
+class SavedReply(models.Model):
+    """A project's named reply template (``cases/saved_replies.py``): the team's own words, with
+    ``{placeholders}`` filled from the report when it is used. Written by the team, not by a
+    reporter, and holding no report text, so it is stored in clear."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="saved_replies")
+    name = models.CharField(max_length=100)
+    body = models.TextField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["name", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["project", "name"], name="one_saved_reply_name_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"saved reply {self.name!r} of {self.project}"
