@@ -31,10 +31,11 @@ _NUMBERED_STEP = re.compile(r"^\s*(?:step\s*)?\d{1,2}\s*[.):]\s+\S", re.MULTILIN
 MIN_STEPS = 2
 _STEPS_HEADING = re.compile(r"\b(?:steps to reproduce|to reproduce|reproduction steps)\b", re.IGNORECASE)
 _VERSION = re.compile(
-    r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|a|b|alpha|beta|dev|post)\.?\d*)?)(?![\w.])"
+    r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|a|b|alpha|beta|dev|post)\.?\d*)?)(?!\w|\.\d)"
 )
 MAX_VERSIONS = 20  # a report naming more versions than this is a changelog, not a claim
 
+# (A version may end a sentence: only a following digit or letter makes it part of a longer word.)
 # Weights of the score: a proof of concept and steps matter most; a real version helps.
 POC_POINTS, STEPS_POINTS, VERSION_POINTS = 2, 2, 1
 
