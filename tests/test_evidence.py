@@ -170,9 +170,9 @@ def test_the_senders_history_counts_their_earlier_reports_by_address_and_by_key(
     team = signed_in(alice)
     latest = _api_report(client, WEAK_REPORT, email="sam@researcher.test")
     page = team.get(f"/desk/p/llm-d/reports/{latest.number}/").content.decode()
-    assert "3 other reports: 1 valid, 1 invalid, 1 duplicate" in page
+    assert "3 other reports: 1 valid, 1 invalid, 1 duplicate, 0 undecided" in page
     page = team.get(f"/desk/p/llm-d/reports/{signed.number}/").content.decode()
-    assert "1 other report: 1 valid, 0 invalid, 0 duplicates" in page
+    assert "1 other report: 1 valid, 0 invalid, 0 duplicates, 0 undecided" in page
     assert "sam@researcher.test" not in json.dumps(list(ReportEvidence.objects.values()), default=str)
 
 

@@ -165,6 +165,10 @@ class SenderHistory:
     invalid: int
     duplicate: int
 
+    @property
+    def undecided(self) -> int:
+        return self.reports - self.valid - self.invalid - self.duplicate
+
 
 def sender_history(report: Report) -> SenderHistory:
     """The same sender's other reports: same address (by its blind index) or same OpenPGP key.
