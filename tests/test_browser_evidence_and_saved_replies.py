@@ -55,7 +55,7 @@ def _report(server: LiveServer, description: str) -> tuple[int, str]:
         },
     )
     assert status == 201
-    return int(body["number"]), str(body["tracking_url"]).removeprefix(server.url)
+    return int(str(body["number"])), str(body["tracking_url"]).removeprefix(server.url)
 
 
 def _both_widths(page: Page, name: str) -> None:
@@ -83,8 +83,8 @@ def test_a_saved_reply_is_written_inserted_into_a_reply_and_read_by_the_reporter
     expect(page.get_by_label("Text")).to_have_value("Hello {reporter}, thanks.")  # nothing typed is lost
     _both_widths(page, "saved-replies-refused")
     page.get_by_label("Text").fill(
-        "Hello {reporter_name},\n\nThank you for report #{report_number}. Please send:\n{missing_evidence}\n\n"
-        "Our policy: {policy_url}"
+        "Hello {reporter_name},\n\nThank you for report #{report_number}. Please send:\n"
+        "{missing_evidence}\n\nOur policy: {policy_url}"
     )
     page.get_by_role("button", name="Create").click()
     expect(page.get_by_text("Saved reply 'Ask for steps' created.")).to_be_visible()
