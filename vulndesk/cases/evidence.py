@@ -104,12 +104,17 @@ def report_text(report: Report) -> tuple[dict[str, str], int]:
     return fields, report.attachments.count()
 
 
-def record_evidence(report: Report) -> ReportEvidence:
-    """Read the report and store what it carries; called in the transaction that changed it."""
-    fields, attachments = report_text(report)
+def record_evidence(report: Report, arrived: tuple[dict[str, str], int] | None = None) -> ReportEvidence:
+    """Read the report and store what it carries; called in the transaction that changed it.
+
+    Intake passes what just ``arrived`` (its fields and how many files): nothing to open or count.
+    """
+    fields, attachments = arrived or report_text(report)
     releases = report.project.releases.values_list("version", flat=True)
     evidence = read_evidence(fields, attachments, releases)
-    stored = ReportEvidence.objects.filter(report=report).first() or ReportEvidence(report=report)
+    stored = (None if arrived else ReportEvidence.objects.filter(report=report).first()) or ReportEvidence(
+        report=report
+    )
     stored.score = evidence.score
     stored.needs_evidence = bool(evidence.missing)
     stored.details = {
