@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.evidence import evidence_of
 from vulndesk.cases.models import SavedReply
 from vulndesk.cases.sla import local_time, report_clocks
 from vulndesk.intake.submission import clean_text
@@ -59,8 +60,6 @@ def _reporter_name(report: Report) -> str:
 
 
 def _missing_evidence(report: Report) -> str:
-    from vulndesk.cases.evidence import evidence_of  # noqa: PLC0415  # evidence imports nothing of this
-
     missing = evidence_of(report).missing
     return "\n".join(f"- {item}" for item in missing) if missing else "- (nothing: it has both)"
 
