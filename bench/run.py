@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import exports_bench, http_bench, queue_bench, smtp_bench
+from bench import exports_bench, flood_bench, http_bench, queue_bench, smtp_bench
 from bench.common import Result, Server, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,7 +63,9 @@ def _database(kind: str) -> Iterator[str | None]:
 
 
 @contextmanager
-def running_server(kind: str) -> Iterator[Server]:
+def running_server(
+    kind: str, extra_env: dict[str, str] | None = None, *, raised_limits: bool = True
+) -> Iterator[Server]:
     folder = Path(tempfile.mkdtemp(prefix="vulndesk-bench-"))
     try:
         with _database(kind) as database_url:
@@ -76,7 +78,10 @@ def running_server(kind: str) -> Iterator[Server]:
                 # limits are raised for the run (never in a deployment's defaults).
                 "VULNDESK_INTAKE_PER_ADDRESS_PER_HOUR": "100000000",
                 "VULNDESK_INTAKE_PER_SENDER_PER_HOUR": "100000000",
+                **(extra_env or {}),
             }
+            if not raised_limits:  # the flood measures the product's own limits
+                del env["VULNDESK_INTAKE_PER_ADDRESS_PER_HOUR"], env["VULNDESK_INTAKE_PER_SENDER_PER_HOUR"]
             if database_url:
                 env["DATABASE_URL"] = database_url
             port, smtp_port = free_port(), free_port()
@@ -138,7 +143,20 @@ def run(options: Options) -> list[Result]:
                 results += queue_bench.run(server, scale["reports"], scale["messages"])
             if "exports" in options.only:
                 results += exports_bench.run(server, scale["advisories"])
+        if "flood" in options.only:
+            results += _flood(kind, options.scale)
     return results
+
+
+def _flood(kind: str, scale: str) -> list[Result]:
+    """On a server of its own: the product's default limits, its mail going to the harness's relay."""
+    sink = flood_bench.Sink()
+    sink.controller.start()
+    try:
+        with running_server(kind, flood_bench.flood_env(sink), raised_limits=False) as server:
+            return flood_bench.run(server, sink, scale)
+    finally:
+        sink.controller.stop()
 
 
 def table(results: list[Result]) -> str:
@@ -160,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--scale", choices=list(SCALES), default="full")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--only", default="http,smtp,queue,exports", help="comma-separated benchmarks")
+    parser.add_argument(
+        "--only",
+        default="http,smtp,queue,exports",
+        help="comma-separated benchmarks (add flood for issue 17's flood)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
     args = parser.parse_args(argv)
     options = Options(

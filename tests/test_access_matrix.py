@@ -28,6 +28,7 @@ from vulndesk.advisories.actions import (
     do_publish_advisory,
 )
 from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.cases.saved_replies import do_create_saved_reply
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,
@@ -73,8 +74,10 @@ def _matrix(  # one id per object the routes name
     alices_token: int = 0,
     *,
     attachments: tuple[str, str] = ("", ""),
+    saved_replies: tuple[int, int] = (0, 0),
 ) -> dict[str, list[Check]]:
     n, m = report_number, shared
+    reply_a, reply_b = saved_replies
     # An attachment of report n (llm-d) and one of case m that the team shared with Distro A.
     file_n, file_m = attachments
     unknown = "00000000-0000-4000-8000-000000000000"
@@ -223,6 +226,35 @@ def _matrix(  # one id per object the routes name
         ],
         "report-fix-plan": [
             Check("POST", f"/desk/p/llm-d/reports/{n}/fix-plan/", TEAM_A_ACTS, {"timeline": ""})
+        ],
+        "needs-evidence": [
+            Check("GET", "/desk/p/llm-d/needs-evidence/", TEAM_A_ONLY),
+            Check("GET", "/desk/p/nope/needs-evidence/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "needs-evidence-request": [
+            Check("POST", f"/desk/p/llm-d/needs-evidence/{n}/request/", TEAM_A_ACTS, {}),
+            Check(
+                "POST", "/desk/p/llm-d/needs-evidence/999/request/", (404, 404, 404, 404, LOGIN, LOGIN), {}
+            ),
+        ],
+        # Saved replies: llm-d's (reply_a) and Agentic Tool Mesh's (reply_b), named under llm-d.
+        "saved-replies": [
+            Check("GET", "/desk/p/llm-d/saved-replies/", TEAM_A_ONLY),
+            Check("POST", "/desk/p/llm-d/saved-replies/", (400, 400, 404, 404, LOGIN, LOGIN), {"name": ""}),
+        ],
+        "saved-reply-edit": [
+            Check("GET", f"/desk/p/llm-d/saved-replies/{reply_a}/", TEAM_A_ONLY),
+            Check("GET", f"/desk/p/llm-d/saved-replies/{reply_b}/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "saved-reply-delete": [
+            Check(
+                "POST", f"/desk/p/llm-d/saved-replies/{reply_b}/delete/", (404, 404, 404, 404, LOGIN, LOGIN)
+            ),
+            Check(
+                "POST",
+                f"/desk/p/agentic-tool-mesh/saved-replies/{reply_a}/delete/",
+                (404, 404, 404, 404, LOGIN, LOGIN),
+            ),
         ],
         "project-releases": [
             Check("GET", "/desk/p/llm-d/releases/", TEAM_A_ONLY),
@@ -425,6 +457,7 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
         "shared": shared,
         "applicant": applicant,
         "alices_token": do_create_api_token(alice, name="alice's", acting_user=None).token.pk,
+        "saved_replies": (_saved_reply("llm-d", admin), _saved_reply("agentic-tool-mesh", admin)),
         "attachments": (
             _attachment(llm_d_report),
             str(SharedAttachment.objects.get(share__report__number=shared).attachment.uid),
@@ -467,6 +500,13 @@ def _distributors(project: Project) -> tuple[User, User, int, int]:
     SharedAttachment.objects.create(share=share, attachment=attachment)
     applicant = Organisation.objects.create(project=project, name="Applicant C", website="https://c.test")
     return people[0].user, people[1].user, report.number, applicant.pk
+
+
+def _saved_reply(slug: str, author: User) -> int:
+    project = Project.objects.get(slug=slug)
+    return do_create_saved_reply(
+        project, name="Thanks", body="Thank you, {reporter_name}.", acting_user=author
+    ).pk
 
 
 def _advisories(project: Project, author: User, reviewer: User) -> None:
@@ -555,6 +595,7 @@ def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]
         int(str(cast["applicant"])),
         int(str(cast["alices_token"])),
         attachments=cast["attachments"],  # type: ignore[arg-type]
+        saved_replies=cast["saved_replies"],  # type: ignore[arg-type]
     )
     wrong = []
     for name, checks in matrix.items():

@@ -203,10 +203,29 @@ def _desk_pages(page: Page, audit: Audit, base: str) -> None:
         (f"/desk/p/{PROJECT}/policy/", "policy editor"),
         (f"/desk/p/{PROJECT}/distributors/", "distributors desk"),
         (f"/desk/p/{PROJECT}/webhooks/", "webhooks"),
+        (f"/desk/p/{PROJECT}/needs-evidence/", "needs evidence"),
         ("/desk/outbox/", "outbox"),
         ("/accounts/", "account"),
     ):
         _visit(page, audit, base + path, name)
+
+
+def _saved_replies(page: Page, audit: Audit, base: str) -> None:
+    """The saved replies: empty, a refused one, the list, its editor, and the picker under a reply."""
+    _visit(page, audit, f"{base}/desk/p/{PROJECT}/saved-replies/", "saved replies")
+    page.get_by_label("Name").fill("Thanks")
+    page.get_by_label("Text").fill("Thank you, {reporter}.")
+    page.get_by_role("button", name="Create").click()
+    audit.check(page, "saved reply refused")
+    page.get_by_label("Text").fill("Thank you, {reporter_name}, for report #{report_number}.")
+    page.get_by_role("button", name="Create").click()
+    audit.check(page, "saved replies with one")
+    page.get_by_role("link", name="Thanks").click()
+    audit.check(page, "saved reply editor")
+    page.goto(f"{base}/desk/p/{PROJECT}/reports/5/edit/message/")
+    page.get_by_role("button", name="Insert").click()
+    expect(page.get_by_label("Write")).to_have_value(re.compile(r"^Thank you, .*, for report #5\.$"))
+    audit.check(page, "saved reply inserted")
 
 
 def _sign_in(page: Page, audit: Audit, base: str, email: str, password: str) -> None:
@@ -310,6 +329,7 @@ def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServe
     _sign_in(page, audit, server.url, server.admin_email, server.admin_password)
     page.wait_for_url("**/desk/")
     _desk_pages(page, audit, server.url)
+    _saved_replies(page, audit, server.url)
     _a_case_moves_on(page, audit, server.url, tracking)
     _distributor_pages(chromium, page, audit, server)
     page.close()

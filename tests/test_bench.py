@@ -23,3 +23,16 @@ def test_the_benchmarks_run_and_write_their_table(tmp_path: Path, capsys: pytest
     assert any(n.startswith("export csaf-vex") for n in names)
     assert all(r["value"] > 0 for r in report["results"] if not r["name"].startswith("is "))
     assert "ratio" in capsys.readouterr().out
+
+
+def test_the_flood_benchmark_accounts_for_every_report_and_finds_the_real_one(tmp_path: Path) -> None:
+    out = tmp_path / "flood.json"
+    assert main(["--scale", "tiny", "--db", "sqlite", "--only", "flood", "--out", str(out)]) == 0
+    results = {
+        r["name"].split(":")[1].split(",")[0].strip(): r for r in json.loads(out.read_text())["results"]
+    }
+    accounted = next(r for name, r in results.items() if name.startswith("200 junk"))
+    assert accounted["details"]["lost"] == 0
+    assert accounted["details"]["junk_in_database"] == accounted["details"]["junk_stored"]
+    assert accounted["details"]["real_on_first_page_by_evidence"] == 1
+    assert results["real report's acknowledgement"]["value"] > 0  # it arrived at the relay

@@ -15,7 +15,7 @@ from django.db import models, transaction
 
 from vulndesk.accounts.models import TotpDevice
 from vulndesk.advisories.models import AdvisoryRevision, Subscription
-from vulndesk.cases.models import FixPlan, Message
+from vulndesk.cases.models import FixPlan, Message, ReportEvidence
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
 from vulndesk.distributors.models import CaseShare, Leak
 from vulndesk.intake.models import Report, ReportAttachment
@@ -47,6 +47,7 @@ SEALED_COLUMNS = [
     SealedColumn(Subscription, "sealed_address", lambda s: f"subscription:{s.uid}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
     SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
+    SealedColumn(ReportEvidence, "sealed_details", lambda e: f"evidence:{e.report_id}"),  # type: ignore[attr-defined]
     SealedColumn(TotpDevice, "sealed_secret", lambda d: f"totp:{d.user_id}"),  # type: ignore[attr-defined]
     SealedColumn(Webhook, "sealed_secret", lambda w: f"webhook:{w.uid}"),  # type: ignore[attr-defined]
     SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
-from vulndesk.cases import calculator_views
+from vulndesk.cases import calculator_views, needs_evidence, saved_reply_views
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
@@ -139,6 +139,23 @@ urlpatterns = [
         "desk/p/<slug:slug>/reports/<int:number>/embargo/", embargo_views.team_embargo, name="report-embargo"
     ),
     path("t/<str:token>/embargo/", embargo_views.reporter_embargo, name="tracking-embargo"),
+    path("desk/p/<slug:slug>/needs-evidence/", needs_evidence.needs_evidence, name="needs-evidence"),
+    path(
+        "desk/p/<slug:slug>/needs-evidence/<int:number>/request/",
+        needs_evidence.request_evidence,
+        name="needs-evidence-request",
+    ),
+    path("desk/p/<slug:slug>/saved-replies/", saved_reply_views.saved_replies, name="saved-replies"),
+    path(
+        "desk/p/<slug:slug>/saved-replies/<int:reply_id>/",
+        saved_reply_views.edit_saved_reply,
+        name="saved-reply-edit",
+    ),
+    path(
+        "desk/p/<slug:slug>/saved-replies/<int:reply_id>/delete/",
+        saved_reply_views.delete_saved_reply,
+        name="saved-reply-delete",
+    ),
     path("desk/p/<slug:slug>/releases/", project_views.releases, name="project-releases"),
     path("desk/p/<slug:slug>/policy/", project_views.edit_policy, name="project-policy-edit"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),

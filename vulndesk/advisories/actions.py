@@ -34,15 +34,15 @@ from vulndesk.cases.fixes import fix_plan_of
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import CaseEvent, CaseState, EMState
 from vulndesk.embargo.models import EarlyDisclosure, Embargo, ExitReason
-from vulndesk.intake.models import CreditPreference
+from vulndesk.intake.models import CreditPreference, Report
 from vulndesk.notify.actions import queue_email
 from vulndesk.notify.models import WebhookEvent
 from vulndesk.notify.webhooks import queue_webhooks
 from vulndesk.projects.models import Project
+from vulndesk.projects.policy import DuplicateCredit
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
-    from vulndesk.intake.models import Report
 
 MIN_WITHDRAW_REASON = 20
 logger = logging.getLogger(__name__)
@@ -135,9 +135,30 @@ def content_from_case(report: Report) -> AdvisoryContent:
         cvss31_vector=triage.cvss31_vector if triage else "",
         cvss40_vector=triage.cvss40_vector if triage else "",
         cwes=list(triage.cwes) if triage else [],
-        credits=reporter_credit(report),
+        credits=drafted_credits(report),
         mitigations=fix_plan_of(report).mitigations,
     )
+
+
+def drafted_credits(report: Report) -> list[dict[str, str]]:
+    """The original reporter, then the reporters of its duplicates the policy credits (credit.duplicates)."""
+    drafted: list[dict[str, str]] = []
+    for credited in [report, *credited_duplicates(report)]:
+        drafted += [c for c in reporter_credit(credited) if c not in drafted]
+    return drafted
+
+
+def credited_duplicates(report: Report) -> list[Report]:
+    """Duplicates in the order they arrived, as far as the policy credits them."""
+    rule = report.project.policy.credit.duplicates
+    if rule == DuplicateCredit.FIRST_REPORTER:
+        return []
+    duplicates = Report.objects.filter(triage__duplicate_of=report).order_by("received_at", "pk")
+    fixed_at = fix_plan_of(report).fix_available_at
+    if rule == DuplicateCredit.REPORTERS_BEFORE_FIX and fixed_at is not None:
+        # Once a fix is out, a report of the same issue found nothing the project did not know.
+        duplicates = duplicates.filter(received_at__lt=fixed_at)
+    return list(duplicates)
 
 
 def reporter_credit(report: Report) -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails
+from vulndesk.cases.evidence import record_evidence
 from vulndesk.cases.models import Author, InfoRequest, Message, Via, Visibility
 from vulndesk.cases.reply_notices import tell_team_of_reply
 from vulndesk.intake.submission import SubmissionError, clean_text
@@ -45,6 +46,7 @@ def do_post_reporter_reply(report: Report, body: str, *, via: Via, acting_user: 
         InfoRequest.objects.filter(report=report, answered_at__isnull=True).update(
             answered_at=message.created_at
         )
+        record_evidence(report)  # an answer may bring the steps or the proof of concept asked for
         record_event(
             "message.reporter_replied",
             acting_user=acting_user,

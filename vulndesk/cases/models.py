@@ -6,6 +6,7 @@ sealed at rest like the report itself.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import ClassVar
 
@@ -271,3 +272,61 @@ class FixPlan(models.Model):
     @mitigations.setter
     def mitigations(self, value: str) -> None:
         self.sealed_mitigations = seal(value, context=f"fix-mitigations:{self.report_id}") if value else ""
+
+
+class ReportEvidence(models.Model):
+    """What a report carries (``cases/evidence.py``), read once at intake so the queue sorts without
+    opening every report.
+
+    ``score`` and ``needs_evidence`` are plain so the database can sort and filter by them: they say
+    how much evidence a report holds, never what it says. The details (which versions it names,
+    where its proof of concept is) come from the report's text, so they are sealed like it.
+    """
+
+    report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="evidence")
+    score = models.PositiveSmallIntegerField(default=0)
+    needs_evidence = models.BooleanField(
+        default=True, help_text="No reproduction steps or no proof of concept."
+    )
+    sealed_details = models.TextField()
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["-score"], name="evidence_strongest_first")]
+
+    def __str__(self) -> str:
+        return f"evidence of {self.report}"
+
+    @property
+    def details(self) -> dict[str, object]:
+        value: dict[str, object] = json.loads(
+            open_sealed(self.sealed_details, context=f"evidence:{self.report_id}")
+        )
+        return value
+
+    @details.setter
+    def details(self, value: dict[str, object]) -> None:
+        self.sealed_details = seal(json.dumps(value, sort_keys=True), context=f"evidence:{self.report_id}")
+
+
+class SavedReply(models.Model):
+    """A project's named reply template (``cases/saved_replies.py``): the team's own words, with
+    ``{placeholders}`` filled from the report when it is used. Written by the team, not by a
+    reporter, and holding no report text, so it is stored in clear."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="saved_replies")
+    name = models.CharField(max_length=100)
+    body = models.TextField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["name", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["project", "name"], name="one_saved_reply_name_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"saved reply {self.name!r} of {self.project}"

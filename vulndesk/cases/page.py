@@ -22,6 +22,9 @@ from vulndesk.cases import triage
 from vulndesk.cases.acknowledgement import acknowledgement_text, already_acknowledged
 from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
 from vulndesk.cases.models import BackportStatus, Message, Resolution
+from vulndesk.cases.needs_evidence import evidence_context
+from vulndesk.cases.saved_replies import saved_replies_of
+from vulndesk.cases.saved_reply_views import saved_reply_prefill
 from vulndesk.cases.severity import LlmRisk, cwe_name
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
@@ -73,6 +76,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 triage.public_bug_text(report) if case.resolution == Resolution.NOT_SECURITY else ""
             ),
             **distributors_context(report),
+            **evidence_context(report),
         },
     )
 
@@ -93,6 +97,7 @@ def section_page(request: HttpRequest, slug: str, number: int, section: str) -> 
             **(distributors_context(report) if section == "distributors" else {}),
             "section": section,
             "section_title": SECTIONS[section],
+            **saved_reply_prefill(request, report),
         },
     )
 
@@ -129,6 +134,7 @@ def case_context(report: Report) -> dict[str, object]:
         "embargo_action": reverse("report-embargo", args=[report.project.slug, report.number]),
         "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         "advisories": list(report.advisories.all()),
+        "saved_replies": list(saved_replies_of(report.project)),
     }
 
 

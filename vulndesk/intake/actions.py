@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.evidence import record_evidence
 from vulndesk.intake import emails
 from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
@@ -159,12 +160,13 @@ def _create(
             quarantine_reason=spam_reason(submission),
         )
         report.quarantined = bool(report.quarantine_reason)
-        _seal_contents(report, submission)
+        report_fields = _seal_contents(report, submission)
         report.save()
         if origin.reporter_public_key:
             store_reporter_key(report, origin.reporter_public_key, origin.reporter_key_fingerprint)
         _store_attachments(report, submission)
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
+        record_evidence(report, (report_fields, len(submission.attachments)))
         record_event(
             "report.received",
             acting_user=acting_user,
@@ -176,12 +178,14 @@ def _create(
     return Received(report, token, created=True)
 
 
-def _seal_contents(report: Report, submission: Submission) -> None:
+def _seal_contents(report: Report, submission: Submission) -> dict[str, str]:
+    """Seal what the reporter sent; the fields as sealed, for what reads them in this transaction."""
     report.title = clean_text(submission.title)
-    report.fields = {
+    fields = {
         "description": clean_text(submission.description),
         **{name: clean_text(value) for name, value in submission.fields.items() if value.strip()},
     }
+    report.fields = fields
     report.reporter = {
         "name": "" if submission.anonymous else submission.reporter_name.strip(),
         "affiliation": "" if submission.anonymous else submission.reporter_affiliation.strip(),
@@ -190,6 +194,7 @@ def _seal_contents(report: Report, submission: Submission) -> None:
         "credit": submission.credit,
         "credit_handle": submission.credit_handle.strip(),
     }
+    return fields
 
 
 def _store_attachments(report: Report, submission: Submission) -> None:

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models.expressions import OrderBy
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.cases.clocks import Clock, ClockState, next_commitment
+from vulndesk.cases.evidence import BY_EVIDENCE
 from vulndesk.cases.models import Triage
 from vulndesk.cases.sla import many_report_clocks
 from vulndesk.cases.vultron import RMState
@@ -29,7 +31,12 @@ MAX_QUEUE_PAGE = 2_000
 CONVERSATION_TAIL = 50
 
 
-SORTS = {"newest": "-received_at", "oldest": "received_at", "number": "number"}
+SORTS: dict[str, str | OrderBy] = {
+    "newest": "-received_at",
+    "oldest": "received_at",
+    "number": "number",
+    "evidence": BY_EVIDENCE,  # cases/evidence.py: a proof of concept and steps first
+}
 
 
 QUEUE_SEARCH = "queue_search"  # the session key of the sealed search words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf.locale import LANG_INFO
 
-from vulndesk.projects.policy import Policy, ReportField, SupportedVersions, Weekday
+from vulndesk.projects.policy import DuplicateCredit, Policy, ReportField, SupportedVersions, Weekday
 
 FIELD_LABELS: dict[ReportField, str] = {
     ReportField.IDENTITY: "Your name (or stay anonymous)",
@@ -119,7 +119,22 @@ def disclosure_commitments(policy: Policy) -> list[str]:
             f"Distributors on the list are told at least {plural(rules.distributor_min_notice_days, 'day')} "
             f"before disclosure, and again {plural(rules.distributor_final_notice_hours, 'hour')} before."
         )
+    sentences.append(duplicate_credit_sentence(policy))
     return sentences
+
+
+DUPLICATE_CREDIT_WORDS = {
+    DuplicateCredit.FIRST_REPORTER: "When several people report the same issue, the advisory credits "
+    "the first to report it.",
+    DuplicateCredit.REPORTERS_BEFORE_FIX: "When several people report the same issue, the advisory "
+    "credits everyone who reported it before a fix was available.",
+    DuplicateCredit.EVERY_REPORTER: "When several people report the same issue, the advisory credits "
+    "every one of them.",
+}
+
+
+def duplicate_credit_sentence(policy: Policy) -> str:
+    return DUPLICATE_CREDIT_WORDS[policy.credit.duplicates]
 
 
 def supported_versions_sentence(versions: SupportedVersions, project_name: str) -> str:

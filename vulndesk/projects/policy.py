@@ -289,6 +289,19 @@ class Severity(_Section):
     statement: Text = ""
 
 
+class DuplicateCredit(StrEnum):
+    """Who of several people who reported the same issue is credited in its advisory."""
+
+    FIRST_REPORTER = "first_reporter"
+    REPORTERS_BEFORE_FIX = "reporters_before_fix"
+    EVERY_REPORTER = "every_reporter"
+
+
+class Credit(_Section):
+    # The default keeps what vulndesk always did: the advisory credits the original report's sender.
+    duplicates: DuplicateCredit = DuplicateCredit.FIRST_REPORTER
+
+
 class Policy(_Section):
     schema_version: Literal[1] = SCHEMA_VERSION
     project: ProjectSection
@@ -300,6 +313,7 @@ class Policy(_Section):
     reporter_guidance: ReporterGuidance = ReporterGuidance()
     distributors: Distributors = Distributors()
     severity: Severity = Severity()
+    credit: Credit = Credit()
 
     @model_validator(mode="after")
     def _distributors_need_a_list(self) -> Self:
