@@ -25,8 +25,7 @@ def when(moment: dt.datetime | None, timezone_name: str) -> str:
 
 
 def _team_addresses(embargo: Embargo) -> list[str]:
-    members = embargo.report.project.memberships.select_related("user").filter(user__is_active=True)
-    return sorted(m.user.email for m in members)
+    return embargo.report.project.team_recipients()
 
 
 def _context(embargo: Embargo) -> dict[str, object]:
