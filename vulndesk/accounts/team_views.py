@@ -74,7 +74,7 @@ def project_team(request: HttpRequest, slug: str) -> HttpResponse:
         "members": _members(project),
         "invitations": pending_invitations(project) if manages else [],
         "manages": manages,
-        "roles": [(str(role), ROLE_WORDS[role]) for role in TEAM_ROLES],
+        "roles": [(str(role), ROLE_WORDS[role].removeprefix("a ").capitalize()) for role in TEAM_ROLES],
         "error": error,
         "form": request.POST if error else {},
         "nobody": not _members(project),
