@@ -169,6 +169,7 @@ def _matrix(  # one id per object the routes name
         "desk": [Check("GET", "/desk/", SIGNED_IN)],
         "account": [Check("GET", "/accounts/", SIGNED_IN)],
         "account-password": [Check("POST", "/accounts/password/", (400, 400, 400, 400, LOGIN, LOGIN), {})],
+        "account-notices": [Check("POST", "/accounts/notices/", (302, 302, 302, 302, LOGIN, LOGIN), {})],
         "account-recovery-codes": [
             Check("POST", "/accounts/recovery-codes/", (302, 302, 302, 302, LOGIN, LOGIN))
         ],

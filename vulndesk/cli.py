@@ -432,11 +432,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from vulndesk.audit.tasks import ensure_checkpoints_scheduled  # noqa: PLC0415
     from vulndesk.cases.tasks import ensure_sweep_scheduled  # noqa: PLC0415
+    from vulndesk.notify.digest import ensure_digests_scheduled  # noqa: PLC0415
     from vulndesk.worker import recover_abandoned_tasks, worker_id  # noqa: PLC0415
 
     recover_abandoned_tasks()
     ensure_sweep_scheduled()
     ensure_checkpoints_scheduled()
+    ensure_digests_scheduled()
     call_command(
         "db_worker", queue_name="*", reload=False, interval=args.interval, verbosity=0, worker_id=worker_id()
     )

@@ -43,6 +43,7 @@ urlpatterns = [
     path("accounts/", self_service.account, name="account"),
     path("accounts/password/", self_service.change_password, name="account-password"),
     path("accounts/recovery-codes/", self_service.renew_recovery_codes, name="account-recovery-codes"),
+    path("accounts/notices/", self_service.set_notices, name="account-notices"),
     path("accounts/tokens/", self_service.create_token, name="account-token-create"),
     path("accounts/tokens/<int:token_id>/revoke/", self_service.revoke_token, name="account-token-revoke"),
     path("desk/", web_views.desk, name="desk"),

@@ -37,6 +37,8 @@ class User(AbstractBaseUser):
     is_admin = models.BooleanField(default=False, help_text="Holds every permission on every project.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # An IANA name: the person's daily digest goes out in the morning of their own day.
+    timezone = models.CharField(max_length=64, default="UTC")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -30,6 +30,21 @@ def reporter_replied(report: Report, *, replies: int = 1) -> Email:
     )
 
 
+def case_assigned(report: Report, people: list[str], *, as_owner: bool, by: User) -> Email:
+    return Email(
+        kind="case-assigned",
+        to=people,
+        context={
+            "project_name": report.project.name,
+            "number": report.number,
+            "as_owner": as_owner,
+            "by": str(by),
+            "report_url": settings.BASE_URL
+            + reverse("report-page", args=[report.project.slug, report.number]),
+        },
+    )
+
+
 def to_reporter(report: Report, kind: str, **context: object) -> Email:
     """A mail to a report's reporter; answering it lands in the report's conversation."""
     return Email(

@@ -33,6 +33,8 @@ from vulndesk.distributors.models import (
 from vulndesk.distributors.names import comparison_key
 from vulndesk.intake.throttle import Throttled, check_and_count
 from vulndesk.notify.actions import queue_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import Project
@@ -447,4 +449,4 @@ def active_memberships(user: User) -> list[DistributorMember]:
 
 def _tell_team(project: Project, email: emails.Email) -> None:
     if email.to:
-        queue_email(email, project=project)
+        queue_team_notice(email, NoticeKind.PROPOSAL, project=project)

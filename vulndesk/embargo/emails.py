@@ -53,6 +53,10 @@ def embargo_update(embargo: Embargo, what: str) -> Email:
     )
 
 
+def embargo_ending(embargo: Embargo) -> Email:
+    return Email(kind="embargo-ending-team", to=_team_addresses(embargo), context=_context(embargo))
+
+
 def embargo_exited(embargo: Embargo, *, to_team: bool) -> Email:
     reason = embargo.exit_reason_text
     # An early publication ends the embargo in the publishing transaction: the advisory is out.
