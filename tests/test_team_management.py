@@ -61,6 +61,15 @@ def test_an_inactive_member_alone_counts_as_nobody(admin: User, alice: User, pro
     assert project_a.team_recipients() == [admin.email]
 
 
+def test_the_desk_asks_an_administrator_for_a_team_when_a_project_has_none(
+    admin: User, project_a: Project, project_b: Project, bob: User
+) -> None:
+    desk = signed_in(admin).get("/desk/").content.decode()
+    assert "Invite the team of llm-d" in desk
+    assert "Invite the team of LLM Agentic Tool Mesh" not in desk
+    assert "Invite the team of" not in signed_in(bob).get("/desk/").content.decode()
+
+
 # --- Managing the team --------------------------------------------------------------------------
 
 

@@ -78,6 +78,17 @@ def _send_invitation(user: User, project: Project, role: Role, *, acting_user: U
     queue_email(mail, project=project)
 
 
+def teamless_projects(user: User) -> list[Project]:
+    """The projects this person manages the team of that have no active member: the desk asks
+    for a team (their notices go to the administrators meanwhile)."""
+    from vulndesk.projects.models import Project  # noqa: PLC0415 - projects builds on accounts
+
+    if not user.is_admin:
+        return []  # a team lead is on their team: it is never empty
+    staffed = Membership.objects.filter(user__is_active=True).values("project_id")
+    return list(Project.objects.exclude(pk__in=staffed).order_by("name"))
+
+
 def pending_invitations(project: Project) -> list[AccountLink]:
     now = timezone.now()
     links = AccountLink.objects.filter(
