@@ -252,3 +252,15 @@ def test_an_invited_person_without_a_password_gets_no_reset_mail(admin: User, pr
 def test_adding_an_existing_person_twice_keeps_one_membership(alice: User, project_a: Project) -> None:
     do_add_team_member(alice, project_a, acting_user=None)
     assert Membership.objects.filter(user=alice).count() == 1
+
+
+def test_the_operator_resets_a_password_from_the_command_line(
+    alice: User, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vulndesk.cli import main  # noqa: PLC0415
+
+    assert main(["user", "reset-password", "ALICE@llm-d.test"]) == 0
+    assert "mailed" in capsys.readouterr().out
+    path = _link_in("password-reset", alice.email)
+    assert Client().get(path).status_code == 200
+    assert AuditEvent.objects.get(action="user.password_reset_requested").actor is None
