@@ -158,9 +158,21 @@ def _matrix(  # one id per object the routes name
         "login-setup": [Check("GET", "/accounts/login/setup/", (302,) * 8)],
         "reauthenticate": [Check("GET", "/accounts/confirm/", (200, 200, 200, 200, LOGIN, LOGIN, 200, 200))],
         "logout": [Check("POST", "/accounts/logout/", (302, 302, 302, 302, 302, 302))],
+        "password-reset": [Check("GET", "/accounts/password-reset/", EVERYONE_200)],
+        # A mailed link opens nothing without its token: a forged one is the same 404 for everyone.
+        "password-reset-link": [Check("GET", "/accounts/password-reset/forged/", (404,) * 8)],
+        "team-invitation": [Check("GET", "/accounts/invitation/forged/", (404,) * 8)],
+        "teams": [Check("GET", "/desk/teams/", SIGNED_IN)],
+        # Any member reads the team; only an administrator or the team lead changes it (alice is
+        # a plain member: her change is refused as a stranger's). An empty change is a clear 400.
+        "project-team": [
+            Check("GET", "/desk/p/llm-d/team/", TEAM_A_ONLY),
+            Check("POST", "/desk/p/llm-d/team/", (400, 404, 404, 404, LOGIN, LOGIN), {}),
+        ],
         "desk": [Check("GET", "/desk/", SIGNED_IN)],
         "account": [Check("GET", "/accounts/", SIGNED_IN)],
         "account-password": [Check("POST", "/accounts/password/", (400, 400, 400, 400, LOGIN, LOGIN), {})],
+        "account-notices": [Check("POST", "/accounts/notices/", (302, 302, 302, 302, LOGIN, LOGIN), {})],
         "account-recovery-codes": [
             Check("POST", "/accounts/recovery-codes/", (302, 302, 302, 302, LOGIN, LOGIN))
         ],

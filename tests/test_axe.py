@@ -150,6 +150,7 @@ def _public_pages(page: Page, audit: Audit, base: str) -> None:
     _visit(page, audit, base + "/advisories/", "every advisory")
     _visit(page, audit, f"{base}/p/{PROJECT}/distributors/apply/", "distributor application")
     _visit(page, audit, base + "/accounts/login/", "sign-in")
+    _visit(page, audit, base + "/accounts/password-reset/", "forgot password")
     assert page.goto(base + "/p/no-such-project/") is not None
     audit.check(page, "not found")
 
@@ -206,6 +207,8 @@ def _desk_pages(page: Page, audit: Audit, base: str) -> None:
         (f"/desk/p/{PROJECT}/needs-evidence/", "needs evidence"),
         ("/desk/outbox/", "outbox"),
         ("/accounts/", "account"),
+        ("/desk/teams/", "teams"),
+        (f"/desk/p/{PROJECT}/team/", "team of a project"),
     ):
         _visit(page, audit, base + path, name)
 

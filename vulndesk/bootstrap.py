@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from vulndesk.accounts.actions import do_create_user
+from vulndesk.accounts.actions import do_add_team_member, do_create_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
 from vulndesk.openpgp.tasks import queue_example_project_key
@@ -45,5 +45,8 @@ def create_first_admin(email: str) -> FirstAdmin | None:
     if User.objects.filter(is_admin=True).exists():
         return None
     password = secrets.token_urlsafe(18)
-    do_create_user(email, role=Role.ADMIN, password=password, acting_user=None)
+    admin = do_create_user(email, role=Role.ADMIN, password=password, acting_user=None)
+    # On each example's team, so that its reports reach someone who can own them from the start.
+    for project in Project.objects.filter(is_example=True):
+        do_add_team_member(admin, project, acting_user=None)
     return FirstAdmin(email=email, password=password)

@@ -103,6 +103,19 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from vulndesk.accounts.models import User  # noqa: PLC0415
+    from vulndesk.accounts.password_reset import do_send_password_reset  # noqa: PLC0415
+
+    user = User.objects.filter(email__iexact=args.email, is_active=True).first()
+    if user is None:
+        raise CommandError(f"no active account for {args.email}")
+    do_send_password_reset(user, acting_user=None)
+    _out(f"{user.email}: a link to choose a new password was mailed (it works once, for an hour)")
+    _out("Their authenticator stays: signing in still needs a code from it.")
+    return 0
+
+
 def cmd_user_reset_mfa(args: argparse.Namespace) -> int:
     from vulndesk.accounts.mfa import do_reset_second_factor  # noqa: PLC0415
     from vulndesk.accounts.models import User  # noqa: PLC0415
@@ -419,11 +432,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from vulndesk.audit.tasks import ensure_checkpoints_scheduled  # noqa: PLC0415
     from vulndesk.cases.tasks import ensure_sweep_scheduled  # noqa: PLC0415
+    from vulndesk.notify.digest import ensure_digests_scheduled  # noqa: PLC0415
     from vulndesk.worker import recover_abandoned_tasks, worker_id  # noqa: PLC0415
 
     recover_abandoned_tasks()
     ensure_sweep_scheduled()
     ensure_checkpoints_scheduled()
+    ensure_digests_scheduled()
     call_command(
         "db_worker", queue_name="*", reload=False, interval=args.interval, verbosity=0, worker_id=worker_id()
     )
@@ -510,6 +525,11 @@ def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     unlock = user.add_parser("unlock", help="lift a sign-in lock after too many failures (audited)")
     unlock.add_argument("email")
     unlock.set_defaults(handler=cmd_user_unlock)
+    reset_password = user.add_parser(
+        "reset-password", help="mail a person a link to choose a new password (audited)"
+    )
+    reset_password.add_argument("email")
+    reset_password.set_defaults(handler=cmd_user_reset_password)
     reset = user.add_parser("reset-mfa", help="remove a lost authenticator; the person sets up a new one")
     reset.add_argument("email")
     reset.set_defaults(handler=cmd_user_reset_mfa)

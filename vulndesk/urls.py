@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from vulndesk.accounts import self_service
+from vulndesk.accounts import link_views, self_service, team_views
 from vulndesk.accounts import views as account_views
 from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
@@ -38,13 +38,19 @@ urlpatterns = [
     path("accounts/login/code/", account_views.verify, name="login-verify"),
     path("accounts/login/setup/", account_views.setup, name="login-setup"),
     path("accounts/confirm/", account_views.reauthenticate, name="reauthenticate"),
+    path("accounts/password-reset/", link_views.forgot_password, name="password-reset"),
+    path("accounts/password-reset/<str:token>/", link_views.reset_password, name="password-reset-link"),
+    path("accounts/invitation/<str:token>/", link_views.accept_invitation, name="team-invitation"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", self_service.account, name="account"),
     path("accounts/password/", self_service.change_password, name="account-password"),
     path("accounts/recovery-codes/", self_service.renew_recovery_codes, name="account-recovery-codes"),
+    path("accounts/notices/", self_service.set_notices, name="account-notices"),
     path("accounts/tokens/", self_service.create_token, name="account-token-create"),
     path("accounts/tokens/<int:token_id>/revoke/", self_service.revoke_token, name="account-token-revoke"),
     path("desk/", web_views.desk, name="desk"),
+    path("desk/teams/", team_views.teams, name="teams"),
+    path("desk/p/<slug:slug>/team/", team_views.project_team, name="project-team"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
     path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),

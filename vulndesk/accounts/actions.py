@@ -51,29 +51,72 @@ def do_create_user(
     return user
 
 
-def do_add_team_member(user: User, project: Project, *, acting_user: User | None) -> Membership:
+TEAM_ROLES = (Role.TEAM, Role.LEAD)
+
+
+def do_add_team_member(
+    user: User, project: Project, *, acting_user: User | None, role: Role = Role.TEAM
+) -> Membership:
     with transaction.atomic():
         existing = Membership.objects.filter(user=user, project=project).first()
-        return existing or _add_membership(user, project, acting_user=acting_user)
+        return existing or _add_membership(user, project, acting_user=acting_user, role=role)
 
 
-def _add_membership(user: User, project: Project, *, acting_user: User | None) -> Membership:
-    membership = Membership.objects.create(user=user, project=project, role=Role.TEAM)
+def _add_membership(
+    user: User, project: Project, *, acting_user: User | None, role: Role = Role.TEAM
+) -> Membership:
+    if role not in TEAM_ROLES:
+        raise AccountError(f"{role!s} is not a role on a project's team")
+    membership = Membership.objects.create(user=user, project=project, role=role)
     record_event(
         "team.member_added",
         acting_user=acting_user,
         project=project,
         target=user,
-        details={"role": str(Role.TEAM)},
+        details={"role": str(role)},
     )
     return membership
 
 
+def do_change_team_role(membership: Membership, role: Role, *, acting_user: User | None) -> Membership:
+    if role not in TEAM_ROLES:
+        raise AccountError(f"{role!s} is not a role on a project's team")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role == role:
+            return locked
+        before, locked.role = locked.role, role
+        locked.save(update_fields=["role"])
+        record_event(
+            "team.role_changed",
+            acting_user=acting_user,
+            project=locked.project,
+            target=locked.user,
+            details={"from": before, "to": str(role)},
+        )
+    return locked
+
+
 def do_remove_team_member(user: User, project: Project, *, acting_user: User | None) -> None:
+    """Off the team; the open cases they owned or were assigned to go back to the team."""
+    from vulndesk.cases.models import Triage  # noqa: PLC0415 - cases builds on accounts
+
     with transaction.atomic():
         deleted, _ = Membership.objects.filter(user=user, project=project).delete()
-        if deleted:
-            record_event("team.member_removed", acting_user=acting_user, project=project, target=user)
+        if not deleted:
+            return
+        open_cases = Triage.objects.filter(report__project=project).exclude(report__rm_state="closed")
+        owned = open_cases.filter(owner=user).update(owner=None)
+        assigned = list(open_cases.filter(assignees=user))
+        for triage in assigned:
+            triage.assignees.remove(user)
+        record_event(
+            "team.member_removed",
+            acting_user=acting_user,
+            project=project,
+            target=user,
+            details={"cases_unowned": owned, "cases_unassigned": len(assigned)},
+        )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ class MeOut(Schema):
 def me(request: HttpRequest) -> MeOut:
     user: User = request.auth  # type: ignore[attr-defined]
     token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    slugs = list(user.memberships.filter(role=Role.TEAM).values_list("project__slug", flat=True))
+    slugs = list(
+        user.memberships.filter(role__in=[Role.TEAM, Role.LEAD]).values_list("project__slug", flat=True)
+    )
     return MeOut(
         email=user.email,
         display_name=user.display_name,

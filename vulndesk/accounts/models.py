@@ -37,6 +37,8 @@ class User(AbstractBaseUser):
     is_admin = models.BooleanField(default=False, help_text="Holds every permission on every project.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # An IANA name: the person's daily digest goes out in the morning of their own day.
+    timezone = models.CharField(max_length=64, default="UTC")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -64,7 +66,9 @@ class Membership(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=[(Role.TEAM, "Team member")], default=Role.TEAM)
+    role = models.CharField(
+        max_length=20, choices=[(Role.TEAM, "Team member"), (Role.LEAD, "Team lead")], default=Role.TEAM
+    )
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -150,3 +154,31 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in throttle {self.key[:8]}…"
+
+
+class LinkPurpose(models.TextChoices):
+    INVITATION = "invitation", "Invitation to a project's team"
+    PASSWORD_RESET = "password-reset", "Password reset"
+
+
+class AccountLink(models.Model):
+    """A single-use, expiring link mailed to a person: an invitation or a password reset.
+
+    Only the digest of its token is stored, so a copy of the database opens no account.
+    """
+
+    purpose = models.CharField(max_length=20, choices=LinkPurpose.choices)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20, blank=True, help_text="The team role an invitation grants.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user}"
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        moment = now or timezone.now()
+        return self.used_at is None and self.expires_at > moment and self.user.is_active

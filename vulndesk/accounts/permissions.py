@@ -34,6 +34,8 @@ class Permission(StrEnum):
 class Role(StrEnum):
     ADMIN = "admin"
     TEAM = "team"
+    # A team member who also manages the project's team: invites, roles, removals.
+    LEAD = "lead"
     DISTRIBUTOR = "distributor"
     REPORTER = "reporter"
 
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Admins hold every permission on every project.
     Role.ADMIN: frozenset(Permission),
     Role.TEAM: _TEAM,
+    Role.LEAD: _TEAM | {Permission.PROJECT_TEAM_MANAGE},
     Role.DISTRIBUTOR: frozenset({Permission.EMBARGO_CASE_READ, Permission.EMBARGO_STATUS_EDIT}),
     Role.REPORTER: frozenset({Permission.TRACKING_REPORT_READ, Permission.TRACKING_REPORT_REPLY}),
 }

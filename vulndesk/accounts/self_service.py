@@ -30,8 +30,10 @@ from vulndesk.accounts.actions import (
     token_scopes_for,
 )
 from vulndesk.accounts.models import User
+from vulndesk.accounts.notice_choices import NoticeChoices
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
+from vulndesk.notify.digest import DIGEST_HOUR
 from vulndesk.web.sealed_session import keep_sealed, read_sealed
 
 NEW_TOKEN = "new_api_token"  # noqa: S105 - a session key; holds the sealed token until shown once
@@ -39,8 +41,16 @@ TOKEN_LIFETIMES = {"30": 30, "90": 90, "365": 365}  # days; a token made on the 
 MAX_TOKEN_NAME = 100
 
 
-def _page(request: HttpRequest, user: User, password_form: PasswordChangeForm | None = None) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    user: User,
+    password_form: PasswordChangeForm | None = None,
+    notices: NoticeChoices | None = None,
+) -> HttpResponse:
     device = getattr(user, "totp_device", None)
+    bad = (password_form is not None and bool(password_form.errors)) or (
+        notices is not None and notices.error
+    )
     return render(
         request,
         "accounts/account.html",
@@ -53,8 +63,10 @@ def _page(request: HttpRequest, user: User, password_form: PasswordChangeForm | 
             "lifetimes": TOKEN_LIFETIMES,
             "password_form": password_form or PasswordChangeForm(user),
             "now": timezone.now(),
+            "notices": notices or NoticeChoices.of(user),
+            "digest_hour": DIGEST_HOUR,
         },
-        status=400 if password_form is not None and password_form.errors else 200,
+        status=400 if bad else 200,
     )
 
 
@@ -177,3 +189,16 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     do_revoke_api_token(token, acting_user=user)
     messages.success(request, f"Token {token.prefix}… ({token.name}) was revoked: it stops working at once.")
     return redirect(reverse("account") + "#tokens")
+
+
+@login_required
+@never_cache
+@require_POST
+def set_notices(request: HttpRequest) -> HttpResponse:
+    """How the person hears of each kind of team notice, and the timezone of their digest."""
+    user = signed_in_user(request)
+    choices = NoticeChoices.from_post(user, request.POST)
+    if choices.save(user):
+        messages.success(request, "Your notice choices are saved.")
+        return redirect(reverse("account") + "#notices")
+    return _page(request, user, notices=choices)

@@ -38,6 +38,7 @@ from vulndesk.advisories.editor import EditorForm, content_from_form, form_from_
 from vulndesk.advisories.exports.published import project_context
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.advisories.publication_check import PublicationCheck, check_publication
+from vulndesk.advisories.review import do_request_review, possible_reviewers
 from vulndesk.advisories.revision_diff import diff_contents
 from vulndesk.cases.severity import cwe_name
 from vulndesk.embargo.models import EARLY_DISCLOSURE_REASONS, MIN_EARLY_NOTE, EarlyDisclosure
@@ -141,6 +142,7 @@ def _editor_context(advisory: Advisory, revision: AdvisoryRevision) -> dict[str,
         + [(s.value, s.value.capitalize()) for s in SeverityRating],
         "published_revisions": advisory.revisions.filter(published_at__isnull=False).order_by("-number"),
         "revision_count": advisory.revisions.count(),
+        "reviewers": possible_reviewers(advisory),
     }
 
 
@@ -216,7 +218,7 @@ def _revision_number(text: str | None, default: int) -> int:
     return int(text)
 
 
-ACTIONS = {"approve", "share", "schedule", "revise", "withdraw"}
+ACTIONS = {"approve", "request-review", "share", "schedule", "revise", "withdraw"}
 
 
 @login_required
@@ -255,6 +257,8 @@ def _act(advisory: Advisory, action: str, form: QueryDict, user: User) -> str:
     if action == "approve":
         do_approve_draft(advisory, acting_user=user)
         return "Approved: the draft can be published."
+    if action == "request-review":
+        return _request_review(advisory, form.get("reviewer", ""), user)
     if action == "share":
         do_share_draft_with_reporter(advisory, acting_user=user)
         return "The reporter can read the draft on their tracking page; they were told by mail."
@@ -267,6 +271,14 @@ def _act(advisory: Advisory, action: str, form: QueryDict, user: User) -> str:
         return "A new revision is open for editing; the published text stays until it is published."
     do_withdraw_advisory(advisory, form.get("reason", ""), acting_user=user)
     return "Withdrawn; subscribers were told why."
+
+
+def _request_review(advisory: Advisory, reviewer_id: str, user: User) -> str:
+    reviewer = User.objects.filter(pk=int(reviewer_id)).first() if reviewer_id.isdigit() else None
+    if reviewer is None:
+        raise AdvisoryError(["reviewer: choose the member of the team to ask"])
+    do_request_review(advisory, reviewer, acting_user=user)
+    return f"{reviewer} was asked to review the draft; they hear of it by mail."
 
 
 def _utc(text: str) -> dt.datetime | None:

@@ -18,7 +18,8 @@ from django_tasks import task
 
 from vulndesk.cases import emails
 from vulndesk.cases.models import ReplyNotice
-from vulndesk.notify.actions import queue_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 
 if TYPE_CHECKING:
     from vulndesk.intake.models import Report
@@ -44,7 +45,7 @@ def tell_team_of_reply(report: Report, now: dt.datetime) -> None:
 def _send(report: Report, notice: ReplyNotice, *, replies: int, now: dt.datetime) -> None:
     mail = emails.reporter_replied(report, replies=replies)
     if mail.to:
-        queue_email(mail, project=report.project, about=report)
+        queue_team_notice(mail, NoticeKind.REPORTER_REPLIED, project=report.project, about=report)
     notice.last_sent_at, notice.pending = now, 0
     notice.save(update_fields=["last_sent_at", "pending"])
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from vulndesk.accounts.models import User
 from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
 from vulndesk.cases.clocks import ClockState
@@ -25,9 +26,11 @@ from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.triage import move_report
 from vulndesk.cases.vultron import RMState
 from vulndesk.distributors.notices import send_due_final_notices
-from vulndesk.embargo.actions import end_due_embargoes
+from vulndesk.embargo.actions import end_due_embargoes, send_embargo_ending_notices
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import queue_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 from vulndesk.notify.tasks import requeue_stranded
 from vulndesk.notify.webhooks import requeue_stranded_webhooks
 
@@ -82,11 +85,12 @@ def sweep(now: dt.datetime | None = None) -> str:
     # Safety nets too: each has its own task at its moment (embargo end, final notice).
     final_notices = send_due_final_notices(moment)
     ended = end_due_embargoes(moment)
+    ending = send_embargo_ending_notices(moment)
     reply_notices = send_due_reply_notices(moment)
     return (
         f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
         f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended, "
-        f"{reply_notices} reply notices"
+        f"{reply_notices} reply notices, {ending} embargo-ending notices"
     )
 
 
@@ -108,14 +112,21 @@ def _notice_once(report: Report, clock: str, kind: str, due: dt.datetime) -> int
     try:
         with transaction.atomic():
             SlaNotice.objects.create(report=report, clock=clock, kind=kind, due=due)
-            queue_email(
+            queue_team_notice(
                 emails.sla_notice(report, clock, kind, due, _people_on(report)),
+                NoticeKind.DEADLINE_APPROACHING if kind == "reminder" else NoticeKind.OVERDUE,
                 project=report.project,
                 about=report,
+                owner=_owner_of(report),
             )
     except IntegrityError:
         return 0  # already sent for this deadline
     return 1
+
+
+def _owner_of(report: Report) -> User | None:
+    case = Triage.objects.filter(report=report).select_related("owner").first()
+    return case.owner if case is not None else None
 
 
 def _people_on(report: Report) -> list[str]:

@@ -19,6 +19,8 @@ from vulndesk.cases.vultron import CaseEvent, CaseState, RMState, TransitionErro
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
 from vulndesk.notify.actions import queue_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 
 MIN_REASON = 20  # "a detailed reason for rejection": one word is not a reason
 
@@ -277,6 +279,8 @@ def do_assign(report: Report, *, owner: User | None, assignees: list[User], acti
         raise SubmissionError({"assignees": f"not on the project's team: {', '.join(outsiders)}"})
     with transaction.atomic():
         triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
+        before = {*([triage.owner] if triage.owner else []), *triage.assignees.all()}
+        previous_owner = triage.owner
         triage.owner = owner
         triage.save(update_fields=["owner"])
         triage.assignees.set(assignees)
@@ -287,7 +291,21 @@ def do_assign(report: Report, *, owner: User | None, assignees: list[User], acti
             target=report,
             details={"owner": owner.email if owner else "", "assignees": [u.email for u in assignees]},
         )
+        _tell_the_assigned(report, owner if owner != previous_owner else None, assignees, before, acting_user)
     return triage
+
+
+def _tell_the_assigned(
+    report: Report, new_owner: User | None, assignees: list[User], before: set[User], acting_user: User
+) -> None:
+    """Who was given the case just now hears of it; not whoever gave it to themselves."""
+    if new_owner is not None and new_owner != acting_user:
+        mail = emails.case_assigned(report, [new_owner.email], as_owner=True, by=acting_user)
+        queue_team_notice(mail, NoticeKind.ASSIGNMENT, project=report.project, about=report)
+    added = sorted(u.email for u in assignees if u not in before and u not in {acting_user, new_owner})
+    if added:
+        mail = emails.case_assigned(report, added, as_owner=False, by=acting_user)
+        queue_team_notice(mail, NoticeKind.ASSIGNMENT, project=report.project, about=report)
 
 
 _EVENT_WORDS = {

@@ -22,8 +22,7 @@ __all__ = ["Email"]
 
 
 def _team(project: Project) -> list[str]:
-    members = project.memberships.select_related("user").filter(user__is_active=True)
-    return sorted(m.user.email for m in members)
+    return project.team_recipients()
 
 
 def _desk_url(project: Project) -> str:

@@ -24,6 +24,8 @@ from vulndesk.embargo.models import Embargo, EmbargoProposal, ExitReason, Propos
 from vulndesk.embargo.rules import EmbargoRuleError, check_end
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import Email, queue_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -188,6 +190,31 @@ def end_due_embargoes(now: dt.datetime | None = None) -> int:
     return ended
 
 
+ENDING_NOTICE_BEFORE = dt.timedelta(days=2)
+
+
+def send_embargo_ending_notices(now: dt.datetime | None = None) -> int:
+    """Two days before an agreed end, the team hears of it once (an ``SlaNotice`` row per end:
+    a new end agreed later is told again)."""
+    from vulndesk.cases.models import SlaNotice  # noqa: PLC0415 - the notice ledger of the cases domain
+
+    moment = now or timezone.now()
+    ending = Embargo.objects.select_related("report__project").filter(
+        state=EMState.ACTIVE, ends_at__gt=moment, ends_at__lte=moment + ENDING_NOTICE_BEFORE
+    )
+    sent = 0
+    for embargo in ending:
+        assert embargo.ends_at is not None  # noqa: S101 - the filter above
+        with transaction.atomic():
+            _, created = SlaNotice.objects.get_or_create(
+                report=embargo.report, clock="embargo", kind="reminder", due=embargo.ends_at
+            )
+            if created:
+                _queue_for_team(emails.embargo_ending(embargo), embargo, NoticeKind.EMBARGO_ENDING)
+                sent += 1
+    return sent
+
+
 @task()
 def embargo_end_due() -> str:
     return f"{end_due_embargoes()} embargoes ended"
@@ -261,16 +288,22 @@ def _notify_hooks(embargo: Embargo) -> None:
 def _tell_the_other_side(embargo: Embargo, proposal: EmbargoProposal) -> None:
     report = embargo.report
     if proposal.proposer_kind != ProposerKind.TEAM:
-        _queue_for_team(emails.embargo_update(embargo, "proposed"), embargo)
+        _queue_for_team(emails.embargo_update(embargo, "proposed"), embargo, NoticeKind.PROPOSAL)
     elif report.reporter.get("email"):
         queue_email(
             emails.embargo_proposed_to_reporter(embargo, proposal), project=report.project, report=report
         )
 
 
-def _queue_for_team(email: Email, embargo: Embargo) -> None:
-    if email.to:  # a project without active team members has nobody to tell
+def _queue_for_team(email: Email, embargo: Embargo, kind: NoticeKind | None = None) -> None:
+    """An agreement, a rejection or an exit is always mailed: the team's plans depend on it. A
+    proposal follows each person's choice."""
+    if not email.to:
+        return
+    if kind is None:
         queue_email(email, project=embargo.report.project, about=embargo.report)
+    else:
+        queue_team_notice(email, kind, project=embargo.report.project, about=embargo.report)
 
 
 def _audit(action: str, embargo: Embargo, acting_user: User | None, **details: str) -> None:

@@ -25,8 +25,7 @@ def when(moment: dt.datetime | None, timezone_name: str) -> str:
 
 
 def _team_addresses(embargo: Embargo) -> list[str]:
-    members = embargo.report.project.memberships.select_related("user").filter(user__is_active=True)
-    return sorted(m.user.email for m in members)
+    return embargo.report.project.team_recipients()
 
 
 def _context(embargo: Embargo) -> dict[str, object]:
@@ -52,6 +51,10 @@ def embargo_update(embargo: Embargo, what: str) -> Email:
             "by": latest.get_proposer_kind_display() if latest else "",
         },
     )
+
+
+def embargo_ending(embargo: Embargo) -> Email:
+    return Email(kind="embargo-ending-team", to=_team_addresses(embargo), context=_context(embargo))
 
 
 def embargo_exited(embargo: Embargo, *, to_team: bool) -> Email:

@@ -23,6 +23,8 @@ from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text
 from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email, release_held_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 from vulndesk.notify.threads import new_message_id, safe_message_id
 from vulndesk.openpgp.actions import store_reporter_key
 from vulndesk.projects.models import Project
@@ -220,7 +222,7 @@ def _announce(report: Report, submission: Submission, token: str) -> None:
 def _tell_the_team(report: Report) -> None:
     team = emails.new_report_for_team(report)
     if team.to:
-        queue_email(team, project=report.project, about=report)
+        queue_team_notice(team, NoticeKind.NEW_REPORT, project=report.project, about=report)
 
 
 def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:

@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -114,3 +115,73 @@ class OutboundWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to webhook {self.webhook_id} ({self.status})"
+
+
+class NoticeKind(models.TextChoices):
+    """What the team is told about; each person chooses per kind how (``NoticePreference``)."""
+
+    NEW_REPORT = "new-report", "A new report arrived"
+    ASSIGNMENT = "assignment", "A case was given to me"
+    REVIEW_REQUESTED = "review-requested", "My review of an advisory draft is asked"
+    REPORTER_REPLIED = "reporter-replied", "A reporter replied"
+    DEADLINE_APPROACHING = "deadline-approaching", "A deadline is near"
+    OVERDUE = "overdue", "A deadline passed"
+    EMBARGO_ENDING = "embargo-ending", "An embargo ends soon"
+    PROPOSAL = "proposal", "A distributor's or reporter's proposal (embargo dates, applications)"
+
+
+class Delivery(models.TextChoices):
+    AT_ONCE = "at-once", "Mail at once"
+    DIGEST = "digest", "In my daily digest"
+    NONE = "none", "Not at all"
+
+
+class NoticePreference(models.Model):
+    """How one person hears of one kind of notice; without a row, by mail at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.AT_ONCE)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.delivery} for {self.user}"
+
+
+class Digest(models.Model):
+    """One person's daily digest for one day of their own calendar: sent once (the unique pair)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    local_date = models.DateField(help_text="The day, in the person's timezone.")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "local_date"], name="one_digest_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.local_date} for {self.user}"
+
+
+class DigestItem(models.Model):
+    """A notice kept for a person's next digest: its subject line and link, never report text."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    subject = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user}'s digest"

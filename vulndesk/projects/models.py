@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from vulndesk.projects.policy import Policy
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
 
 
 class Project(models.Model):
@@ -31,6 +34,20 @@ class Project(models.Model):
     @cached_property
     def policy(self) -> Policy:
         return Policy.model_validate(self.policy_document)
+
+    def team_people(self) -> models.QuerySet[User]:
+        """Who hears of this project's reports: its active team, or, while it has none, the
+        administrators, so that a report never reaches nobody."""
+        from vulndesk.accounts.models import User  # noqa: PLC0415 - accounts builds on projects
+
+        team = User.objects.filter(memberships__project=self, is_active=True)
+        if team.exists():
+            return team.order_by("email")
+        return User.objects.filter(is_admin=True, is_active=True).order_by("email")
+
+    def team_recipients(self) -> list[str]:
+        """The addresses of ``team_people``: every team notice goes to these."""
+        return sorted(self.team_people().values_list("email", flat=True))
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.invitations import teamless_projects
 from vulndesk.projects.models import Project
 
 
@@ -22,7 +23,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def desk(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     projects = Project.objects.all() if user.is_admin else Project.objects.filter(memberships__user=user)
-    return render(request, "web/desk.html", {"projects": projects.order_by("name")})
+    context = {"projects": projects.order_by("name"), "teamless": teamless_projects(user)}
+    return render(request, "web/desk.html", context)
 
 
 @never_cache

@@ -34,6 +34,8 @@ from vulndesk.distributors.models import (
 from vulndesk.distributors.names import comparison_key
 from vulndesk.intake.throttle import Throttled, check_and_count
 from vulndesk.notify.actions import queue_email
+from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.preferences import queue_team_notice
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import Project
@@ -448,4 +450,4 @@ def do_set_member_password(password: str, *, acting_user: User) -> None:
 
 def _tell_team(project: Project, email: emails.Email) -> None:
     if email.to:
-        queue_email(email, project=project)
+        queue_team_notice(email, NoticeKind.PROPOSAL, project=project)
