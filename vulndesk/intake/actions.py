@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
+from vulndesk.duplicates.tasks import queue_ranking
 from vulndesk.intake import emails
 from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
@@ -165,6 +166,7 @@ def _create(
             store_reporter_key(report, origin.reporter_public_key, origin.reporter_key_fingerprint)
         _store_attachments(report, submission)
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
+        queue_ranking(report)  # duplicate suggestions: the worker ranks it after this commits
         record_event(
             "report.received",
             acting_user=acting_user,

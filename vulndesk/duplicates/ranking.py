@@ -1,0 +1,132 @@
+"""Ranking a new report against a project's earlier ones: BM25 on the words, plus shared marks.
+
+Both parts are scaled by what the new report could score against itself, so a score reads the
+same for a one-line report and a long one: 1.0 is "says everything this report says", and one
+threshold (``SHOWN_THRESHOLD``) serves every project. The weights and the threshold were tuned
+on the labelled set the benchmark reads (bench/README.md, "Duplicate suggestions").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+from vulndesk.duplicates.fingerprints import Profile
+
+K1, B = 1.2, 0.75
+PRIOR_DOCUMENTS = 20
+GAP_WEIGHT = 0.3
+LEXICAL_WEIGHT = 0.6
+MARK_WEIGHT = 0.4
+# How much a shared mark of each kind says (a shared function name far more than a version).
+MARK_KIND_WEIGHT = {
+    "path": 1.0,
+    "function": 1.0,
+    "endpoint": 1.0,
+    "parameter": 0.6,
+    "cwe": 0.5,
+    "version": 0.3,
+}
+MAX_SUGGESTIONS = 5
+MIN_REASON_WORD = 3
+# From this score on, the queue shows "possible duplicate of #N" and the case page marks it.
+SHOWN_THRESHOLD = 0.5
+MARK_LABEL = {
+    "path": "same file",
+    "function": "same function",
+    "endpoint": "same endpoint",
+    "parameter": "same parameter",
+    "cwe": "same CWE",
+    "version": "same version",
+}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    candidate: Hashable
+    score: float
+    reasons: list[str]
+
+
+class Corpus:
+    """Word and mark frequencies over the reports ranked against, plus the new one."""
+
+    def __init__(self, profiles: Sequence[Profile]) -> None:
+        self.size = len(profiles)
+        self.average_length = sum(p.length for p in profiles) / max(self.size, 1) or 1.0
+        self.term_df: Counter[str] = Counter(t for p in profiles for t in p.terms)
+        self.mark_df: Counter[tuple[str, str]] = Counter(
+            (kind, value) for p in profiles for kind, values in p.marks.items() for value in values
+        )
+
+    def idf(self, df: int) -> float:
+        return math.log((self.size + PRIOR_DOCUMENTS - df + 0.5) / (df + 0.5) + 1.0)
+
+    def bm25(self, query: Profile, document: Profile) -> float:
+        norm = K1 * (1 - B + B * document.length / self.average_length)
+        total = 0.0
+        for term in query.terms:
+            tf = document.terms.get(term, 0)
+            if tf:
+                total += self.idf(self.term_df[term]) * tf * (K1 + 1) / (tf + norm)
+        return total
+
+    def mark_weight(self, kind: str, value: str) -> float:
+        return MARK_KIND_WEIGHT[kind] * self.idf(self.mark_df[(kind, value)])
+
+
+def rank(query: Profile, candidates: Sequence[tuple[Hashable, Profile]]) -> list[Suggestion]:
+    """The best ``MAX_SUGGESTIONS`` candidates for ``query``, best first, each with its reasons."""
+    if not candidates:
+        return []
+    corpus = Corpus([query, *(p for _, p in candidates)])
+    self_lexical = corpus.bm25(query, query) or 1.0
+    self_marks = _mark_total(corpus, query) or 1.0
+    scored = []
+    for key, candidate in candidates:
+        lexical = min(corpus.bm25(query, candidate) / self_lexical, 1.0)
+        shared = _shared_marks(query, candidate)
+        mark_score = min(sum(corpus.mark_weight(k, v) for k, v in shared) / self_marks, 1.0)
+        score = LEXICAL_WEIGHT * lexical + MARK_WEIGHT * mark_score
+        scored.append(Suggestion(key, score, _reasons(corpus, query, candidate, shared)))
+    scored.sort(key=lambda s: -s.score)
+    return _against_the_rest(scored[: MAX_SUGGESTIONS + 1])[:MAX_SUGGESTIONS]
+
+
+def _against_the_rest(scored: list[Suggestion]) -> list[Suggestion]:
+    """Each score less a share of the best other candidate's: a report that matches one earlier
+    report stands out, one that matches many of a project's reports alike (the same component,
+    another flaw) does not."""
+    shown = []
+    for i, suggestion in enumerate(scored):
+        rival = max((s.score for j, s in enumerate(scored) if j != i), default=0.0)
+        score = max(suggestion.score - GAP_WEIGHT * rival, 0.0)
+        shown.append(Suggestion(suggestion.candidate, round(score, 4), suggestion.reasons))
+    return shown
+
+
+def _mark_total(corpus: Corpus, profile: Profile) -> float:
+    return sum(corpus.mark_weight(kind, v) for kind, values in profile.marks.items() for v in values)
+
+
+def _shared_marks(query: Profile, candidate: Profile) -> list[tuple[str, str]]:
+    return [
+        (kind, value)
+        for kind, values in query.marks.items()
+        for value in sorted(values & candidate.marks.get(kind, set()))
+    ]
+
+
+def _reasons(corpus: Corpus, query: Profile, candidate: Profile, shared: list[tuple[str, str]]) -> list[str]:
+    """Why a person should look: the shared marks, rarest first, then the rarest shared words."""
+    by_weight = sorted(shared, key=lambda m: -corpus.mark_weight(*m))
+    reasons = [f"{MARK_LABEL[kind]}: {value}" for kind, value in by_weight[:4]]
+    words = sorted(
+        (t for t in query.terms if t in candidate.terms and len(t) >= MIN_REASON_WORD),
+        key=lambda t: -corpus.idf(corpus.term_df[t]),
+    )
+    if words:
+        reasons.append("similar wording: " + ", ".join(words[:5]))
+    return reasons
