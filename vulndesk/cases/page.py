@@ -27,6 +27,7 @@ from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState
 from vulndesk.distributors.views import distributors_context
+from vulndesk.duplicates.views import suggestions_context
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report
@@ -73,6 +74,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 triage.public_bug_text(report) if case.resolution == Resolution.NOT_SECURITY else ""
             ),
             **distributors_context(report),
+            **suggestions_context(report),
         },
     )
 
