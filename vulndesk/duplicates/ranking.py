@@ -91,6 +91,7 @@ def rank(query: Profile, candidates: Sequence[tuple[Hashable, Profile]]) -> list
         mark_score = min(sum(corpus.mark_weight(k, v) for k, v in shared) / self_marks, 1.0)
         score = LEXICAL_WEIGHT * lexical + MARK_WEIGHT * mark_score
         scored.append(Suggestion(key, score, _reasons(corpus, query, candidate, shared)))
+    scored = [s for s in scored if s.score > 0]  # nothing in common is no suggestion
     scored.sort(key=lambda s: -s.score)
     return _against_the_rest(scored[: MAX_SUGGESTIONS + 1])[:MAX_SUGGESTIONS]
 
