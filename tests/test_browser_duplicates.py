@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from .live import LiveServer, live_server, post_json
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, shot, sign_in
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, shot, sign_in
 from .test_duplicate_suggestions import ORIGINAL, SAME_FLAW, UNRELATED
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -86,6 +86,9 @@ def test_the_team_marks_a_suggested_duplicate_with_one_press(chromium: Browser, 
     expect(best).to_contain_text("same function: export_bundle")
     suggestions.scroll_into_view_if_needed()
     _both_widths(page, "duplicates-case-page")
+    page.set_viewport_size(PHONE)  # the section alone, legible at a phone's width
+    suggestions.screenshot(path=str(SCREENSHOTS / "duplicates-section-375.png"))
+    page.set_viewport_size(WIDE)
 
     _open_when_ranked(page, f"{server.url}/desk/p/{PROJECT}/reports/{unrelated}/", server)
     page.goto(f"{server.url}/desk/reports/?project={PROJECT}")

@@ -119,7 +119,12 @@ def _is_endpoint(candidate: str) -> bool:
 
 
 def _function_names(text: str) -> set[str]:
-    names = {n for n in _IDENTIFIER.findall(text) if _SHAPED.search(n) and len(n) >= MIN_NAME}
+    # A file name ("export.py") is a path, not a function: it is matched as a path.
+    names = {
+        n
+        for n in _IDENTIFIER.findall(text)
+        if _SHAPED.search(n) and len(n) >= MIN_NAME and not _PATH.fullmatch(n)
+    }
     names |= {q for q in _QUOTED.findall(text) if _IDENTIFIER.fullmatch(q)}
     # The last part of a dotted name is the function itself: "tf.raw_ops.Dequantize" and
     # "Dequantize" are the same function.
