@@ -43,7 +43,7 @@ def load(folder: Path, name: str) -> list[dict[str, str]]:
 
 
 def bm25_alone(query: Profile, candidates: list[tuple[str, Profile]]) -> list[tuple[str, float]]:
-    corpus = ranking.Corpus([query, *(p for _, p in candidates)])
+    corpus = ranking.Corpus([query, *(p for _, p in candidates)], prior_documents=0)  # plain Okapi BM25
     self_score = corpus.bm25(query, query) or 1.0
     scored = [(key, min(corpus.bm25(query, p) / self_score, 1.0)) for key, p in candidates]
     return sorted(scored, key=lambda s: -s[1])[: ranking.MAX_SUGGESTIONS]

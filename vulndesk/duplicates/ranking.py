@@ -1,9 +1,10 @@
 """Ranking a new report against a project's earlier ones: BM25 on the words, plus shared marks.
 
-Both parts are scaled by what the new report could score against itself, so a score reads the
-same for a one-line report and a long one: 1.0 is "says everything this report says", and one
-threshold (``SHOWN_THRESHOLD``) serves every project. The weights and the threshold were tuned
-on the labelled set the benchmark reads (bench/README.md, "Duplicate suggestions").
+Both parts are scaled by what a report could score against itself (the words in both directions,
+the new report's marks), so a score reads the same for a one-line report and a long one: 1.0 is
+"says everything this report says", and one threshold (``SHOWN_THRESHOLD``) serves every project.
+The weights and the threshold were tuned on the labelled set the benchmark reads (bench/README.md,
+"Duplicate suggestions").
 """
 
 from __future__ import annotations
@@ -53,16 +54,16 @@ class Suggestion:
 class Corpus:
     """Word and mark frequencies over the reports ranked against, plus the new one."""
 
-    def __init__(self, profiles: Sequence[Profile]) -> None:
-        self.size = len(profiles)
-        self.average_length = sum(p.length for p in profiles) / max(self.size, 1) or 1.0
+    def __init__(self, profiles: Sequence[Profile], *, prior_documents: int = PRIOR_DOCUMENTS) -> None:
+        self.size = len(profiles) + prior_documents
+        self.average_length = sum(p.length for p in profiles) / max(len(profiles), 1) or 1.0
         self.term_df: Counter[str] = Counter(t for p in profiles for t in p.terms)
         self.mark_df: Counter[tuple[str, str]] = Counter(
             (kind, value) for p in profiles for kind, values in p.marks.items() for value in values
         )
 
     def idf(self, df: int) -> float:
-        return math.log((self.size + PRIOR_DOCUMENTS - df + 0.5) / (df + 0.5) + 1.0)
+        return math.log((self.size - df + 0.5) / (df + 0.5) + 1.0)
 
     def bm25(self, query: Profile, document: Profile) -> float:
         norm = K1 * (1 - B + B * document.length / self.average_length)
@@ -86,7 +87,7 @@ def rank(query: Profile, candidates: Sequence[tuple[Hashable, Profile]]) -> list
     self_marks = _mark_total(corpus, query) or 1.0
     scored = []
     for key, candidate in candidates:
-        lexical = min(corpus.bm25(query, candidate) / self_lexical, 1.0)
+        lexical = _lexical(corpus, query, candidate, self_lexical)
         shared = _shared_marks(query, candidate)
         mark_score = min(sum(corpus.mark_weight(k, v) for k, v in shared) / self_marks, 1.0)
         score = LEXICAL_WEIGHT * lexical + MARK_WEIGHT * mark_score
@@ -106,6 +107,14 @@ def _against_the_rest(scored: list[Suggestion]) -> list[Suggestion]:
         score = max(suggestion.score - GAP_WEIGHT * rival, 0.0)
         shown.append(Suggestion(suggestion.candidate, round(score, 4), suggestion.reasons))
     return shown
+
+
+def _lexical(corpus: Corpus, query: Profile, candidate: Profile, self_lexical: float) -> float:
+    """How much of the new report the earlier one says, or of the earlier one the new one says,
+    whichever is more: a one-line report of a long original (or the reverse) is still a match."""
+    covered = corpus.bm25(query, candidate) / self_lexical
+    covering = corpus.bm25(candidate, query) / (corpus.bm25(candidate, candidate) or 1.0)
+    return min(max(covered, covering), 1.0)
 
 
 def _mark_total(corpus: Corpus, profile: Profile) -> float:
