@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 # Bumped when extraction changes: stored profiles of an older version are rebuilt on next use.
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 _WORD = re.compile(r"[a-z0-9]+")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|->)[A-Za-z_][A-Za-z0-9_]*)*")
@@ -36,8 +36,36 @@ _STOPWORDS = frozenset(
         "into via such also other any all some so do does did using use used user users allows allow "
         "allowed attacker attackers vulnerability vulnerabilities issue issues version versions fix "
         "fixed fixes include includes including before after through prior affected "
+        # The words of a release note ("Archivy 1.6.2 improves ..."), not of the flaw.
+        "improve improves resolve resolves contain contains security several following discovered "
+        "vulnerable "
     ).split()
 )
+# The same class of flaw in the words reporters and advisories use for it: a release note says
+# "XSS" or "OOB read" where the advisory it repeats says "Cross Site Scripting" or "out-of-bounds
+# read". Each is folded into one word (so the words match) and kept as a mark (so the class counts).
+_FLAW_NAMES: tuple[tuple[str, str], ...] = (
+    ("xss", r"cross[- ]?site[- ]scripting|\bxss\b"),
+    ("csrf", r"cross[- ]?site[- ]request[- ]forgery|\bcsrf\b|\bxsrf\b"),
+    ("ssrf", r"server[- ]side[- ]request[- ]forgery|\bssrf\b"),
+    ("xxe", r"xml[- ]external[- ]entit(?:y|ies)|\bxxe\b"),
+    ("oob", r"out[- ]of[- ]bounds?|\boob\b"),
+    ("dos", r"denial[- ]of[- ]service|\bdos\b"),
+    ("rce", r"remote[- ]code[- ]execution|\brce\b"),
+    ("uaf", r"use[- ]after[- ]free|\buaf\b"),
+    ("sqli", r"sql[- ]injection|\bsqli\b"),
+    ("traversal", r"(?:path|directory)[- ]traversal"),
+    ("redirect", r"open[- ]redirect(?:ion)?"),
+    ("intoverflow", r"integer[- ]overflow"),
+    ("bufoverflow", r"(?:buffer|heap|stack)[- ](?:buffer[- ])?overflow"),
+    ("checkfail", r"\bcheck\b['`\"]?[- ]?fail"),
+    ("divzero", r"divi(?:sion|de)[- ]by[- ](?:zero|0)\b"),
+    ("infiniteloop", r"infinite[- ]loop"),
+    ("typeconfusion", r"type[- ]confusion"),
+    ("timing", r"timing[- ]attack|timing[- ]side[- ]channel"),
+    ("nullderef", r"null[- ]pointer[- ]dereference|null[- ]dereference|reference binding to null"),
+)
+_FLAWS = tuple((token, re.compile(pattern, re.IGNORECASE)) for token, pattern in _FLAW_NAMES)
 # A function name worth matching on has some shape: CamelCase, snake_case, or dotted.
 _SHAPED = re.compile(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]|_|\.|::|->")
 _NOT_NAMES = frozenset({"e.g", "i.e", "etc"})
@@ -73,9 +101,20 @@ class Profile:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words, identifiers also split at ``_`` and case changes, stop words dropped."""
-    split = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    """Lower-cased words, identifiers also split at ``_`` and case changes, stop words dropped,
+    each flaw class named in one word."""
+    split = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", fold_flaw_names(text))
     return [_stem(w) for w in _WORD.findall(split.lower()) if w not in _STOPWORDS and len(w) > 1]
+
+
+def fold_flaw_names(text: str) -> str:
+    for token, pattern in _FLAWS:
+        text = pattern.sub(f" {token} ", text)
+    return text
+
+
+def _flaws(text: str) -> set[str]:
+    return {token for token, pattern in _FLAWS if pattern.search(text)}
 
 
 def _stem(word: str) -> str:
@@ -98,9 +137,17 @@ def marks(text: str) -> dict[str, set[str]]:
         "endpoint": {e.lower() for e in _ENDPOINT.findall(text) if _is_endpoint(e)},
         "parameter": {p.lower() for p in _PARAMETER.findall(text)},
         "cwe": {f"CWE-{int(n)}" for n in _CWE.findall(text)},
-        "version": set(_VERSION.findall(text)),
+        "version": {_version(v) for v in _VERSION.findall(text)},
+        "flaw": _flaws(text),
     }
     return {kind: values for kind, values in found.items() if values}
+
+
+def _version(version: str) -> str:
+    # "0.8" and "0.8.0" are one release.
+    while version.endswith(".0") and version.count(".") > 1:
+        version = version[:-2]
+    return version
 
 
 def _path_tail(path: str) -> str:

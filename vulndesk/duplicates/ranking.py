@@ -29,11 +29,14 @@ MARK_KIND_WEIGHT = {
     "parameter": 0.6,
     "cwe": 0.5,
     "version": 0.3,
+    "flaw": 0.5,
 }
+FLAW_MISMATCH = 0.7
+CONSEQUENCES = frozenset({"dos"})
 MAX_SUGGESTIONS = 5
 MIN_REASON_WORD = 3
 # From this score on, the queue shows "possible duplicate of #N" and the case page marks it.
-SHOWN_THRESHOLD = 0.5
+SHOWN_THRESHOLD = 0.45
 MARK_LABEL = {
     "path": "same file",
     "function": "same function",
@@ -41,6 +44,7 @@ MARK_LABEL = {
     "parameter": "same parameter",
     "cwe": "same CWE",
     "version": "same version",
+    "flaw": "same kind of flaw",
 }
 
 
@@ -90,7 +94,7 @@ def rank(query: Profile, candidates: Sequence[tuple[Hashable, Profile]]) -> list
         lexical = _lexical(corpus, query, candidate, self_lexical)
         shared = _shared_marks(query, candidate)
         mark_score = min(sum(corpus.mark_weight(k, v) for k, v in shared) / self_marks, 1.0)
-        score = LEXICAL_WEIGHT * lexical + MARK_WEIGHT * mark_score
+        score = (LEXICAL_WEIGHT * lexical + MARK_WEIGHT * mark_score) * _flaw_agreement(query, candidate)
         scored.append(Suggestion(key, score, _reasons(corpus, query, candidate, shared)))
     scored = [s for s in scored if s.score > 0]  # nothing in common is no suggestion
     scored.sort(key=lambda s: -s.score)
@@ -115,6 +119,19 @@ def _lexical(corpus: Corpus, query: Profile, candidate: Profile, self_lexical: f
     covered = corpus.bm25(query, candidate) / self_lexical
     covering = corpus.bm25(candidate, query) / (corpus.bm25(candidate, candidate) or 1.0)
     return min(max(covered, covering), 1.0)
+
+
+def _flaw_agreement(query: Profile, candidate: Profile) -> float:
+    """Two reports that each name the kind of flaw, and not the same one, are most often two flaws
+    of one function (a null binding and a CHECK-fail in the same TensorFlow op): worth less."""
+    return FLAW_MISMATCH if _differ(query, candidate, "flaw") or _differ(query, candidate, "path") else 1.0
+
+
+def _differ(query: Profile, candidate: Profile, kind: str) -> bool:
+    # A denial of service is what most flaws lead to, not which flaw it is.
+    mine = query.marks.get(kind, set()) - CONSEQUENCES
+    theirs = candidate.marks.get(kind, set()) - CONSEQUENCES
+    return bool(mine and theirs and not mine & theirs)
 
 
 def _mark_total(corpus: Corpus, profile: Profile) -> float:
