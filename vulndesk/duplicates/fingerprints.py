@@ -49,7 +49,7 @@ _FLAW_NAMES: tuple[tuple[str, str], ...] = (
     ("csrf", r"cross[- ]?site[- ]request[- ]forgery|\bcsrf\b|\bxsrf\b"),
     ("ssrf", r"server[- ]side[- ]request[- ]forgery|\bssrf\b"),
     ("xxe", r"xml[- ]external[- ]entit(?:y|ies)|\bxxe\b"),
-    ("oob", r"out[- ]of[- ]bounds?|\boob\b"),
+    ("oob", r"out[- ]of[- ]bounds?|outside (?:of )?(?:the )?bounds?|\boob\b"),
     ("dos", r"denial[- ]of[- ]service|\bdos\b"),
     ("rce", r"remote[- ]code[- ]execution|\brce\b"),
     ("uaf", r"use[- ]after[- ]free|\buaf\b"),
