@@ -41,7 +41,7 @@ def test_the_words_of_a_release_note_do_not_count_against_it() -> None:
 def test_a_release_note_ranks_its_advisory_above_another_flaw_of_the_same_editor() -> None:
     ranked = ranking.rank(RELEASE_NOTE, [("advisory", ADVISORY), ("xss", OTHER_FLAW_SAME_FILE)])
     assert [s.candidate for s in ranked] == ["advisory"], "the XSS report shares no word with it"
-    assert "same kind of flaw: csrf" in ranked[0].reasons
+    assert "same kind of flaw: CSRF" in ranked[0].reasons
 
 
 def test_two_reports_naming_different_flaws_of_one_function_score_lower_than_the_same_flaw() -> None:
@@ -53,6 +53,14 @@ def test_two_reports_naming_different_flaws_of_one_function_score_lower_than_the
     other = ranking.rank(null_binding, [("check", check_fail)])
     again = ranking.rank(null_binding, [("same", same)])
     assert other[0].score < again[0].score
+
+
+def test_a_reason_names_the_kind_of_flaw_in_words() -> None:
+    divide = profile("Crash in Split", "A division by zero in Split.")
+    again = profile("Split divides by zero", "Split can divide by 0 on an empty tensor.")
+    reasons = ranking.rank(again, [("divide", divide)])[0].reasons
+    assert "same kind of flaw: division by zero" in reasons
+    assert "divzero" not in " ".join(reasons)
 
 
 def test_two_reports_naming_different_files_are_told_apart() -> None:

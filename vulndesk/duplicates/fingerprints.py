@@ -44,28 +44,33 @@ _STOPWORDS = frozenset(
 # The same class of flaw in the words reporters and advisories use for it: a release note says
 # "XSS" or "OOB read" where the advisory it repeats says "Cross Site Scripting" or "out-of-bounds
 # read". Each is folded into one word (so the words match) and kept as a mark (so the class counts).
-_FLAW_NAMES: tuple[tuple[str, str], ...] = (
-    ("xss", r"cross[- ]?site[- ]scripting|\bxss\b"),
-    ("csrf", r"cross[- ]?site[- ]request[- ]forgery|\bcsrf\b|\bxsrf\b"),
-    ("ssrf", r"server[- ]side[- ]request[- ]forgery|\bssrf\b"),
-    ("xxe", r"xml[- ]external[- ]entit(?:y|ies)|\bxxe\b"),
-    ("oob", r"out[- ]of[- ]bounds?|outside (?:of )?(?:the )?bounds?|\boob\b"),
-    ("dos", r"denial[- ]of[- ]service|\bdos\b"),
-    ("rce", r"remote[- ]code[- ]execution|\brce\b"),
-    ("uaf", r"use[- ]after[- ]free|\buaf\b"),
-    ("sqli", r"sql[- ]injection|\bsqli\b"),
-    ("traversal", r"(?:path|directory)[- ]traversal"),
-    ("redirect", r"open[- ]redirect(?:ion)?"),
-    ("intoverflow", r"integer[- ]overflow"),
-    ("bufoverflow", r"(?:buffer|heap|stack)[- ](?:buffer[- ])?overflow"),
-    ("checkfail", r"\bcheck\b['`\"]?[- ]?fail"),
-    ("divzero", r"divi(?:sion|de)[- ]by[- ](?:zero|0)\b"),
-    ("infiniteloop", r"infinite[- ]loop"),
-    ("typeconfusion", r"type[- ]confusion"),
-    ("timing", r"timing[- ]attack|timing[- ]side[- ]channel"),
-    ("nullderef", r"null[- ]pointer[- ]dereference|null[- ]dereference|reference binding to null"),
+_FLAW_NAMES: tuple[tuple[str, str, str], ...] = (  # the word, how a reason names it, its names
+    ("xss", "XSS", r"cross[- ]?site[- ]scripting|\bxss\b"),
+    ("csrf", "CSRF", r"cross[- ]?site[- ]request[- ]forgery|\bcsrf\b|\bxsrf\b"),
+    ("ssrf", "SSRF", r"server[- ]side[- ]request[- ]forgery|\bssrf\b"),
+    ("xxe", "XXE", r"xml[- ]external[- ]entit(?:y|ies)|\bxxe\b"),
+    ("oob", "out-of-bounds", r"out[- ]of[- ]bounds?|outside (?:of )?(?:the )?bounds?|\boob\b"),
+    ("dos", "denial of service", r"denial[- ]of[- ]service|\bdos\b"),
+    ("rce", "remote code execution", r"remote[- ]code[- ]execution|\brce\b"),
+    ("uaf", "use after free", r"use[- ]after[- ]free|\buaf\b"),
+    ("sqli", "SQL injection", r"sql[- ]injection|\bsqli\b"),
+    ("traversal", "path traversal", r"(?:path|directory)[- ]traversal"),
+    ("redirect", "open redirect", r"open[- ]redirect(?:ion)?"),
+    ("intoverflow", "integer overflow", r"integer[- ]overflow"),
+    ("bufoverflow", "buffer overflow", r"(?:buffer|heap|stack)[- ](?:buffer[- ])?overflow"),
+    ("checkfail", "CHECK-fail", r"\bcheck\b['`\"]?[- ]?fail"),
+    ("divzero", "division by zero", r"divi(?:sion|de)[- ]by[- ](?:zero|0)\b"),
+    ("infiniteloop", "infinite loop", r"infinite[- ]loop"),
+    ("typeconfusion", "type confusion", r"type[- ]confusion"),
+    ("timing", "timing attack", r"timing[- ]attack|timing[- ]side[- ]channel"),
+    (
+        "nullderef",
+        "null dereference",
+        r"null[- ]pointer[- ]dereference|null[- ]dereference|reference binding to null",
+    ),
 )
-_FLAWS = tuple((token, re.compile(pattern, re.IGNORECASE)) for token, pattern in _FLAW_NAMES)
+_FLAWS = tuple((token, re.compile(pattern, re.IGNORECASE)) for token, _, pattern in _FLAW_NAMES)
+FLAW_LABELS = {token: label for token, label, _ in _FLAW_NAMES}
 # A function name worth matching on has some shape: CamelCase, snake_case, or dotted.
 _SHAPED = re.compile(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]|_|\.|::|->")
 _NOT_NAMES = frozenset({"e.g", "i.e", "etc"})

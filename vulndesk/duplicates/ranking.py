@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from vulndesk.duplicates.fingerprints import Profile
+from vulndesk.duplicates.fingerprints import FLAW_LABELS, Profile
 
 K1, B = 1.2, 0.75
 PRIOR_DOCUMENTS = 20
@@ -146,14 +146,19 @@ def _shared_marks(query: Profile, candidate: Profile) -> list[tuple[str, str]]:
     ]
 
 
+def _readable(value: str) -> str:
+    # A kind of flaw is kept as one folded word ("divzero"); a person reads its name.
+    return FLAW_LABELS.get(value, value)
+
+
 def _reasons(corpus: Corpus, query: Profile, candidate: Profile, shared: list[tuple[str, str]]) -> list[str]:
     """Why a person should look: the shared marks, rarest first, then the rarest shared words."""
     by_weight = sorted(shared, key=lambda m: -corpus.mark_weight(*m))
-    reasons = [f"{MARK_LABEL[kind]}: {value}" for kind, value in by_weight[:4]]
+    reasons = [f"{MARK_LABEL[kind]}: {_readable(value)}" for kind, value in by_weight[:4]]
     words = sorted(
         (t for t in query.terms if t in candidate.terms and len(t) >= MIN_REASON_WORD),
         key=lambda t: -corpus.idf(corpus.term_df[t]),
     )
     if words:
-        reasons.append("similar wording: " + ", ".join(words[:5]))
+        reasons.append("similar wording: " + ", ".join(_readable(w) for w in words[:5]))
     return reasons
