@@ -38,6 +38,7 @@ from vulndesk.distributors.models import (
     OrganisationState,
     SharedAttachment,
 )
+from vulndesk.duplicates.tasks import suggest_duplicates
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.projects.models import Project
 
@@ -54,6 +55,11 @@ TEAM_A_ONLY = (200, 200, 404, 404, LOGIN, LOGIN)
 TEAM_A_ACTS = (302, 302, 404, 404, LOGIN, LOGIN)
 SIGNED_IN = (200, 200, 200, 200, LOGIN, LOGIN)
 ADMIN_ONLY = (200, 404, 404, 404, LOGIN, LOGIN)
+# Titles of earlier reports that the cast's reports are suggested duplicates of: only each
+# project's team may see a suggestion, never a reporter, a distributor or another project.
+SUGGESTED_IN_LLM_D = "Earlier llm-d original"
+SUGGESTED_IN_ATM = "Earlier embargoed original"
+SEES_SUGGESTIONS = {SUGGESTED_IN_LLM_D: {"admin", "alice"}, SUGGESTED_IN_ATM: {"admin", "bob"}}
 CVSS31_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
 
 
@@ -448,6 +454,8 @@ def _route_names(patterns: list[URLPattern | URLResolver]) -> Iterator[str]:
 @pytest.fixture
 def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, object]:
     client = Client()
+    # An earlier report the API report below resembles: the worker suggests it as a duplicate.
+    a_report(Project.objects.get(slug="llm-d"), SUGGESTED_IN_LLM_D, "secret")
     payload = json.dumps({"title": "secret", "description": "d", "reporter_email": "r@researcher.test"})
     receipt = client.post("/api/v1/projects/llm-d/reports", payload, content_type="application/json").json()
     _advisories(Project.objects.get(slug="llm-d"), alice, admin)
@@ -455,6 +463,7 @@ def cast(admin: User, alice: User, bob: User, outsider: User) -> dict[str, objec
         Project.objects.get(slug="agentic-tool-mesh")
     )
     llm_d_report = Report.objects.get(project__slug="llm-d", number=receipt["number"])
+    suggest_duplicates.call(llm_d_report.pk)
     return {
         "users": {
             "admin": admin,
@@ -503,7 +512,9 @@ def _distributors(project: Project) -> tuple[User, User, int, int]:
                 embargo_policy_accepted_at=timezone.now(),
             )
         )
+    a_report(project, SUGGESTED_IN_ATM, "Details.")
     report = a_report(project, "Embargoed")
+    suggest_duplicates.call(report.pk)
     share = CaseShare(report=report, organisation=people[0].organisation)
     share.summary = "embargoed summary"
     share.save()
@@ -592,6 +603,16 @@ def _cacheable_private_answer(name: str, persona: str, check: Check, response: H
     return ""
 
 
+def _suggestion_leaks(name: str, persona: str, check: Check, response: HttpResponseBase) -> list[str]:
+    """Duplicate suggestions name other reporters' reports: only the project's team sees them."""
+    content = getattr(response, "content", b"")
+    return [
+        f"{name} {check.method} {check.path} shows {persona} a suggested duplicate of another report"
+        for title, team in SEES_SUGGESTIONS.items()
+        if persona not in team and title.encode() in content
+    ]
+
+
 def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
     matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]), int(str(cast["shared"])))
     missing = set(_route_names(get_resolver().url_patterns)) - set(matrix)
@@ -623,12 +644,21 @@ def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]
                 _check_page_title(name, response)
                 if cacheable := _cacheable_private_answer(name, persona, check, response):
                     wrong.append(cacheable)
+                wrong += _suggestion_leaks(name, persona, check, response)
                 if got != expected:
                     wrong.append(
                         f"{name} {check.method} {check.path} as {persona}: {got}, expected {expected}"
                     )
                 assert got != 403, f"{name} answered 403 to {persona}: forbidden objects must answer 404"
     assert not wrong, "\n".join(wrong)
+    # The leak check above is not vacuous: each team does see its report's suggestion.
+    for persona, slug, number, title in (
+        ("alice", "llm-d", cast["number"], SUGGESTED_IN_LLM_D),
+        ("bob", "agentic-tool-mesh", cast["shared"], SUGGESTED_IN_ATM),
+    ):
+        page = signed_in(users[persona]).get(f"/desk/p/{slug}/reports/{number}/").content.decode()
+        assert "Possible duplicates" in page
+        assert title in page.split('id="duplicates"', 1)[1]
 
 
 def test_public_pages_stay_cacheable_for_visitors_and_private_for_the_signed_in(alice: User) -> None:

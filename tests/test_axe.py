@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from . import totp
-from .live import LiveServer, live_server
+from .live import LiveServer, live_server, post_json
 from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from .test_distributors import _person
 
@@ -325,6 +325,28 @@ def _distributor_pages(chromium: Browser, team: Page, audit: Audit, server: Live
     member.close()
 
 
+def _duplicate_suggestions(page: Page, audit: Audit, server: LiveServer) -> None:
+    """A report repeating an earlier one, once the worker ranked it: its suggestions and the chip."""
+    import time  # noqa: PLC0415
+
+    from .test_duplicate_suggestions import ORIGINAL, SAME_FLAW  # noqa: PLC0415
+
+    numbers = []
+    for report in (ORIGINAL, SAME_FLAW):
+        status, body = post_json(
+            server, f"/api/v1/projects/{PROJECT}/reports", {**report, "reporter_email": "sam@finder.test"}
+        )
+        assert status == 201
+        numbers.append(body["number"])
+    case = f"{server.url}/desk/p/{PROJECT}/reports/{numbers[1]}/"
+    deadline = time.monotonic() + 120
+    while not page.goto(case) or not page.locator("details#duplicates").count():
+        assert time.monotonic() < deadline, "the worker stored no duplicate suggestions"
+        time.sleep(0.5)
+    audit.check(page, "case with duplicate suggestions")
+    _visit(page, audit, f"{server.url}/desk/reports/?project={PROJECT}", "queue with a possible duplicate")
+
+
 def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServer, audit: Audit) -> None:
     page = chromium.new_page(viewport=WIDE)
     _public_pages(page, audit, server.url)
@@ -335,6 +357,7 @@ def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServe
     _saved_replies(page, audit, server.url)
     _a_case_moves_on(page, audit, server.url, tracking)
     _distributor_pages(chromium, page, audit, server)
+    _duplicate_suggestions(page, audit, server)
     page.close()
     assert len(audit.pages) > 60
     audit.assert_clean()

@@ -18,6 +18,7 @@ from vulndesk.advisories.models import AdvisoryRevision, Subscription
 from vulndesk.cases.models import FixPlan, Message, ReportEvidence
 from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
 from vulndesk.distributors.models import CaseShare, Leak
+from vulndesk.duplicates.models import DuplicateSuggestion, ReportProfile
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.notify.models import OutboundEmail, Webhook
 from vulndesk.openpgp.models import ProjectKey, ReporterKey
@@ -53,6 +54,8 @@ SEALED_COLUMNS = [
     SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]
     SealedColumn(Leak, "sealed_what", lambda leak: f"leak:{leak.uid}:what"),  # type: ignore[attr-defined]
     SealedColumn(Leak, "sealed_to_whom", lambda leak: f"leak:{leak.uid}:to_whom"),  # type: ignore[attr-defined]
+    SealedColumn(ReportProfile, "sealed_profile", lambda p: f"profile:{p.uid}"),  # type: ignore[attr-defined]
+    SealedColumn(DuplicateSuggestion, "sealed_reasons", lambda s: f"suggestion:{s.uid}"),  # type: ignore[attr-defined]
 ]
 
 
@@ -133,10 +136,12 @@ def reindex(on_progress: Callable[[str, int], None] | None = None) -> dict[str, 
 
 
 def _reindex_report(report: Report) -> None:
+    from vulndesk.duplicates.actions import store_profile  # noqa: PLC0415
     from vulndesk.intake.actions import reporter_index  # noqa: PLC0415 - not at start-up
     from vulndesk.intake.search import index_report  # noqa: PLC0415
 
     index_report(report, [report.title, *report.fields.values()])
+    store_profile(report)  # duplicate ranking's profile, rebuilt with the index
     report.reporter_index = reporter_index(str(report.reporter.get("email", "")))
     report.save(update_fields=["reporter_index"])
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "vulndesk.distributors",
     "vulndesk.notify",
     "vulndesk.openpgp",
+    "vulndesk.duplicates",
     "vulndesk.web",
 ]
 

@@ -30,6 +30,7 @@ from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState
 from vulndesk.distributors.desk_views import distributors_context
+from vulndesk.duplicates.views import suggestions_context
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report
@@ -77,6 +78,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             ),
             **distributors_context(report),
             **evidence_context(report),
+            **suggestions_context(report),
         },
     )
 

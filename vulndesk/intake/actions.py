@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases.evidence import record_evidence
+from vulndesk.duplicates.tasks import queue_ranking
 from vulndesk.intake import emails
 from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
@@ -169,6 +170,7 @@ def _create(
         _store_attachments(report, submission)
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
         record_evidence(report, (report_fields, len(submission.attachments)))
+        queue_ranking(report)  # duplicate suggestions: the worker ranks it after this commits
         record_event(
             "report.received",
             acting_user=acting_user,

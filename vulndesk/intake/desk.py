@@ -20,6 +20,7 @@ from vulndesk.cases.evidence import BY_EVIDENCE
 from vulndesk.cases.models import Triage
 from vulndesk.cases.sla import many_report_clocks
 from vulndesk.cases.vultron import RMState
+from vulndesk.duplicates.views import possible_duplicates
 from vulndesk.intake.access import reports_visible_to
 from vulndesk.intake.models import Report
 from vulndesk.intake.search import search
@@ -84,6 +85,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     clocks = many_report_clocks(page, timezone.now())
     cases = {t.report_id: t for t in Triage.objects.filter(report__in=page).select_related("owner")}
     rows = [_queue_row(report, clocks[report.pk], cases.get(report.pk)) for report in page]
+    duplicates = possible_duplicates(page)
+    for report, row in zip(page, rows, strict=True):  # the "possible duplicate of #N" chip
+        row["possible_duplicate_of"] = duplicates.get(report.pk)
     return render(
         request,
         "intake/queue.html",

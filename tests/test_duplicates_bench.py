@@ -1,0 +1,47 @@
+"""The duplicate benchmark runs on a small labelled set written here, so it cannot rot. It times
+nothing: the figures are `python -m bench.duplicates_bench`'s, and bench/README.md holds them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.duplicates_bench import main
+
+from .test_duplicate_suggestions import ORIGINAL, SAME_COMPONENT, SAME_FLAW, UNRELATED
+
+
+def _write(folder: Path, name: str, rows: list[dict[str, str | None]]) -> None:
+    (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_the_benchmark_measures_a_small_labelled_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(
+        tmp_path,
+        "originals.jsonl",
+        [
+            {"id": "O1", "package": "llm-d", **ORIGINAL},
+            {"id": "O2", "package": "llm-d", **UNRELATED},
+        ],
+    )
+    _write(tmp_path, "queries.jsonl", [{"id": "Q1", "package": "llm-d", "duplicate_of": "O1", **SAME_FLAW}])
+    _write(
+        tmp_path,
+        "negatives.jsonl",
+        [{"id": "N1", "package": "llm-d", "duplicate_of": None, **SAME_COMPONENT}],
+    )
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "recall@1 1.000  recall@5 1.000" in out
+    assert "duplicates flagged at rank 1 100.0%, negatives flagged 0.0%" in out
+    assert main([str(tmp_path), "--ranker", "bm25"]) == 0
+    assert "ranker bm25" in capsys.readouterr().out
+
+
+def test_without_the_set_it_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "absent")]) == 2
+    assert "no labelled set in" in capsys.readouterr().err
