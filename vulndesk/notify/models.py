@@ -22,8 +22,25 @@ class OutboundStatus(models.TextChoices):
     HELD = "held", "Held until its report leaves quarantine"
 
 
-class OutboundEmail(models.Model):
+class Delivery(models.Model):
+    """The columns every outbox row shares: notify/delivery.py claims, retries and fails them the
+    same way whether the row is a mail or a webhook POST."""
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering: ClassVar = ["created_at"]
+        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class OutboundEmail(Delivery):
     kind = models.CharField(max_length=60, help_text="Which named email this is, e.g. report-received.")
     project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.SET_NULL)
     report = models.ForeignKey(
@@ -36,16 +53,6 @@ class OutboundEmail(models.Model):
     )
     message_id = models.CharField(max_length=250, unique=True, help_text="Stable across retries.")
     sealed_message = models.TextField(help_text="Recipients, subject and bodies, as sealed JSON.")
-    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering: ClassVar = ["created_at"]
-        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id} ({self.status})"
@@ -94,23 +101,12 @@ class Webhook(models.Model):
         self.sealed_secret = seal(value, context=f"webhook:{self.uid}")
 
 
-class OutboundWebhook(models.Model):
+class OutboundWebhook(Delivery):
     """One delivery: claimed, retried and failed like a mail; its id lets the receiver drop repeats."""
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40, choices=WebhookEvent.choices)
     payload = models.JSONField(help_text="Public content only.")
-    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering: ClassVar = ["created_at"]
-        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.event} to webhook {self.webhook_id} ({self.status})"
