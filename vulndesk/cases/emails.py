@@ -17,10 +17,9 @@ from vulndesk.projects.calendar import BusinessCalendar
 
 def reporter_replied(report: Report, *, replies: int = 1) -> Email:
     """``replies`` counts the messages since the last notice (they are batched, cases.reply_notices)."""
-    members = report.project.memberships.select_related("user").filter(user__is_active=True)
     return Email(
         kind="reporter-replied",
-        to=sorted(m.user.email for m in members),
+        to=report.project.team_recipients(),
         context={
             "project_name": report.project.name,
             "number": report.number,
@@ -64,9 +63,7 @@ def status_changed(report: Report) -> Email:
 
 def sla_notice(report: Report, clock: str, kind: str, due: dt.datetime, people: list[str]) -> Email:
     """Before a deadline: the owner and assignees (or the team). After it: the team and the admins."""
-    team = sorted(
-        m.user.email for m in report.project.memberships.select_related("user").filter(user__is_active=True)
-    )
+    team = report.project.team_recipients()
     if kind == "reminder":
         to = people or team
     else:

@@ -54,10 +54,9 @@ def report_received(report: Report, token: str) -> Email:
 
 
 def new_report_for_team(report: Report) -> Email:
-    members = report.project.memberships.select_related("user").filter(user__is_active=True)
     return Email(
         kind="new-report-team",
-        to=sorted(m.user.email for m in members),
+        to=report.project.team_recipients(),
         context={
             "project_name": report.project.name,
             "number": report.number,

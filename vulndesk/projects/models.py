@@ -36,6 +36,11 @@ class Project(models.Model):
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("policy", None)
 
+    def team_recipients(self) -> list[str]:
+        """The addresses of the project's active team members, sorted: who the team's mail goes to."""
+        members = self.memberships.select_related("user").filter(user__is_active=True)
+        return sorted(m.user.email for m in members)
+
 
 class PolicyRevision(models.Model):
     """Every version a project's policy has had, so a change can be read back and compared."""
