@@ -26,6 +26,7 @@ from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
+from vulndesk.web.forms import flash_outcome
 
 
 def _back(slug: str, number: int, anchor: str = "") -> HttpResponse:
@@ -37,12 +38,13 @@ def _back(slug: str, number: int, anchor: str = "") -> HttpResponse:
 def acknowledge(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
-    try:
-        do_acknowledge_report(report, request.POST.get("message", ""), acting_user=user)
-    except SubmissionError as exc:
-        messages.error(request, f"Not acknowledged: the {'; '.join(exc.problems.values())}.")
-    else:
-        messages.success(request, "Acknowledged: the reporter has been told.")
+    flash_outcome(
+        request,
+        lambda: do_acknowledge_report(report, request.POST.get("message", ""), acting_user=user),
+        refused=SubmissionError,
+        not_done=lambda exc: f"Not acknowledged: the {_problems(exc)}.",
+        done="Acknowledged: the reporter has been told.",
+    )
     return _back(slug, number)
 
 
@@ -68,13 +70,25 @@ def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     internal = request.POST.get("visibility") == Visibility.INTERNAL
-    try:
-        do_post_team_message(report, request.POST.get("body", ""), internal=internal, acting_user=user)
-    except SubmissionError as exc:
-        messages.error(request, f"The message {exc.problems.get('body', 'could not be sent')}.")
-    else:
-        messages.success(request, "Internal note saved." if internal else "Message sent to the reporter.")
+    flash_outcome(
+        request,
+        lambda: do_post_team_message(
+            report, request.POST.get("body", ""), internal=internal, acting_user=user
+        ),
+        refused=SubmissionError,
+        not_done=lambda exc: f"The message {_problems(exc, only='body', otherwise='could not be sent')}.",
+        done="Internal note saved." if internal else "Message sent to the reporter.",
+    )
     return _back(slug, number, "conversation")
+
+
+def _problems(exc: Exception, only: str = "", otherwise: str = "") -> str:
+    """What a refused form says went wrong: a submission's problems (or only one of them), else the error."""
+    if not isinstance(exc, SubmissionError):
+        return str(exc)
+    if only:
+        return exc.problems.get(only, otherwise)
+    return "; ".join(exc.problems.values())
 
 
 def _valid_and_accepted(report: Report, user: User, _form: QueryDict) -> None:
@@ -126,13 +140,13 @@ def _original(report: Report, number: str) -> Report:
 def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
-    try:
-        _decide(request.POST.get("decision", ""), report, user, request.POST)
-    except (SubmissionError, TransitionError, ValueError) as exc:
-        problem = "; ".join(exc.problems.values()) if isinstance(exc, SubmissionError) else str(exc)
-        messages.error(request, f"Not recorded: {problem}.")
-    else:
-        messages.success(request, "Decision recorded; the reporter has been told.")
+    flash_outcome(
+        request,
+        lambda: _decide(request.POST.get("decision", ""), report, user, request.POST),
+        refused=(SubmissionError, TransitionError, ValueError),
+        not_done=lambda exc: f"Not recorded: {_problems(exc)}.",
+        done="Decision recorded; the reporter has been told.",
+    )
     return _back(slug, number)
 
 
@@ -141,19 +155,20 @@ def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpRespons
 def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
-    try:
-        triage.do_set_severity(
+    flash_outcome(
+        request,
+        lambda: triage.do_set_severity(
             report,
             acting_user=user,
             cvss31_vector=submitted_vector(request.POST, CVSS31),
             cvss40_vector=submitted_vector(request.POST, CVSS40),
             cwes=request.POST.get("cwes", "").replace(",", " ").split(),
             llm_risks=request.POST.getlist("llm_risks"),
-        )
-    except SeverityError as exc:
-        messages.error(request, f"Severity not saved: {exc}.")
-    else:
-        messages.success(request, "Severity saved.")
+        ),
+        refused=SeverityError,
+        not_done="Severity not saved",
+        done="Severity saved.",
+    )
     return _back(slug, number, "severity")
 
 

@@ -18,6 +18,7 @@ from vulndesk.cases.fixes import do_set_backport, do_set_fix_plan
 from vulndesk.cases.models import BackportStatus
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.projects.releases import PackageError
+from vulndesk.web.forms import flash_outcome, optional_datetime_local
 
 
 def _back_to_fix(slug: str, number: int) -> HttpResponse:
@@ -36,14 +37,15 @@ def set_affected(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             do_remove_affected_package(entry, acting_user=user)
             messages.success(request, f"{package} is no longer listed as affected.")
         return _back_to_fix(slug, number)
-    try:
-        do_set_affected_package(
+    flash_outcome(
+        request,
+        lambda: do_set_affected_package(
             report, package=package, affected=request.POST.get("affected", ""), acting_user=user
-        )
-    except PackageError as exc:
-        messages.error(request, f"Affected versions not saved: {exc}.")
-    else:
-        messages.success(request, "Affected versions saved.")
+        ),
+        refused=PackageError,
+        not_done="Affected versions not saved",
+        done="Affected versions saved.",
+    )
     return _back_to_fix(slug, number)
 
 
@@ -52,8 +54,9 @@ def set_affected(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
-    try:
-        do_set_backport(
+    flash_outcome(
+        request,
+        lambda: do_set_backport(
             report,
             package=request.POST.get("package", ""),
             line=request.POST.get("line", ""),
@@ -62,11 +65,11 @@ def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             fix_reference=request.POST.get("fix_reference", ""),
             reason=request.POST.get("reason", ""),
             acting_user=user,
-        )
-    except ValueError as exc:  # PackageError, or a status that is not one of the choices
-        messages.error(request, f"Release line not saved: {exc}.")
-    else:
-        messages.success(request, "Release line saved.")
+        ),
+        refused=ValueError,  # PackageError, or a status that is not one of the choices
+        not_done="Release line not saved",
+        done="Release line saved.",
+    )
     return _back_to_fix(slug, number)
 
 
@@ -75,27 +78,24 @@ def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def set_fix_plan(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
-    try:
-        available = _utc_datetime(request.POST.get("fix_available_at", ""))
-        do_set_fix_plan(
+    flash_outcome(
+        request,
+        lambda: do_set_fix_plan(
             report,
             timeline=request.POST.get("timeline", ""),
             mitigations=request.POST.get("mitigations", ""),
-            fix_available_at=available,
+            fix_available_at=_utc_datetime(request.POST.get("fix_available_at", "")),
             acting_user=user,
-        )
-    except ValueError as exc:
-        messages.error(request, f"Fix plan not saved: {exc}.")
-    else:
-        messages.success(request, "Fix plan saved.")
+        ),
+        refused=ValueError,
+        not_done="Fix plan not saved",
+        done="Fix plan saved.",
+    )
     return _back_to_fix(slug, number)
 
 
 def _utc_datetime(text: str) -> dt.datetime | None:
     """A datetime-local field's value, which the form labels as UTC."""
-    if not text.strip():
-        return None
-    try:
-        return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise PackageError(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+    return optional_datetime_local(
+        text, dt.UTC, lambda t: PackageError(f"{t!r} is not a date and time (YYYY-MM-DDTHH:MM, UTC)")
+    )

@@ -37,6 +37,7 @@ from vulndesk.embargo.models import (
 from vulndesk.embargo.rules import latest_end, suggested_end
 from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
 from vulndesk.intake.models import Report
+from vulndesk.web.forms import datetime_local
 
 
 def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) -> dict[str, object]:
@@ -70,12 +71,9 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
 
 def _ends_at(form: QueryDict, zone_name: str) -> dt.datetime:
     """A datetime-local value, read in the zone the form names (the project's, or UTC)."""
-    text = form.get("ends_at", "").strip()
     zone = ZoneInfo(zone_name) if form.get("zone") == "project" else dt.UTC
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(dt.UTC)
-    except ValueError:
-        raise EmbargoError(f"{text!r} is not a date and time") from None
+    text = form.get("ends_at", "").strip()
+    return datetime_local(text, zone, lambda t: EmbargoError(f"{t!r} is not a date and time"))
 
 
 def _proposal(report: Report, form: QueryDict) -> EmbargoProposal:
