@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
+from django.apps import apps
 from django.db import models, transaction
 
-from vulndesk.accounts.models import TotpDevice
-from vulndesk.advisories.models import AdvisoryRevision, Subscription
-from vulndesk.cases.models import FixPlan, Message
-from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
-from vulndesk.distributors.models import CaseShare, Leak
-from vulndesk.intake.models import Report, ReportAttachment
-from vulndesk.notify.models import OutboundEmail, Webhook
-from vulndesk.openpgp.models import ProjectKey, ReporterKey
+from vulndesk.advisories.models import Subscription
+from vulndesk.crypto import SealedColumns, key_id_of, keyring, open_sealed, seal
+from vulndesk.intake.models import Report
 
 BATCH = 200
 
@@ -29,30 +26,22 @@ BATCH = 200
 class SealedColumn:
     model: type[models.Model]
     field: str
-    context: Callable[[models.Model], str]
+
+    def context(self, row: models.Model) -> str:
+        return cast("SealedColumns", row).sealing_context(self.field)
 
 
-SEALED_COLUMNS = [
-    SealedColumn(Report, "sealed_title", lambda r: f"report:{r.uid}:title"),  # type: ignore[attr-defined]
-    SealedColumn(Report, "sealed_fields", lambda r: f"report:{r.uid}:fields"),  # type: ignore[attr-defined]
-    SealedColumn(Report, "sealed_reporter", lambda r: f"report:{r.uid}:reporter"),  # type: ignore[attr-defined]
-    SealedColumn(ReportAttachment, "sealed_filename", lambda a: f"attachment:{a.uid}:filename"),  # type: ignore[attr-defined]
-    SealedColumn(ReportAttachment, "sealed_content", lambda a: f"attachment:{a.uid}:content"),  # type: ignore[attr-defined]
-    SealedColumn(Message, "sealed_body", lambda m: f"message:{m.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(Message, "sealed_html", lambda m: f"message:{m.uid}:html"),  # type: ignore[attr-defined]
-    SealedColumn(OutboundEmail, "sealed_message", lambda o: f"outbound:{o.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(ProjectKey, "sealed_private_key", lambda k: f"projectkey:{k.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(ReporterKey, "sealed_public_key", lambda k: f"reporterkey:{k.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(AdvisoryRevision, "sealed_content", lambda r: f"advisory:{r.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(Subscription, "sealed_address", lambda s: f"subscription:{s.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
-    SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
-    SealedColumn(TotpDevice, "sealed_secret", lambda d: f"totp:{d.user_id}"),  # type: ignore[attr-defined]
-    SealedColumn(Webhook, "sealed_secret", lambda w: f"webhook:{w.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]
-    SealedColumn(Leak, "sealed_what", lambda leak: f"leak:{leak.uid}:what"),  # type: ignore[attr-defined]
-    SealedColumn(Leak, "sealed_to_whom", lambda leak: f"leak:{leak.uid}:to_whom"),  # type: ignore[attr-defined]
-]
+def sealed_columns() -> list[SealedColumn]:
+    """Every sealed column, from the declarations on the models (``SealedColumns.sealed_contexts``)."""
+    return [
+        SealedColumn(model, field)
+        for model in apps.get_models()
+        if issubclass(model, SealedColumns)
+        for field in model.sealed_contexts
+    ]
+
+
+SEALED_COLUMNS = sealed_columns()
 
 
 def rotate(on_progress: Callable[[str, int], None] | None = None) -> dict[str, int]:

@@ -10,7 +10,7 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 
 
 class OutboundStatus(models.TextChoices):
@@ -40,7 +40,7 @@ class Delivery(models.Model):
         indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
 
 
-class OutboundEmail(Delivery):
+class OutboundEmail(SealedColumns, Delivery):
     kind = models.CharField(max_length=60, help_text="Which named email this is, e.g. report-received.")
     project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.SET_NULL)
     report = models.ForeignKey(
@@ -54,20 +54,21 @@ class OutboundEmail(Delivery):
     message_id = models.CharField(max_length=250, unique=True, help_text="Stable across retries.")
     sealed_message = models.TextField(help_text="Recipients, subject and bodies, as sealed JSON.")
 
+    sealed_contexts: ClassVar = {
+        "sealed_message": "outbound:{uid}",
+    }
+
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id} ({self.status})"
 
-    def _context(self) -> str:
-        return f"outbound:{self.uid}"
-
     @property
     def message(self) -> dict[str, object]:
-        value: dict[str, object] = json.loads(open_sealed(self.sealed_message, context=self._context()))
+        value: dict[str, object] = json.loads(self.opened("sealed_message"))
         return value
 
     @message.setter
     def message(self, value: dict[str, object]) -> None:
-        self.sealed_message = seal(json.dumps(value, sort_keys=True), context=self._context())
+        self.sealed_message = self.sealed("sealed_message", json.dumps(value, sort_keys=True))
 
 
 class WebhookEvent(models.TextChoices):
@@ -75,7 +76,7 @@ class WebhookEvent(models.TextChoices):
     ADVISORY_PUBLISHED = "advisory.published", "An advisory is published (or a revision of it)"
 
 
-class Webhook(models.Model):
+class Webhook(SealedColumns, models.Model):
     """An address a project's announcements are POSTed to, as JSON signed with HMAC-SHA256."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -86,6 +87,10 @@ class Webhook(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_secret": "webhook:{uid}",
+    }
+
     class Meta:
         ordering: ClassVar = ["project", "created_at"]
 
@@ -94,11 +99,11 @@ class Webhook(models.Model):
 
     @property
     def secret(self) -> str:
-        return open_sealed(self.sealed_secret, context=f"webhook:{self.uid}")
+        return self.opened("sealed_secret")
 
     @secret.setter
     def secret(self, value: str) -> None:
-        self.sealed_secret = seal(value, context=f"webhook:{self.uid}")
+        self.sealed_secret = self.sealed("sealed_secret", value)
 
 
 class OutboundWebhook(Delivery):
