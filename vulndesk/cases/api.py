@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -14,9 +13,9 @@ from ninja.params.functions import Query
 from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.api import Problems, TokenAuth
-from vulndesk.audit.actions import record_event
 from vulndesk.cases.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
-from vulndesk.cases.models import Message, Triage
+from vulndesk.cases.actions import do_record_report_read
+from vulndesk.cases.models import Message, Triage, Via
 from vulndesk.cases.sla import report_clocks
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.models import Report
@@ -137,10 +136,7 @@ def _queue(user: User, project: str, state: str, words: str, limit: int) -> list
 def get_report(request: HttpRequest, slug: str, number: int) -> ReportDetail:
     user = _caller(request)
     report = access_report_for_team(slug, number, user)
-    with transaction.atomic():
-        record_event(
-            "report.read", acting_user=user, project=report.project, target=report, details={"via": "api"}
-        )
+    do_record_report_read(report, via=Via.API, acting_user=user)
     triage = Triage.objects.filter(report=report).first()
     messages = Message.objects.filter(report=report).select_related("author")
     return ReportDetail(

@@ -9,7 +9,6 @@ with or without JavaScript (``static/vulndesk/unsaved.js`` adds a warning before
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,11 +16,11 @@ from django.views.decorators.cache import never_cache
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
-from vulndesk.audit.actions import record_event
 from vulndesk.cases import triage
 from vulndesk.cases.acknowledgement import acknowledgement_text, already_acknowledged
+from vulndesk.cases.actions import do_record_report_read
 from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
-from vulndesk.cases.models import BackportStatus, Message, Resolution
+from vulndesk.cases.models import BackportStatus, Message, Resolution, Via
 from vulndesk.cases.severity import LlmRisk, cwe_name
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
@@ -54,9 +53,7 @@ SECTIONS = {
 def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user)
-    with transaction.atomic():
-        # Reading a report's contents is an audited event: who read which report, and when.
-        record_event("report.read", acting_user=user, project=report.project, target=report)
+    do_record_report_read(report, via=Via.WEB, acting_user=user)
     fields = report.fields
     labelled = [("Description", fields.pop("description", ""))]
     labelled += [(_label(name), value) for name, value in fields.items()]
