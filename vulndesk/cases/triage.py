@@ -171,15 +171,34 @@ def do_defer(report: Report, reason: str, *, acting_user: User) -> Report:
         )
 
 
-def do_close(report: Report, *, acting_user: User) -> Report:
+NO_ANSWER = "report.closed_no_answer"
+CLOSED_NOTE = "The security team closed this report. Thank you for reporting it."
+UNANSWERED_NOTE = (
+    "The security team asked for more information and received no answer, so this report is now closed."
+)
+
+
+def do_close(
+    report: Report, *, acting_user: User | None, note: str = CLOSED_NOTE, event: str = "report.closed"
+) -> Report:
     with transaction.atomic():
-        return move_report(
-            report,
-            RMState.CLOSED,
-            acting_user=acting_user,
-            note="The security team closed this report. Thank you for reporting it.",
-            event="report.closed",
-        )
+        return move_report(report, RMState.CLOSED, acting_user=acting_user, note=note, event=event)
+
+
+def do_close_unanswered(report: Report, *, acting_user: User | None) -> bool:
+    """The policy's wait for an answer is over: the report closes. One still "received" is first
+    marked invalid (Vultron RM has no R→C); whether it could be closed."""
+    with transaction.atomic():
+        state = RMState(report.rm_state)
+        if state == RMState.RECEIVED:
+            report = move_report(
+                report, RMState.INVALID, acting_user=acting_user, note=UNANSWERED_NOTE, event=NO_ANSWER
+            )
+            state = RMState.INVALID
+        if state not in {RMState.INVALID, RMState.ACCEPTED, RMState.DEFERRED}:
+            return False
+        do_close(report, acting_user=acting_user, note=UNANSWERED_NOTE, event=NO_ANSWER)
+        return True
 
 
 def _resolve(report: Report, resolution: Resolution) -> Triage:
