@@ -15,7 +15,9 @@ from typing import cast
 from django.apps import apps
 from django.db import models, transaction
 
+from vulndesk.accounts.models import User
 from vulndesk.advisories.models import Subscription
+from vulndesk.audit.actions import JsonScalar, record_event
 from vulndesk.crypto import SealedColumns, key_id_of, keyring, open_sealed, seal
 from vulndesk.intake.models import Report
 
@@ -42,6 +44,29 @@ def sealed_columns() -> list[SealedColumn]:
 
 
 SEALED_COLUMNS = sealed_columns()
+
+
+def do_rotate_keys(
+    *, acting_user: User | None, on_progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Re-seal everything under the current key, then record that it was done and how much: the
+    batches commit one by one (the service keeps running), the audit event once they all have."""
+    counts = rotate(on_progress)
+    with transaction.atomic():
+        details: dict[str, JsonScalar | list[str]] = {"key": keyring().current, **counts}
+        record_event("keys.rotated", acting_user=acting_user, details=details)
+    return counts
+
+
+def do_reindex(
+    *, acting_user: User | None, on_progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Recompute what is keyed with the secret key (see ``reindex``), then record it once."""
+    counts = reindex(on_progress)
+    with transaction.atomic():
+        details: dict[str, JsonScalar | list[str]] = {**counts}
+        record_event("keys.reindexed", acting_user=acting_user, details=details)
+    return counts
 
 
 def rotate(on_progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
