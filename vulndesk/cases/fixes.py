@@ -161,8 +161,9 @@ def _check_backport(report: Report, row: MatrixRow, status: BackportStatus, fixe
 
 
 def fix_plan_of(report: Report) -> FixPlan:
-    plan, _ = FixPlan.objects.get_or_create(report=report)
-    return plan
+    """The report's fix plan, to read. Reading never writes: a report without one reads as a
+    fresh, unsaved plan; do_set_fix_plan creates it."""
+    return FixPlan.objects.filter(report=report).first() or FixPlan(report=report)
 
 
 def _in_utc(moment: dt.datetime) -> dt.datetime:

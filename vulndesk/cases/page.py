@@ -118,7 +118,7 @@ def case_context(report: Report) -> dict[str, object]:
         "case_events": case_events(case.case_state),
         "case_state_words": case_state_words(case.case_state),
         "team": triage.team_of(report),
-        "assignee_ids": set(case.assignees.values_list("pk", flat=True)),
+        "assignee_ids": set(case.assignees.values_list("pk", flat=True)) if case.pk else set(),
         "llm_risks": list(LlmRisk),
         "cwe_names": {c: cwe_name(c) for c in case.cwes},
         **_fix_context(report),

@@ -24,6 +24,13 @@ MIN_REASON = 20  # "a detailed reason for rejection": one word is not a reason
 
 
 def triage_of(report: Report) -> Triage:
+    """The report's triage as it stands, to read. Reading never writes: a report nobody has
+    triaged yet reads as a fresh, unsaved row; the first action that changes it creates it."""
+    return Triage.objects.filter(report=report).first() or Triage(report=report)
+
+
+def triage_to_change(report: Report) -> Triage:
+    """The report's triage row, created if this is its first change: for actions only."""
     triage, _ = Triage.objects.get_or_create(report=report)
     return triage
 
@@ -78,7 +85,7 @@ def do_mark_valid(report: Report, *, acting_user: User, owner: User | None = Non
             note="The security team confirmed this is a vulnerability and is working on it.",
             event="report.marked_valid",
         )
-        triage = triage_of(moved)
+        triage = triage_to_change(moved)
         triage.resolution, triage.owner, triage.decided_at = (
             Resolution.NONE,
             owner or acting_user,
@@ -202,7 +209,7 @@ def do_close_unanswered(report: Report, *, acting_user: User | None) -> bool:
 
 
 def _resolve(report: Report, resolution: Resolution) -> Triage:
-    triage = triage_of(report)
+    triage = triage_to_change(report)
     triage.resolution, triage.decided_at = resolution, timezone.now()
     triage.save(update_fields=["resolution", "decided_at"])
     return triage
@@ -226,7 +233,7 @@ def do_set_severity(
     except ValueError as exc:
         raise severity.SeverityError(f"not an OWASP LLM Top 10 risk: {exc}") from None
     with transaction.atomic():
-        triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
+        triage = triage_to_change(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
         triage.cvss31_vector, triage.cvss31_score = (v31.vector, v31.score) if v31 else ("", None)
         triage.cvss40_vector, triage.cvss40_score = (v40.vector, v40.score) if v40 else ("", None)
         chosen = v40 or v31
@@ -295,7 +302,7 @@ def do_assign(report: Report, *, owner: User | None, assignees: list[User], acti
     if outsiders:
         raise SubmissionError({"assignees": f"not on the project's team: {', '.join(outsiders)}"})
     with transaction.atomic():
-        triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
+        triage = triage_to_change(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
         triage.owner = owner
         triage.save(update_fields=["owner"])
         triage.assignees.set(assignees)
@@ -323,7 +330,7 @@ def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User)
     """One Vultron case event; implied events follow it (a public exploit makes the case public)."""
     with transaction.atomic():
         locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
-        triage = triage_of(locked)
+        triage = triage_to_change(locked)
         state, happened = CaseState.parse(triage.case_state).record(event)
         triage.case_state = str(state)
         triage.save(update_fields=["case_state"])

@@ -47,7 +47,8 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
     first): the team answers any; the reporter only the team's (a distributor's waits for the team).
     """
     embargo = embargo_of(report)
-    open_ = [p for p in embargo.proposals.all() if p.status == ProposalStatus.OPEN]
+    proposals = list(embargo.proposals.select_related("proposed_by")) if embargo.pk else []
+    open_ = [p for p in proposals if p.status == ProposalStatus.OPEN]
     answerable = (
         open_ if viewer == ProposerKind.TEAM else [p for p in open_ if p.proposer_kind == ProposerKind.TEAM]
     )
@@ -55,7 +56,7 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
     triage = Triage.objects.filter(report=report).first()
     return {
         "embargo": embargo,
-        "proposals": list(embargo.proposals.select_related("proposed_by")),
+        "proposals": proposals,
         "open_proposals": answerable,
         "project_zone": policy.calendar.timezone,
         "latest_end": latest_end(policy, report.received_at),
