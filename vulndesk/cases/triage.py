@@ -326,6 +326,26 @@ _EVENT_WORDS = {
 }
 
 
+def do_record_case_public(report: Report, *, acting_user: User | None, via: str) -> None:
+    """Publication makes the case public (Vultron P); recorded once, whoever published, with no
+    message of its own (the publication tells the reporter)."""
+    with transaction.atomic():
+        triage, _ = Triage.objects.select_for_update().get_or_create(report=report)
+        state = CaseState.parse(triage.case_state)
+        if CaseEvent.PUBLIC_AWARE in state.happened:
+            return
+        new_state, happened = state.record(CaseEvent.PUBLIC_AWARE)
+        triage.case_state = str(new_state)
+        triage.save(update_fields=["case_state"])
+        record_event(
+            "case.event",
+            acting_user=acting_user,
+            project=report.project,
+            target=report,
+            details={"events": [e.value for e in happened], "case_state": triage.case_state, "via": via},
+        )
+
+
 def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User) -> Triage:
     """One Vultron case event; implied events follow it (a public exploit makes the case public)."""
     with transaction.atomic():
