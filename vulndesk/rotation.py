@@ -157,7 +157,7 @@ def _reindex_report(report: Report) -> None:
 def _redigest_subscription(pk: int) -> int:
     """The subscription's digest under the current key. Someone who subscribed again after the key
     changed has a second row by now: the two become one, keeping the confirmed (or older) row."""
-    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415
+    from vulndesk.advisories.actions.subscriptions import address_digest  # noqa: PLC0415
 
     subscription = Subscription.objects.select_for_update().filter(pk=pk).first()
     if subscription is None:

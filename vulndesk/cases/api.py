@@ -13,8 +13,8 @@ from ninja.params.functions import Query
 from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.api import Problems, TokenAuth
-from vulndesk.cases.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
 from vulndesk.cases.actions import do_record_report_read
+from vulndesk.cases.actions.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
 from vulndesk.cases.models import Message, Triage, Via
 from vulndesk.cases.sla import report_clocks
 from vulndesk.intake.access import access_report_for_team, reports_visible_to

@@ -14,11 +14,10 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases import triage
-from vulndesk.cases.acknowledgement import do_acknowledge_report
-from vulndesk.cases.actions import do_post_team_message
+from vulndesk.cases.actions import do_post_team_message, triage
+from vulndesk.cases.actions.acknowledgement import do_acknowledge_report
+from vulndesk.cases.actions.closing import do_record_no_fix_needed
 from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
-from vulndesk.cases.closing import do_record_no_fix_needed
 from vulndesk.cases.models import Visibility
 from vulndesk.cases.severity import SeverityError
 from vulndesk.cases.vultron import CaseEvent, TransitionError

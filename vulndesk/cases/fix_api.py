@@ -15,8 +15,8 @@ from ninja.errors import HttpError
 from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.api import Problems, TokenAuth
-from vulndesk.cases.affected import do_set_affected_package
-from vulndesk.cases.fixes import backport_matrix, do_set_backport, do_set_fix_plan, fix_plan_of
+from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.fixes import backport_matrix, do_set_backport, do_set_fix_plan, fix_plan_of
 from vulndesk.cases.models import BackportStatus
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report

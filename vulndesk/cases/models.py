@@ -115,7 +115,7 @@ class Triage(models.Model):
     cwes = models.JSONField(default=list, blank=True)
     llm_risks = models.JSONField(default=list, blank=True)
     impacts = models.JSONField(default=list, blank=True, help_text="confidentiality, integrity, availability")
-    # The team's acknowledgement (cases/acknowledgement.py): its message is not a first reply.
+    # The team's acknowledgement (cases/actions/acknowledgement.py): its message is not a first reply.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="acknowledges"

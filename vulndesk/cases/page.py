@@ -16,10 +16,9 @@ from django.views.decorators.cache import never_cache
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases import triage
-from vulndesk.cases.acknowledgement import acknowledgement_text, already_acknowledged
-from vulndesk.cases.actions import do_record_report_read
-from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
+from vulndesk.cases.actions import do_record_report_read, triage
+from vulndesk.cases.actions.acknowledgement import acknowledgement_text, already_acknowledged
+from vulndesk.cases.actions.fixes import backport_matrix, fix_plan_of, unsupported_lines
 from vulndesk.cases.models import BackportStatus, Message, Resolution, Via
 from vulndesk.cases.severity import LlmRisk, cwe_name
 from vulndesk.cases.sla import report_clocks

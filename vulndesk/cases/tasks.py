@@ -18,11 +18,11 @@ from django_tasks_db.models import DBTaskResult
 
 from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
+from vulndesk.cases.actions.triage import do_close_unanswered
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.triage import do_close_unanswered
 from vulndesk.cases.vultron import RMState
 from vulndesk.distributors.notices import send_due_final_notices
 from vulndesk.embargo.actions import end_due_embargoes

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases.affected import do_remove_affected_package, do_set_affected_package
-from vulndesk.cases.fixes import do_set_backport, do_set_fix_plan
+from vulndesk.cases.actions.affected import do_remove_affected_package, do_set_affected_package
+from vulndesk.cases.actions.fixes import do_set_backport, do_set_fix_plan
 from vulndesk.cases.models import BackportStatus
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.projects.releases import PackageError

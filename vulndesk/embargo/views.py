@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases.fixes import fix_plan_of
+from vulndesk.cases.actions.fixes import fix_plan_of
 from vulndesk.cases.models import Triage
 from vulndesk.embargo.actions import (
     EmbargoError,

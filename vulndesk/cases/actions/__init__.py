@@ -1,4 +1,5 @@
-"""Every change to a case. For now: the conversation between the reporter and the team."""
+"""Every change to a case, as do_* actions: here the conversation between the reporter and the
+team; triage decisions, the fix, acknowledging and closing in this package's modules."""
 
 from __future__ import annotations
 

@@ -374,7 +374,7 @@ def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User)
 
 def _close_if_done(report: Report, acting_user: User) -> None:
     # closing.py builds on this module (move_report), so it is imported where it is called.
-    from vulndesk.cases.closing import close_if_done  # noqa: PLC0415
+    from vulndesk.cases.actions.closing import close_if_done  # noqa: PLC0415
 
     close_if_done(report, acting_user=acting_user)
 

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.affected import is_affected, parse_range
+from vulndesk.cases.actions.affected import is_affected, parse_range
+from vulndesk.cases.actions.triage import do_record_case_event, triage_of
 from vulndesk.cases.models import AffectedPackage, BackportEntry, BackportStatus, FixPlan
-from vulndesk.cases.triage import do_record_case_event, triage_of
 from vulndesk.cases.vultron import CaseEvent, CaseState
 from vulndesk.projects.releases import (
     PackageError,

@@ -30,9 +30,9 @@ from vulndesk.advisories.content import (
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
 from vulndesk.advisories.publication_check import export_problems
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.fixes import fix_plan_of
+from vulndesk.cases.actions.fixes import fix_plan_of
+from vulndesk.cases.actions.triage import do_record_case_public
 from vulndesk.cases.models import Triage
-from vulndesk.cases.triage import do_record_case_public
 from vulndesk.cases.vultron import EMState
 from vulndesk.embargo.models import EarlyDisclosure, Embargo, ExitReason
 from vulndesk.intake.models import CreditPreference

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.actions.triage import MIN_REASON, move_report, triage_of, triage_to_change
 from vulndesk.cases.models import Author, Message, Via, Visibility
-from vulndesk.cases.triage import MIN_REASON, move_report, triage_of, triage_to_change
 from vulndesk.cases.vultron import CaseEvent, CaseState, RMState, TransitionError
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text

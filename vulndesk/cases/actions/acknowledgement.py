@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails
+from vulndesk.cases.actions.triage import triage_to_change
 from vulndesk.cases.models import Author, Message, Via, Visibility
-from vulndesk.cases.triage import triage_to_change
 from vulndesk.cases.vultron import RMState
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
