@@ -8,7 +8,7 @@ import time
 from django.test import Client
 
 from vulndesk.accounts import lockout, mfa
-from vulndesk.accounts.actions import do_verify_second_factor
+from vulndesk.accounts.actions import do_unlock, do_verify_second_factor
 from vulndesk.accounts.models import ApiToken, RecoveryCode, User
 from vulndesk.accounts.views import SECOND_FACTOR_AT
 from vulndesk.audit.models import AuditEvent
@@ -63,7 +63,7 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(alice: Use
         )
     paused = here.post("/accounts/password/", {"old_password": PASSWORD}, follow=True)
     assert "try again in" in paused.content.decode()
-    lockout.do_unlock(alice.email, acting_user=None)
+    do_unlock(alice.email, acting_user=None)
     done = here.post(
         "/accounts/password/",
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},

@@ -96,7 +96,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_user_unlock(args: argparse.Namespace) -> int:
-    from vulndesk.accounts.lockout import do_unlock  # noqa: PLC0415
+    from vulndesk.accounts.actions import do_unlock  # noqa: PLC0415
 
     was_locked = do_unlock(args.email, acting_user=None)
     _out(f"{args.email}: unlocked" if was_locked else f"{args.email}: was not locked")

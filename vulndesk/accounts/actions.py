@@ -9,8 +9,16 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from vulndesk.accounts import mfa
-from vulndesk.accounts.models import ApiToken, Membership, RecoveryCode, TotpDevice, User, token_digest
+from vulndesk.accounts import lockout, mfa
+from vulndesk.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    Membership,
+    RecoveryCode,
+    TotpDevice,
+    User,
+    token_digest,
+)
 from vulndesk.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
 from vulndesk.audit.actions import record_event
 
@@ -196,3 +204,14 @@ def do_reset_second_factor(user: User, *, acting_user: User | None) -> None:
         TotpDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
         record_event("user.mfa_reset", acting_user=acting_user, target=user)
+
+
+def do_unlock(email: str, *, acting_user: User | None) -> bool:
+    """Lift a lock, audited; whether there was one."""
+    with transaction.atomic():
+        deleted, _ = LoginThrottle.objects.filter(lockout.every_count_of(email)).delete()
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        record_event(
+            "user.unlocked", acting_user=acting_user, target=user, details={"was_locked": bool(deleted)}
+        )
+    return bool(deleted)
