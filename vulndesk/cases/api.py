@@ -12,7 +12,7 @@ from ninja.params.functions import Query
 
 from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.api import Problems, TokenAuth
+from vulndesk.accounts.token_auth import TokenAuth, token_caller
 from vulndesk.cases.actions import do_record_report_read
 from vulndesk.cases.actions.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
 from vulndesk.cases.models import Message, Triage, Via
@@ -21,6 +21,7 @@ from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.models import Report
 from vulndesk.intake.search import search
 from vulndesk.intake.submission import SubmissionError
+from vulndesk.web.problems import Problems
 
 router = Router(tags=["cases"], auth=TokenAuth())
 MAX_PAGE = 200
@@ -60,11 +61,7 @@ class ReportDetail(ReportSummary):
 
 
 def _caller(request: HttpRequest) -> User:
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    if not token.allows(Permission.PROJECT_REPORT_READ):
-        raise HttpError(404, "Not Found")
-    user: User = request.auth  # type: ignore[attr-defined]
-    return user
+    return token_caller(request, Permission.PROJECT_REPORT_READ)
 
 
 def _summary(report: Report, triage: Triage | None) -> dict[str, object]:
