@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -27,16 +28,29 @@ from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.web.forms import flash_outcome
 
+CaseForm = Callable[[HttpRequest, Report, User], None]
+CaseView = Callable[[HttpRequest, str, int], HttpResponse]
 
-def _back(slug: str, number: int, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("report-page", args=[slug, number]) + (f"#{anchor}" if anchor else ""))
+
+def case_form(permission: Permission, anchor: str = "") -> Callable[[CaseForm], CaseView]:
+    """A case page form's handler: posted by a signed-in person whom ``permission`` lets at the
+    report (through its door), then back to the page's section (``anchor``). The handler only acts
+    and flashes the outcome."""
+
+    def wrap(handle: CaseForm) -> CaseView:
+        @functools.wraps(handle)
+        def view(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+            user = signed_in_user(request)
+            handle(request, access_report_for_team(slug, number, user, permission), user)
+            return redirect(reverse("report-page", args=[slug, number]) + (f"#{anchor}" if anchor else ""))
+
+        return login_required(require_POST(view))
+
+    return wrap
 
 
-@login_required
-@require_POST
-def acknowledge(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE)
+def acknowledge(request: HttpRequest, report: Report, user: User) -> None:
     flash_outcome(
         request,
         lambda: do_acknowledge_report(report, request.POST.get("message", ""), acting_user=user),
@@ -44,15 +58,11 @@ def acknowledge(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         not_done=lambda exc: f"Not acknowledged: the {_problems(exc)}.",
         done="Acknowledged: the reporter has been told.",
     )
-    return _back(slug, number)
 
 
-@login_required
-@require_POST
-def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+@case_form(Permission.PROJECT_REPORT_TRIAGE)
+def tracking_link(request: HttpRequest, report: Report, user: User) -> None:
     """Replace the reporter's link (the new one is mailed to them) or revoke their access."""
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     if request.POST.get("action") == "revoke":
         do_revoke_tracking_link(report, acting_user=user)
         messages.success(request, "The reporter's tracking link is revoked.")
@@ -60,14 +70,10 @@ def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         do_replace_tracking_link(report, acting_user=user)
         sent = " and mailed to the reporter" if report.reporter.get("email") else ""
         messages.success(request, f"A new tracking link was made{sent}; the old one no longer works.")
-    return _back(slug, number)
 
 
-@login_required
-@require_POST
-def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="conversation")
+def post_message(request: HttpRequest, report: Report, user: User) -> None:
     internal = request.POST.get("visibility") == Visibility.INTERNAL
     flash_outcome(
         request,
@@ -78,7 +84,6 @@ def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         not_done=lambda exc: f"The message {_problems(exc, only='body', otherwise='could not be sent')}.",
         done="Internal note saved." if internal else "Message sent to the reporter.",
     )
-    return _back(slug, number, "conversation")
 
 
 def _problems(exc: Exception, only: str = "", otherwise: str = "") -> str:
@@ -134,11 +139,8 @@ def _original(report: Report, number: str) -> Report:
     return original
 
 
-@login_required
-@require_POST
-def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE)
+def triage_decision(request: HttpRequest, report: Report, user: User) -> None:
     flash_outcome(
         request,
         lambda: _decide(request.POST.get("decision", ""), report, user, request.POST),
@@ -146,14 +148,10 @@ def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpRespons
         not_done=lambda exc: f"Not recorded: {_problems(exc)}.",
         done="Decision recorded; the reporter has been told.",
     )
-    return _back(slug, number)
 
 
-@login_required
-@require_POST
-def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="severity")
+def set_severity(request: HttpRequest, report: Report, user: User) -> None:
     flash_outcome(
         request,
         lambda: triage.do_set_severity(
@@ -168,17 +166,12 @@ def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         not_done="Severity not saved",
         done="Severity saved.",
     )
-    return _back(slug, number, "severity")
 
 
-@login_required
-@require_POST
-def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="people")
+def assign(request: HttpRequest, report: Report, user: User) -> None:
     team = {str(member.pk): member for member in triage.team_of(report)}
     owner = team.get(request.POST.get("owner", ""))
     assignees = [team[pk] for pk in request.POST.getlist("assignees") if pk in team]
     triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
     messages.success(request, "Owner and assignees saved.")
-    return _back(slug, number, "people")

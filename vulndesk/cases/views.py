@@ -5,38 +5,28 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
 
-from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.cases.actions.affected import do_remove_affected_package, do_set_affected_package
 from vulndesk.cases.actions.fixes import do_set_backport, do_set_fix_plan
+from vulndesk.cases.decisions import case_form
 from vulndesk.cases.models import BackportStatus
-from vulndesk.intake.access import access_report_for_team
+from vulndesk.intake.models import Report
 from vulndesk.projects.releases import PackageError
 from vulndesk.web.forms import flash_outcome, optional_datetime_local
 
 
-def _back_to_fix(slug: str, number: int) -> HttpResponse:
-    return redirect(reverse("report-page", args=[slug, number]) + "#fix")
-
-
-@login_required
-@require_POST
-def set_affected(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="fix")
+def set_affected(request: HttpRequest, report: Report, user: User) -> None:
     package = request.POST.get("package", "")
     if request.POST.get("action") == "remove":
         entry = report.affected_packages.filter(package=package).first()
         if entry is not None:
             do_remove_affected_package(entry, acting_user=user)
             messages.success(request, f"{package} is no longer listed as affected.")
-        return _back_to_fix(slug, number)
+        return
     flash_outcome(
         request,
         lambda: do_set_affected_package(
@@ -46,14 +36,10 @@ def set_affected(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         not_done="Affected versions not saved",
         done="Affected versions saved.",
     )
-    return _back_to_fix(slug, number)
 
 
-@login_required
-@require_POST
-def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="fix")
+def set_backport(request: HttpRequest, report: Report, user: User) -> None:
     flash_outcome(
         request,
         lambda: do_set_backport(
@@ -70,14 +56,10 @@ def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         not_done="Release line not saved",
         done="Release line saved.",
     )
-    return _back_to_fix(slug, number)
 
 
-@login_required
-@require_POST
-def set_fix_plan(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="fix")
+def set_fix_plan(request: HttpRequest, report: Report, user: User) -> None:
     flash_outcome(
         request,
         lambda: do_set_fix_plan(
@@ -91,7 +73,6 @@ def set_fix_plan(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         not_done="Fix plan not saved",
         done="Fix plan saved.",
     )
-    return _back_to_fix(slug, number)
 
 
 def _utc_datetime(text: str) -> dt.datetime | None:
