@@ -16,10 +16,13 @@ from django.apps import apps
 from django.db import models, transaction
 
 from vulndesk.accounts.models import User
+from vulndesk.advisories.actions.subscriptions import address_digest
 from vulndesk.advisories.models import Subscription
 from vulndesk.audit.actions import JsonScalar, record_event
 from vulndesk.crypto import SealedColumns, key_id_of, keyring, open_sealed, seal
+from vulndesk.intake.actions import reporter_index
 from vulndesk.intake.models import Report
+from vulndesk.intake.search import index_report
 
 BATCH = 200
 
@@ -146,9 +149,6 @@ def reindex(on_progress: Callable[[str, int], None] | None = None) -> dict[str, 
 
 
 def _reindex_report(report: Report) -> None:
-    from vulndesk.intake.actions import reporter_index  # noqa: PLC0415 - not at start-up
-    from vulndesk.intake.search import index_report  # noqa: PLC0415
-
     index_report(report, [report.title, *report.fields.values()])
     report.reporter_index = reporter_index(str(report.reporter.get("email", "")))
     report.save(update_fields=["reporter_index"])
@@ -157,7 +157,6 @@ def _reindex_report(report: Report) -> None:
 def _redigest_subscription(pk: int) -> int:
     """The subscription's digest under the current key. Someone who subscribed again after the key
     changed has a second row by now: the two become one, keeping the confirmed (or older) row."""
-    from vulndesk.advisories.actions.subscriptions import address_digest  # noqa: PLC0415
 
     subscription = Subscription.objects.select_for_update().filter(pk=pk).first()
     if subscription is None:
