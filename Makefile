@@ -49,6 +49,7 @@ lint:
 	$(BIN)/ruff check vulndesk tests bench
 	$(BIN)/ruff format --check vulndesk tests bench
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude '*/migrations/*' vulndesk
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy vulndesk tests bench

@@ -20,7 +20,7 @@ from vulndesk.advisories.documents import document
 from vulndesk.advisories.exports.context import ExportContext
 from vulndesk.advisories.exports.render import FORMATS, render
 from vulndesk.advisories.models import AdvisoryRevision
-from vulndesk.cases.affected import parse_range
+from vulndesk.cases.actions.affected import parse_range
 from vulndesk.projects.releases import parse_version
 
 

@@ -666,3 +666,51 @@ def test_public_pages_stay_cacheable_for_visitors_and_private_for_the_signed_in(
     visitor = Client().get("/p/llm-d/")
     assert "no-store" not in visitor.get("Cache-Control", "")
     assert "no-store" in signed_in(alice).get("/p/llm-d/")["Cache-Control"]
+
+
+# Tables a GET may write, each for a reason that is not a read writing state:
+READ_MAY_WRITE = {
+    # Every read of embargoed material is audited (the house rule): the event and the chain's head.
+    "audit.AuditEvent",
+    "audit.AuditChainHead",
+    # Django's session: a request may refresh the signed-in person's session (its expiry, messages).
+    "sessions.Session",
+    # An API token's last use, at most once a minute (accounts/access.py), so its owner can tell a
+    # leaked token in use from a forgotten one.
+    "accounts.ApiToken",
+}
+
+
+def _tables() -> dict[str, str]:
+    """Every table's rows, as a digest of their values: what a GET must leave as it found it."""
+    from django.apps import apps  # noqa: PLC0415
+
+    return {
+        model._meta.label: repr(list(model._default_manager.order_by("pk").values_list()))
+        for model in apps.get_models()
+        if model._meta.label not in READ_MAY_WRITE and model._meta.managed
+    }
+
+
+def test_reading_a_page_writes_nothing_but_the_audit_log(cast: dict[str, object]) -> None:
+    """Every GET of the matrix, as every persona: only the audit log (and the session) may change."""
+    users: dict[str, User] = cast["users"]  # type: ignore[assignment]
+    matrix = _matrix(
+        int(str(cast["number"])),
+        str(cast["tracking"]),
+        int(str(cast["shared"])),
+        int(str(cast["applicant"])),
+        int(str(cast["alices_token"])),
+        attachments=cast["attachments"],  # type: ignore[arg-type]
+    )
+    wrote = []
+    for name, checks in matrix.items():
+        for check in (c for c in checks if c.method == "GET"):
+            for persona in PERSONAS:
+                client = _client(persona, users, api=check.api)
+                before = _tables()
+                _request(client, check)
+                changed = sorted(label for label, rows in _tables().items() if before.get(label) != rows)
+                if changed:
+                    wrote.append(f"{name} GET {check.path} as {persona} changed {', '.join(changed)}")
+    assert not wrote, "\n".join(wrote)

@@ -14,11 +14,11 @@ from vulndesk.accounts.actions import do_create_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
 from vulndesk.advisories.actions import do_approve_draft, do_create_advisory, publish_due
+from vulndesk.advisories.actions.subscriptions import do_subscribe
 from vulndesk.advisories.content import AdvisoryError
 from vulndesk.advisories.models import Advisory, AdvisoryState, Subscription
-from vulndesk.advisories.subscriptions import do_subscribe
-from vulndesk.cases.affected import do_set_affected_package
-from vulndesk.cases.triage import do_set_severity, triage_of
+from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.triage import do_set_severity, triage_of
 from vulndesk.intake.actions import do_receive_report
 from vulndesk.intake.models import Channel, CreditPreference
 from vulndesk.intake.submission import Submission
@@ -162,7 +162,7 @@ def test_a_published_advisory_is_revised_and_then_withdrawn(
     client: Client, project_b: Project, bob: User
 ) -> None:
     reviewer = _team(project_b, "reviewer")
-    do_subscribe(project_b, "sam@subscriber.test")
+    do_subscribe(project_b, "sam@subscriber.test", acting_user=None)
     Subscription.objects.update(confirmed_at="2026-01-01T00:00:00Z")
     advisory = _draft_and_publish(project_b, bob, reviewer)
     team = signed_in(bob)

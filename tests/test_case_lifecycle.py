@@ -22,14 +22,14 @@ from vulndesk.advisories.actions import (
 from vulndesk.advisories.content import AdvisoryContent
 from vulndesk.advisories.models import Advisory
 from vulndesk.audit.models import AuditEvent
-from vulndesk.cases.acknowledgement import DEFAULT_ACKNOWLEDGEMENT, do_acknowledge_report
-from vulndesk.cases.affected import do_set_affected_package
+from vulndesk.cases.actions.acknowledgement import DEFAULT_ACKNOWLEDGEMENT, do_acknowledge_report
+from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.closing import do_record_no_fix_needed
+from vulndesk.cases.actions.triage import do_accept, do_mark_valid, do_record_case_event, triage_of
 from vulndesk.cases.clocks import ClockState
-from vulndesk.cases.closing import do_record_no_fix_needed
 from vulndesk.cases.models import Message
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.stage import CaseFacts, Stage, case_facts, next_steps, reached, stage_of
-from vulndesk.cases.triage import do_accept, do_mark_valid, do_record_case_event, triage_of
 from vulndesk.cases.vultron import CaseEvent, CaseState, RMState
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
@@ -294,7 +294,7 @@ def test_each_free_text_form_is_on_its_own_page_so_nothing_typed_elsewhere_is_lo
         f"{case}fix-plan/", {"timeline": "Release on Tuesday.", "mitigations": "", "fix_available_at": ""}
     )
     team.post(f"{case}severity/", {"cvss31": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N", "cwes": ""})
-    from vulndesk.cases.fixes import fix_plan_of  # noqa: PLC0415
+    from vulndesk.cases.actions.fixes import fix_plan_of  # noqa: PLC0415
 
     assert fix_plan_of(report).timeline == "Release on Tuesday."
     assert triage_of(report).rating == "Critical"

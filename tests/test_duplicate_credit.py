@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import User
 from vulndesk.advisories.actions import do_create_advisory, latest_revision
-from vulndesk.cases.fixes import do_set_fix_plan
-from vulndesk.cases.triage import do_mark_duplicate, do_mark_valid
+from vulndesk.cases.actions.fixes import do_set_fix_plan
+from vulndesk.cases.actions.triage import do_mark_duplicate, do_mark_valid
 from vulndesk.intake.actions import do_receive_report
 from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.submission import Submission

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test import Client
 
 from vulndesk.accounts.models import User
+from vulndesk.cases.actions.triage import do_mark_duplicate, do_mark_invalid, do_mark_valid
 from vulndesk.cases.evidence import evidence_of, read_evidence
 from vulndesk.cases.models import InfoRequest, ReportEvidence
 from vulndesk.cases.models import Message as CaseMessage
-from vulndesk.cases.triage import do_mark_duplicate, do_mark_invalid, do_mark_valid
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.submission import Submission

@@ -10,9 +10,9 @@ from django.test import Client
 
 from vulndesk.accounts.actions import do_create_api_token
 from vulndesk.accounts.models import User
-from vulndesk.cases.fixes import backport_matrix, fix_plan_of
+from vulndesk.cases.actions.fixes import backport_matrix, fix_plan_of
+from vulndesk.cases.actions.triage import triage_of
 from vulndesk.cases.models import BackportStatus, Message
-from vulndesk.cases.triage import triage_of
 from vulndesk.intake.models import Report
 from vulndesk.projects.models import Project
 from vulndesk.rotation import rotate

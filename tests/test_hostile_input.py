@@ -216,7 +216,7 @@ def test_a_nul_character_is_refused_with_a_reason(client: Client, project_a: Pro
 
 
 def test_a_fix_date_with_any_iso_offset_is_stored_in_utc(project_a: Project, alice: User) -> None:
-    from vulndesk.cases.fixes import do_set_fix_plan  # noqa: PLC0415
+    from vulndesk.cases.actions.fixes import do_set_fix_plan  # noqa: PLC0415
     from vulndesk.projects.releases import PackageError  # noqa: PLC0415
 
     report = a_report(project_a)

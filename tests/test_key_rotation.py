@@ -9,8 +9,8 @@ from pytest_django.fixtures import Settings
 
 from vulndesk import crypto
 from vulndesk.advisories.actions import do_create_advisory
+from vulndesk.advisories.actions.subscriptions import do_subscribe
 from vulndesk.advisories.models import Subscription
-from vulndesk.advisories.subscriptions import do_subscribe
 from vulndesk.cli import main
 from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
@@ -44,7 +44,7 @@ def test_rotation_reseals_everything_with_the_new_key_and_the_old_key_can_go(
     payload = {"title": "secret title", "description": "secret body", "reporter_email": "r@researcher.test"}
     client.post("/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json")
     draft = do_create_advisory(project_a, report=Report.objects.get(), acting_user=None)
-    do_subscribe(project_a, "sam@subscriber.test")
+    do_subscribe(project_a, "sam@subscriber.test", acting_user=None)
     assert set(keys_in_use()) == {"old"}
 
     _use(settings, f"{NEW},{OLD}")
@@ -82,7 +82,7 @@ def test_every_sealed_column_is_rotated() -> None:
 def test_a_new_secret_key_and_a_reindex_keep_search_and_subscriptions_working(
     client: Client, project_a: Project, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415
+    from vulndesk.advisories.actions.subscriptions import address_digest  # noqa: PLC0415
     from vulndesk.intake import search  # noqa: PLC0415
 
     payload = {
@@ -91,7 +91,7 @@ def test_a_new_secret_key_and_a_reindex_keep_search_and_subscriptions_working(
         "reporter_email": "r@researcher.test",
     }
     client.post("/api/v1/projects/llm-d/reports", json.dumps(payload), content_type="application/json")
-    do_subscribe(project_a, "sam@subscriber.test")
+    do_subscribe(project_a, "sam@subscriber.test", acting_user=None)
     first_subscription = Subscription.objects.get().pk
     assert list(search.search(Report.objects.all(), "tokenizer"))
 
@@ -100,7 +100,7 @@ def test_a_new_secret_key_and_a_reindex_keep_search_and_subscriptions_working(
     # Keyed with the old secret: nothing is found, until the reindex.
     assert not list(search.search(Report.objects.all(), "tokenizer"))
     # Sam subscribes again before the reindex: not found under the new key, a second row is made.
-    do_subscribe(project_a, "sam@subscriber.test")
+    do_subscribe(project_a, "sam@subscriber.test", acting_user=None)
     assert Subscription.objects.count() == 2
     assert main(["keys", "reindex"]) == 0
     assert "reports: recomputed 1" in capsys.readouterr().out

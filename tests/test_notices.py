@@ -18,10 +18,10 @@ from vulndesk.advisories.content import AdvisoryError
 from vulndesk.advisories.review import do_request_review
 from vulndesk.audit.models import AuditEvent
 from vulndesk.cases.actions import do_post_reporter_reply
+from vulndesk.cases.actions.triage import do_assign
 from vulndesk.cases.models import Via
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.tasks import sweep
-from vulndesk.cases.triage import do_assign
 from vulndesk.embargo.actions import do_set_embargo_end, send_embargo_ending_notices
 from vulndesk.intake.models import Report
 from vulndesk.notify.digest import daily_digests, send_due_digests

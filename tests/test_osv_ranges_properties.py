@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from vulndesk.advisories.exports.osv import events
 from vulndesk.advisories.exports.ranges import spans_of
-from vulndesk.cases.affected import parse_range
+from vulndesk.cases.actions.affected import parse_range
 from vulndesk.projects.releases import parse_version
 
 PACKAGE = "pkg:pypi/llmesh"

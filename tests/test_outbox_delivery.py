@@ -18,8 +18,9 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from vulndesk.notify.delivery import MAX_ATTEMPTS
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
-from vulndesk.notify.tasks import MAX_ATTEMPTS, deliver
+from vulndesk.notify.tasks import deliver
 from vulndesk.projects.models import Project
 from vulndesk.worker import recover_abandoned_tasks
 
@@ -153,7 +154,7 @@ def test_the_worker_delivers_a_burst_exactly_once_across_a_relay_outage(
                 _report_to(server, n)
             time.sleep(3)  # the worker has tried them all by now, and scheduled retries
             relay.start()
-            # The first retry comes 30 s after a failure (notify/tasks.backoff).
+            # The first retry comes 30 s after a failure (notify/delivery.backoff).
             _wait_for(lambda: len(_acknowledgements(relay)) >= before + during, "the mail held back", 120)
             time.sleep(3)  # room for a copy sent twice to show up
             assert stop(server) == 0

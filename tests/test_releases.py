@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
-from vulndesk.cases.affected import do_set_affected_package, fixed_versions, is_affected, parse_range
+from vulndesk.cases.actions.affected import do_set_affected_package, fixed_versions, is_affected, parse_range
 from vulndesk.cases.models import AffectedPackage
 from vulndesk.intake.models import Report
 from vulndesk.projects.actions import do_import_policy, do_record_release

@@ -13,11 +13,11 @@ from django_tasks_db.models import DBTaskResult
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.actions import do_post_reporter_reply, do_post_team_message
+from vulndesk.cases.actions.triage import do_request_info
 from vulndesk.cases.clocks import CaseTimes, ClockState, clocks
 from vulndesk.cases.models import SlaNotice, Via
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.tasks import ensure_sweep_scheduled, sla_sweep, sweep
-from vulndesk.cases.triage import do_request_info
 from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.projects.models import Project

@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.test import Client
 
 from vulndesk.accounts.models import User
-from vulndesk.cases.affected import do_set_affected_package
-from vulndesk.cases.fixes import backport_matrix, unsupported_lines
+from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.fixes import backport_matrix, unsupported_lines
 from vulndesk.distributors.briefing import briefing
 from vulndesk.distributors.models import CaseShare, Organisation, OrganisationState
 from vulndesk.projects.actions import do_import_policy, do_record_release, do_update_policy

@@ -72,7 +72,7 @@ def test_the_team_is_told_of_a_new_report_without_its_contents(client: Client, a
 def test_the_queue_shows_severity_owner_and_the_nearest_deadline_coloured(
     client: Client, alice: User
 ) -> None:
-    from vulndesk.cases.triage import do_mark_valid, do_set_severity  # noqa: PLC0415
+    from vulndesk.cases.actions.triage import do_mark_valid, do_set_severity  # noqa: PLC0415
 
     report = _report(client, "llm-d")
     do_mark_valid(report, acting_user=alice)

@@ -19,7 +19,7 @@ from vulndesk.accounts.password_reset import REQUESTS_PER_ADDRESS, RESETS_PER_AC
 from vulndesk.accounts.permissions import Role
 from vulndesk.accounts.views import SECOND_FACTOR_AT
 from vulndesk.audit.models import AuditEvent
-from vulndesk.cases.triage import do_assign, triage_of
+from vulndesk.cases.actions.triage import do_assign, triage_of
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.projects.models import Project
 

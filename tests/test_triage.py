@@ -8,8 +8,8 @@ from django.test import Client
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
+from vulndesk.cases.actions.triage import do_accept, do_close, do_mark_duplicate, do_mark_valid
 from vulndesk.cases.models import Resolution, Triage
-from vulndesk.cases.triage import do_accept, do_close, do_mark_duplicate, do_mark_valid
 from vulndesk.cases.vultron import TransitionError
 from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
@@ -140,7 +140,7 @@ def test_a_bug_that_is_not_a_security_issue_becomes_public_bug_text(client: Clie
 
 
 def test_owner_and_assignees_come_from_the_projects_team(client: Client, alice: User, bob: User) -> None:
-    from vulndesk.cases.triage import do_assign  # noqa: PLC0415
+    from vulndesk.cases.actions.triage import do_assign  # noqa: PLC0415
     from vulndesk.intake.submission import SubmissionError  # noqa: PLC0415
 
     report, _ = _report(client)
@@ -168,7 +168,7 @@ def test_a_duplicates_reporter_follows_the_original(client: Client, alice: User)
 
 
 def test_case_events_follow_vultron_and_the_reporter_is_told(client: Client, alice: User) -> None:
-    from vulndesk.cases.triage import do_record_case_event  # noqa: PLC0415
+    from vulndesk.cases.actions.triage import do_record_case_event  # noqa: PLC0415
     from vulndesk.cases.vultron import CaseEvent  # noqa: PLC0415
 
     report, link = _report(client)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vulndesk.accounts.models import User
-from vulndesk.cases import triage
+from vulndesk.cases.actions import triage
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
 from vulndesk.intake.actions import do_receive_report

@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1/: one NinjaAPI, each domain adding its router."""
+"""The JSON API under /api/v1/: one NinjaAPI, each domain adding its router. The domains' routers
+import nothing from here (the token door is accounts/token_auth.py, refusals web/problems.py)."""
 
 from __future__ import annotations
 
@@ -6,37 +7,20 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
-from ninja.security import HttpBearer
 
 from vulndesk import openapi
-from vulndesk.accounts.access import access_token_user
-from vulndesk.accounts.models import User
-
-
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer vd_…``; the token's user is put on the request."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = access_token_user(token)
-        if found is None:
-            return None
-        user, api_token = found
-        request.api_token = api_token  # type: ignore[attr-defined]
-        return user
-
-
-class Problems(Schema):
-    """Every refusal of a request: what is wrong, and which field, never the value sent.
-
-    Ninja's own refusals (401, 404) answer ``{"detail": ...}``, which this shape also describes.
-    """
-
-    detail: str
-    problems: dict[str, str] = {}
+from vulndesk.accounts.api import router as accounts_router
+from vulndesk.advisories.api import router as advisories_router
+from vulndesk.advisories.exports.api import router as exports_router
+from vulndesk.cases.api import router as cases_router
+from vulndesk.cases.fix_api import router as fixes_router
+from vulndesk.intake.api import router as intake_router
+from vulndesk.projects.api import router as projects_router
+from vulndesk.web.problems import Problems
 
 
 class VulndeskAPI(NinjaAPI):
@@ -88,22 +72,10 @@ def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse
     return api.create_response(request, body.dict(), status=422)
 
 
-def _register_routers() -> None:
-    from vulndesk.accounts.api import router as accounts_router  # noqa: PLC0415 - after api exists
-    from vulndesk.advisories.api import router as advisories_router  # noqa: PLC0415
-    from vulndesk.advisories.exports.api import router as exports_router  # noqa: PLC0415
-    from vulndesk.cases.api import router as cases_router  # noqa: PLC0415
-    from vulndesk.cases.fix_api import router as fixes_router  # noqa: PLC0415
-    from vulndesk.intake.api import router as intake_router  # noqa: PLC0415
-    from vulndesk.projects.api import router as projects_router  # noqa: PLC0415
-
-    api.add_router("/", accounts_router)
-    api.add_router("/projects", projects_router)
-    api.add_router("/projects", intake_router)
-    api.add_router("/", cases_router)
-    api.add_router("/", fixes_router)
-    api.add_router("/projects", exports_router)
-    api.add_router("/projects", advisories_router)
-
-
-_register_routers()
+api.add_router("/", accounts_router)
+api.add_router("/projects", projects_router)
+api.add_router("/projects", intake_router)
+api.add_router("/", cases_router)
+api.add_router("/", fixes_router)
+api.add_router("/projects", exports_router)
+api.add_router("/projects", advisories_router)

@@ -96,7 +96,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_user_unlock(args: argparse.Namespace) -> int:
-    from vulndesk.accounts.lockout import do_unlock  # noqa: PLC0415
+    from vulndesk.accounts.actions import do_unlock  # noqa: PLC0415
 
     was_locked = do_unlock(args.email, acting_user=None)
     _out(f"{args.email}: unlocked" if was_locked else f"{args.email}: was not locked")
@@ -117,7 +117,7 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_user_reset_mfa(args: argparse.Namespace) -> int:
-    from vulndesk.accounts.mfa import do_reset_second_factor  # noqa: PLC0415
+    from vulndesk.accounts.actions import do_reset_second_factor  # noqa: PLC0415
     from vulndesk.accounts.models import User  # noqa: PLC0415
 
     user = User.objects.filter(email__iexact=args.email).first()
@@ -341,17 +341,17 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(_args: argparse.Namespace) -> int:
-    from vulndesk.rotation import keys_in_use, rotate  # noqa: PLC0415
+    from vulndesk.rotation import do_rotate_keys, keys_in_use  # noqa: PLC0415
 
-    rotate(lambda column, count: _out(f"{column}: re-sealed {count}"))
+    do_rotate_keys(acting_user=None, on_progress=lambda column, count: _out(f"{column}: re-sealed {count}"))
     _out("Values per key id now: " + ", ".join(f"{kid}={n}" for kid, n in sorted(keys_in_use().items())))
     return 0
 
 
 def cmd_keys_reindex(_args: argparse.Namespace) -> int:
-    from vulndesk.rotation import reindex  # noqa: PLC0415
+    from vulndesk.rotation import do_reindex  # noqa: PLC0415
 
-    reindex(lambda what, count: _out(f"{what}: recomputed {count}"))
+    do_reindex(acting_user=None, on_progress=lambda what, count: _out(f"{what}: recomputed {count}"))
     return 0
 
 

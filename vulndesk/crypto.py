@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -82,3 +84,32 @@ def open_sealed(token: str, *, context: str) -> str:
 
 def key_id_of(token: str) -> str:
     return token.split(":", 2)[1]
+
+
+class SealedColumns:
+    """A model with sealed columns declares each once, in ``sealed_contexts``: the column's name and
+    the associated data it is sealed under, a template filled from the row's attributes
+    (``"report:{uid}:title"``). The model's own properties seal and open with it, and key rotation
+    (vulndesk/rotation.py) finds every sealed column through it."""
+
+    sealed_contexts: ClassVar[Mapping[str, str]] = {}
+
+    def sealing_context(self, column: str) -> str:
+        return self.sealed_contexts[column].format_map(_RowAttributes(self))
+
+    def sealed(self, column: str, plaintext: str) -> str:
+        """``plaintext`` sealed for ``column`` of this row."""
+        return seal(plaintext, context=self.sealing_context(column))
+
+    def opened(self, column: str) -> str:
+        """What ``column`` of this row holds, opened."""
+        return open_sealed(getattr(self, column), context=self.sealing_context(column))
+
+
+class _RowAttributes(dict[str, object]):
+    def __init__(self, row: object) -> None:
+        super().__init__()
+        self.row = row
+
+    def __missing__(self, key: str) -> object:
+        return getattr(self.row, key)

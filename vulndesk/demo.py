@@ -23,9 +23,9 @@ from vulndesk.advisories.actions import (
     draft_revision,
 )
 from vulndesk.advisories.content import AdvisoryContent
-from vulndesk.cases import triage
-from vulndesk.cases.affected import do_set_affected_package
-from vulndesk.cases.fixes import do_set_fix_plan
+from vulndesk.cases.actions import triage
+from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.fixes import do_set_fix_plan
 from vulndesk.intake.actions import do_receive_report
 from vulndesk.intake.models import Channel, Report
 from vulndesk.intake.submission import Submission

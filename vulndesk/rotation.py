@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
+from django.apps import apps
 from django.db import models, transaction
 
-from vulndesk.accounts.models import TotpDevice
-from vulndesk.advisories.models import AdvisoryRevision, Subscription
-from vulndesk.cases.models import FixPlan, Message, ReportEvidence
-from vulndesk.crypto import key_id_of, keyring, open_sealed, seal
-from vulndesk.distributors.models import CaseShare, Leak
-from vulndesk.duplicates.models import DuplicateSuggestion, ReportProfile
-from vulndesk.intake.models import Report, ReportAttachment
-from vulndesk.notify.models import OutboundEmail, Webhook
-from vulndesk.openpgp.models import ProjectKey, ReporterKey
+from vulndesk.accounts.models import User
+from vulndesk.advisories.actions.subscriptions import address_digest
+from vulndesk.advisories.models import Subscription
+from vulndesk.audit.actions import JsonScalar, record_event
+from vulndesk.crypto import SealedColumns, key_id_of, keyring, open_sealed, seal
+from vulndesk.duplicates.actions import store_profile
+from vulndesk.intake.actions import reporter_index
+from vulndesk.intake.models import Report
+from vulndesk.intake.search import index_report
 
 BATCH = 200
 
@@ -30,33 +32,45 @@ BATCH = 200
 class SealedColumn:
     model: type[models.Model]
     field: str
-    context: Callable[[models.Model], str]
+
+    def context(self, row: models.Model) -> str:
+        return cast("SealedColumns", row).sealing_context(self.field)
 
 
-SEALED_COLUMNS = [
-    SealedColumn(Report, "sealed_title", lambda r: f"report:{r.uid}:title"),  # type: ignore[attr-defined]
-    SealedColumn(Report, "sealed_fields", lambda r: f"report:{r.uid}:fields"),  # type: ignore[attr-defined]
-    SealedColumn(Report, "sealed_reporter", lambda r: f"report:{r.uid}:reporter"),  # type: ignore[attr-defined]
-    SealedColumn(ReportAttachment, "sealed_filename", lambda a: f"attachment:{a.uid}:filename"),  # type: ignore[attr-defined]
-    SealedColumn(ReportAttachment, "sealed_content", lambda a: f"attachment:{a.uid}:content"),  # type: ignore[attr-defined]
-    SealedColumn(Message, "sealed_body", lambda m: f"message:{m.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(Message, "sealed_html", lambda m: f"message:{m.uid}:html"),  # type: ignore[attr-defined]
-    SealedColumn(OutboundEmail, "sealed_message", lambda o: f"outbound:{o.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(ProjectKey, "sealed_private_key", lambda k: f"projectkey:{k.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(ReporterKey, "sealed_public_key", lambda k: f"reporterkey:{k.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(AdvisoryRevision, "sealed_content", lambda r: f"advisory:{r.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(Subscription, "sealed_address", lambda s: f"subscription:{s.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(FixPlan, "sealed_timeline", lambda f: f"fix-timeline:{f.report_id}"),  # type: ignore[attr-defined]
-    SealedColumn(FixPlan, "sealed_mitigations", lambda f: f"fix-mitigations:{f.report_id}"),  # type: ignore[attr-defined]
-    SealedColumn(ReportEvidence, "sealed_details", lambda e: f"evidence:{e.report_id}"),  # type: ignore[attr-defined]
-    SealedColumn(TotpDevice, "sealed_secret", lambda d: f"totp:{d.user_id}"),  # type: ignore[attr-defined]
-    SealedColumn(Webhook, "sealed_secret", lambda w: f"webhook:{w.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(CaseShare, "sealed_summary", lambda c: f"caseshare:{c.report_id}:{c.organisation_id}"),  # type: ignore[attr-defined]
-    SealedColumn(Leak, "sealed_what", lambda leak: f"leak:{leak.uid}:what"),  # type: ignore[attr-defined]
-    SealedColumn(Leak, "sealed_to_whom", lambda leak: f"leak:{leak.uid}:to_whom"),  # type: ignore[attr-defined]
-    SealedColumn(ReportProfile, "sealed_profile", lambda p: f"profile:{p.uid}"),  # type: ignore[attr-defined]
-    SealedColumn(DuplicateSuggestion, "sealed_reasons", lambda s: f"suggestion:{s.uid}"),  # type: ignore[attr-defined]
-]
+def sealed_columns() -> list[SealedColumn]:
+    """Every sealed column, from the declarations on the models (``SealedColumns.sealed_contexts``)."""
+    return [
+        SealedColumn(model, field)
+        for model in apps.get_models()
+        if issubclass(model, SealedColumns)
+        for field in model.sealed_contexts
+    ]
+
+
+SEALED_COLUMNS = sealed_columns()
+
+
+def do_rotate_keys(
+    *, acting_user: User | None, on_progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Re-seal everything under the current key, then record that it was done and how much: the
+    batches commit one by one (the service keeps running), the audit event once they all have."""
+    counts = rotate(on_progress)
+    with transaction.atomic():
+        details: dict[str, JsonScalar | list[str]] = {"key": keyring().current, **counts}
+        record_event("keys.rotated", acting_user=acting_user, details=details)
+    return counts
+
+
+def do_reindex(
+    *, acting_user: User | None, on_progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Recompute what is keyed with the secret key (see ``reindex``), then record it once."""
+    counts = reindex(on_progress)
+    with transaction.atomic():
+        details: dict[str, JsonScalar | list[str]] = {**counts}
+        record_event("keys.reindexed", acting_user=acting_user, details=details)
+    return counts
 
 
 def rotate(on_progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
@@ -136,10 +150,6 @@ def reindex(on_progress: Callable[[str, int], None] | None = None) -> dict[str, 
 
 
 def _reindex_report(report: Report) -> None:
-    from vulndesk.duplicates.actions import store_profile  # noqa: PLC0415
-    from vulndesk.intake.actions import reporter_index  # noqa: PLC0415 - not at start-up
-    from vulndesk.intake.search import index_report  # noqa: PLC0415
-
     index_report(report, [report.title, *report.fields.values()])
     store_profile(report)  # duplicate ranking's profile, rebuilt with the index
     report.reporter_index = reporter_index(str(report.reporter.get("email", "")))
@@ -149,7 +159,6 @@ def _reindex_report(report: Report) -> None:
 def _redigest_subscription(pk: int) -> int:
     """The subscription's digest under the current key. Someone who subscribed again after the key
     changed has a second row by now: the two become one, keeping the confirmed (or older) row."""
-    from vulndesk.advisories.subscriptions import address_digest  # noqa: PLC0415
 
     subscription = Subscription.objects.select_for_update().filter(pk=pk).first()
     if subscription is None:

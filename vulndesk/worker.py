@@ -20,14 +20,14 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook
+from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook, OutboxRow
 from vulndesk.notify.tasks import deliver_outbound
 from vulndesk.notify.webhooks import deliver_webhook_task
 
 logger = logging.getLogger(__name__)
 
 # A delivery task's own claim on its mail or webhook: put back to "queued" before it runs again.
-_DELIVERIES: dict[str, type[OutboundEmail | OutboundWebhook]] = {
+_DELIVERIES: dict[str, type[OutboxRow]] = {
     deliver_outbound.module_path: OutboundEmail,
     deliver_webhook_task.module_path: OutboundWebhook,
 }
@@ -63,7 +63,7 @@ def recover_abandoned_tasks() -> int:
             delivery = _DELIVERIES.get(result.task_path)
             if delivery is not None:
                 uid = result.args_kwargs["args"][0]
-                delivery.objects.filter(uid=uid, status=OutboundStatus.SENDING).update(
+                delivery._default_manager.filter(uid=uid, status=OutboundStatus.SENDING).update(  # noqa: SLF001 - Django API
                     status=OutboundStatus.QUEUED, next_attempt_at=timezone.now()
                 )
             DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING).update(

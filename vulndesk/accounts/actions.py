@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from vulndesk.accounts.models import ApiToken, Membership, User, token_digest
+from vulndesk.accounts import lockout, mfa
+from vulndesk.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    Membership,
+    RecoveryCode,
+    TotpDevice,
+    User,
+    token_digest,
+)
 from vulndesk.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
 from vulndesk.audit.actions import record_event
 
@@ -176,3 +185,76 @@ def token_scopes_for(user: User) -> list[Permission]:
     if user.memberships.exists():
         return sorted(ROLE_PERMISSIONS[Role.TEAM])
     return []
+
+
+# --- the second factor (the mechanics are in accounts/mfa.py) ------------------------------------
+
+
+def do_confirm_mfa_enrollment(user: User, code: str, secret: str, *, acting_user: User) -> list[str] | None:
+    """The first code for this session's secret matched: the authenticator counts, and fresh
+    recovery codes are returned once."""
+    with transaction.atomic():
+        device = TotpDevice.objects.select_for_update().filter(user=user).first()
+        if device is not None and device.confirmed_at is not None:
+            return None
+        if device is None:
+            device = TotpDevice(user=user)
+        device.secret, device.last_used_step = secret, 0
+        if not mfa.accept_totp(device, code):
+            return None
+        device.confirmed_at = timezone.now()
+        device.save()
+        codes = mfa.new_recovery_codes(user)
+        record_event("user.mfa_enrolled", acting_user=acting_user, target=user)
+    return codes
+
+
+def do_verify_second_factor(user: User, code: str, *, acting_user: User) -> bool:
+    """A current TOTP code, used once; or an unused recovery code, which is then spent."""
+    text = code.strip().replace(" ", "").replace("-", "")
+    with transaction.atomic():
+        device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+        if device is None:
+            return False
+        if mfa.accept_totp(device, text):
+            device.save(update_fields=["last_used_step"])
+            record_event("user.second_factor_verified", acting_user=acting_user, target=user)
+            return True
+        spent = RecoveryCode.objects.filter(
+            user=user, digest=mfa.recovery_digest(text.lower()), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if spent:
+            left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+            record_event(
+                "user.recovery_code_used", acting_user=acting_user, target=user, details={"left": left}
+            )
+        return bool(spent)
+
+
+def do_renew_recovery_codes(user: User, *, acting_user: User) -> list[str]:
+    """Ten new codes; every earlier one stops working. Returned once, stored as keyed hashes."""
+    if not mfa.has_second_factor(user):
+        raise ValueError("set up an authenticator first")
+    with transaction.atomic():
+        codes = mfa.new_recovery_codes(user)
+        record_event("user.recovery_codes_renewed", acting_user=acting_user, target=user)
+    return codes
+
+
+def do_reset_second_factor(user: User, *, acting_user: User | None) -> None:
+    """For someone who lost the authenticator and every recovery code; they enroll again."""
+    with transaction.atomic():
+        TotpDevice.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+        record_event("user.mfa_reset", acting_user=acting_user, target=user)
+
+
+def do_unlock(email: str, *, acting_user: User | None) -> bool:
+    """Lift a lock, audited; whether there was one."""
+    with transaction.atomic():
+        deleted, _ = LoginThrottle.objects.filter(lockout.every_count_of(email)).delete()
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        record_event(
+            "user.unlocked", acting_user=acting_user, target=user, details={"was_locked": bool(deleted)}
+        )
+    return bool(deleted)

@@ -5,9 +5,9 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from vulndesk.accounts.models import ApiToken, User
+from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
-from vulndesk.api import TokenAuth
+from vulndesk.accounts.token_auth import TokenAuth, request_token
 
 router = Router(tags=["accounts"])
 
@@ -26,7 +26,7 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, auth=TokenAuth(), summary="Who the token belongs to, and what it may do")
 def me(request: HttpRequest) -> MeOut:
     user: User = request.auth  # type: ignore[attr-defined]
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
+    token = request_token(request)
     slugs = list(
         user.memberships.filter(role__in=[Role.TEAM, Role.LEAD]).values_list("project__slug", flat=True)
     )

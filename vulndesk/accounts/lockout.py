@@ -244,16 +244,5 @@ def record_success(email: str, address: str = "") -> None:
     LoginThrottle.objects.filter(key__in=keys, locked_for_good=False).delete()
 
 
-def _every_count_of(email: str) -> Q:
+def every_count_of(email: str) -> Q:
     return Q(key__in=[_key(email), _code_key(email)]) | Q(key__startswith=_pair_prefix(email))
-
-
-def do_unlock(email: str, *, acting_user: User | None) -> bool:
-    """Lift a lock, audited; whether there was one."""
-    with transaction.atomic():
-        deleted, _ = LoginThrottle.objects.filter(_every_count_of(email)).delete()
-        user = User.objects.filter(email__iexact=email.strip()).first()
-        record_event(
-            "user.unlocked", acting_user=acting_user, target=user, details={"was_locked": bool(deleted)}
-        )
-    return bool(deleted)

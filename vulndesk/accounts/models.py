@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from vulndesk.accounts.permissions import Permission, Role
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import Project
@@ -110,7 +110,7 @@ class ApiToken(models.Model):
         return not self.scopes or str(permission) in self.scopes
 
 
-class TotpDevice(models.Model):
+class TotpDevice(SealedColumns, models.Model):
     """A person's authenticator (RFC 6238): the shared secret, sealed like report contents."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
@@ -120,16 +120,20 @@ class TotpDevice(models.Model):
     last_used_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_secret": "totp:{user_id}",
+    }
+
     def __str__(self) -> str:
         return f"authenticator of {self.user}"
 
     @property
     def secret(self) -> str:
-        return open_sealed(self.sealed_secret, context=f"totp:{self.user_id}")
+        return self.opened("sealed_secret")
 
     @secret.setter
     def secret(self, value: str) -> None:
-        self.sealed_secret = seal(value, context=f"totp:{self.user_id}")
+        self.sealed_secret = self.sealed("sealed_secret", value)
 
 
 class RecoveryCode(models.Model):

@@ -26,6 +26,7 @@ from vulndesk.accounts.actions import (
     AccountError,
     do_change_password,
     do_create_api_token,
+    do_renew_recovery_codes,
     do_revoke_api_token,
     token_scopes_for,
 )
@@ -118,7 +119,7 @@ def renew_recovery_codes(request: HttpRequest) -> HttpResponse:
     if confirm is not None:
         return confirm
     try:
-        codes = mfa.do_renew_recovery_codes(user)
+        codes = do_renew_recovery_codes(user, acting_user=user)
     except ValueError as exc:
         messages.error(request, f"Not done: {exc}.")
         return redirect("account")

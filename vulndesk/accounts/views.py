@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from vulndesk.accounts import lockout, mfa
 from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.actions import do_confirm_mfa_enrollment, do_verify_second_factor
 from vulndesk.accounts.models import User
 from vulndesk.web.client import client_address
 from vulndesk.web.sealed_session import keep_sealed, read_sealed
@@ -114,7 +115,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         try:
             # After a right password: these failures, and only these, can lock the account for good.
             lockout.begin_attempt(user.email, address, code=True)
-            if mfa.verify_second_factor(user, request.POST.get("code", "")):
+            if do_verify_second_factor(user, request.POST.get("code", ""), acting_user=user):
                 return _complete(request, user)
             lockout.record_failure(user.email, address, code=True)
             error = "That code is not right (or was already used). Try the current one."
@@ -134,7 +135,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     keep_sealed(request, SETUP_SECRET, secret, user_id=user.pk)
     error = ""
     if request.method == "POST":
-        codes = mfa.confirm_enrollment(user, request.POST.get("code", ""), secret)
+        codes = do_confirm_mfa_enrollment(user, request.POST.get("code", ""), secret, acting_user=user)
         if codes is not None:
             response = _complete(request, user)
             return render(
@@ -164,7 +165,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
         try:
             lockout.begin_attempt(user.email)
             password_ok = user.check_password(request.POST.get("password", ""))
-            if password_ok and mfa.verify_second_factor(user, request.POST.get("code", "")):
+            if password_ok and do_verify_second_factor(user, request.POST.get("code", ""), acting_user=user):
                 request.session[SECOND_FACTOR_AT] = int(time.time())
                 lockout.record_success(user.email)
                 messages.success(request, "Confirmed. Now do it again: the action was not done yet.")

@@ -7,15 +7,15 @@ from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
-from vulndesk.accounts.models import ApiToken, User
+from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
+from vulndesk.accounts.token_auth import TokenAuth, token_caller
 from vulndesk.advisories.access import access_advisory_for_team
 from vulndesk.advisories.actions import do_publish_advisory
 from vulndesk.advisories.content import AdvisoryError
-from vulndesk.api import Problems, TokenAuth
 from vulndesk.embargo.models import MAX_EXIT_NOTE, EarlyDisclosure, ExitReason
+from vulndesk.web.problems import Problems
 
 router = Router(tags=["advisories"], auth=TokenAuth())
 
@@ -47,11 +47,7 @@ class PublishedOut(Schema):
 
 
 def _caller(request: HttpRequest) -> User:
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    if not token.allows(Permission.PROJECT_ADVISORY_PUBLISH):
-        raise HttpError(404, "Not Found")
-    user: User = request.auth  # type: ignore[attr-defined]
-    return user
+    return token_caller(request, Permission.PROJECT_ADVISORY_PUBLISH)
 
 
 def _problems(exc: AdvisoryError) -> dict[str, str]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from vulndesk.advisories.aliases import CVE_ID, id_problem
 from vulndesk.advisories.document import CreditType, ReferenceType, SeverityRating
-from vulndesk.cases.affected import parse_range
+from vulndesk.cases.actions.affected import parse_range
 from vulndesk.cases.severity import SeverityError, cvss31, cvss40, cwe_name
 from vulndesk.projects.releases import PackageError, parse_package
 

@@ -44,6 +44,7 @@ from vulndesk.cases.severity import cwe_name
 from vulndesk.embargo.models import EARLY_DISCLOSURE_REASONS, MIN_EARLY_NOTE, EarlyDisclosure
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.projects.access import access_project
+from vulndesk.web.forms import optional_datetime_local
 
 
 @login_required
@@ -282,14 +283,11 @@ def _request_review(advisory: Advisory, reviewer_id: str, user: User) -> str:
 
 
 def _utc(text: str) -> dt.datetime | None:
-    if not text.strip():
-        return None
-    try:
-        return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise AdvisoryError(
-            [f"publish_at: {text!r} is not a date and time (YYYY-MM-DDTHH:MM, UTC)"]
-        ) from None
+    return optional_datetime_local(text, dt.UTC, _not_a_moment)
+
+
+def _not_a_moment(text: str) -> AdvisoryError:
+    return AdvisoryError([f"publish_at: {text!r} is not a date and time (YYYY-MM-DDTHH:MM, UTC)"])
 
 
 @login_required

@@ -76,7 +76,7 @@ class Reference:
 
 @dataclass(frozen=True)
 class AffectedRange:
-    """One package's affected versions as a ``vers`` range (see vulndesk/cases/affected.py).
+    """One package's affected versions as a ``vers`` range (see vulndesk/cases/actions/affected.py).
 
     ``package`` is a package URL without a version; ``affected`` reads like
     ``vers:pypi/>=1.2.0|<1.2.5``: each ``<`` bound is the version that fixes its span.

@@ -45,7 +45,7 @@ def list_id(project: Project) -> str:
 
 
 def _to_subscriber(subscription: Subscription, kind: str, **context: object) -> Email:
-    from vulndesk.advisories.subscriptions import unsubscribe_token  # noqa: PLC0415  # it imports this module
+    from vulndesk.advisories.actions.subscriptions import unsubscribe_token  # noqa: PLC0415  # it imports this module
 
     unsubscribe = _absolute(
         reverse("announce-unsubscribe", args=[subscription.project.slug, unsubscribe_token(subscription)])

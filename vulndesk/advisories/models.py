@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 
 
 class AdvisoryState(models.TextChoices):
@@ -65,7 +65,7 @@ class Advisory(models.Model):
         return self.cve_id or self.identifier
 
 
-class AdvisoryRevision(models.Model):
+class AdvisoryRevision(SealedColumns, models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
@@ -90,6 +90,10 @@ class AdvisoryRevision(models.Model):
     shared_with_reporter_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
+    sealed_contexts: ClassVar = {
+        "sealed_content": "advisory:{uid}",
+    }
+
     class Meta:
         ordering: ClassVar = ["advisory", "-number"]
         constraints: ClassVar = [
@@ -101,15 +105,15 @@ class AdvisoryRevision(models.Model):
 
     @property
     def content(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(open_sealed(self.sealed_content, context=f"advisory:{self.uid}"))
+        value: dict[str, Any] = json.loads(self.opened("sealed_content"))
         return value
 
     @content.setter
     def content(self, value: dict[str, Any]) -> None:
-        self.sealed_content = seal(json.dumps(value, sort_keys=True), context=f"advisory:{self.uid}")
+        self.sealed_content = self.sealed("sealed_content", json.dumps(value, sort_keys=True))
 
 
-class Subscription(models.Model):
+class Subscription(SealedColumns, models.Model):
     """One address on a project's security-announce list: double opt-in, one-click unsubscribe."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -119,6 +123,10 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    sealed_contexts: ClassVar = {
+        "sealed_address": "subscription:{uid}",
+    }
 
     class Meta:
         constraints: ClassVar = [
@@ -132,11 +140,11 @@ class Subscription(models.Model):
 
     @property
     def address(self) -> str:
-        return open_sealed(self.sealed_address, context=f"subscription:{self.uid}")
+        return self.opened("sealed_address")
 
     @address.setter
     def address(self, value: str) -> None:
-        self.sealed_address = seal(value, context=f"subscription:{self.uid}")
+        self.sealed_address = self.sealed("sealed_address", value)
 
     @property
     def is_active(self) -> bool:

@@ -11,15 +11,15 @@ from django.views.decorators.http import require_http_methods
 
 from vulndesk.advisories import feeds
 from vulndesk.advisories.access import access_published_advisory, public_advisories
-from vulndesk.advisories.documents import document, published_revision
-from vulndesk.advisories.models import Advisory, AdvisoryState
-from vulndesk.advisories.subscriptions import (
+from vulndesk.advisories.actions.subscriptions import (
     SubscriptionError,
     do_confirm_subscription,
     do_subscribe,
     do_unsubscribe,
     subscription_for,
 )
+from vulndesk.advisories.documents import document, published_revision
+from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.cases.severity import cwe_name
 from vulndesk.projects.access import access_public_project
 from vulndesk.projects.models import Project
@@ -90,7 +90,7 @@ def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, object] = {"project": project, "sent": False, "problem": ""}
     if request.method == "POST":
         try:
-            do_subscribe(project, request.POST.get("email", "")[:254])
+            do_subscribe(project, request.POST.get("email", "")[:254], acting_user=None)
         except SubscriptionError as exc:
             context["problem"] = str(exc)
         else:
@@ -111,7 +111,7 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     try:
         _subscription_of(project, token, unsubscribe=False)
         if request.method == "POST":
-            do_confirm_subscription(token)
+            do_confirm_subscription(token, acting_user=None)
             return render(
                 request, "advisories/subscription_done.html", {"project": project, "confirmed": True}
             )
@@ -132,7 +132,7 @@ def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     try:
         _subscription_of(project, token, unsubscribe=True)
         if request.method == "POST":
-            do_unsubscribe(token)
+            do_unsubscribe(token, acting_user=None)
             return render(
                 request, "advisories/subscription_done.html", {"project": project, "unsubscribed": True}
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -13,15 +12,16 @@ from ninja.params.functions import Query
 
 from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.api import Problems, TokenAuth
-from vulndesk.audit.actions import record_event
-from vulndesk.cases.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
-from vulndesk.cases.models import Message, Triage
+from vulndesk.accounts.token_auth import TokenAuth, token_caller
+from vulndesk.cases.actions import do_record_report_read
+from vulndesk.cases.actions.acknowledgement import AlreadyAcknowledged, do_acknowledge_report
+from vulndesk.cases.models import Message, Triage, Via
 from vulndesk.cases.sla import report_clocks
 from vulndesk.intake.access import access_report_for_team, reports_visible_to
 from vulndesk.intake.models import Report
 from vulndesk.intake.search import search
 from vulndesk.intake.submission import SubmissionError
+from vulndesk.web.problems import Problems
 
 router = Router(tags=["cases"], auth=TokenAuth())
 MAX_PAGE = 200
@@ -61,11 +61,7 @@ class ReportDetail(ReportSummary):
 
 
 def _caller(request: HttpRequest) -> User:
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    if not token.allows(Permission.PROJECT_REPORT_READ):
-        raise HttpError(404, "Not Found")
-    user: User = request.auth  # type: ignore[attr-defined]
-    return user
+    return token_caller(request, Permission.PROJECT_REPORT_READ)
 
 
 def _summary(report: Report, triage: Triage | None) -> dict[str, object]:
@@ -137,10 +133,7 @@ def _queue(user: User, project: str, state: str, words: str, limit: int) -> list
 def get_report(request: HttpRequest, slug: str, number: int) -> ReportDetail:
     user = _caller(request)
     report = access_report_for_team(slug, number, user)
-    with transaction.atomic():
-        record_event(
-            "report.read", acting_user=user, project=report.project, target=report, details={"via": "api"}
-        )
+    do_record_report_read(report, via=Via.API, acting_user=user)
     triage = Triage.objects.filter(report=report).first()
     messages = Message.objects.filter(report=report).select_related("author")
     return ReportDetail(

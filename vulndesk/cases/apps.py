@@ -8,7 +8,8 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Publication may be the last step a case waits for: the advisories domain calls this.
         from vulndesk.advisories import hooks as advisory_hooks  # noqa: PLC0415 - apps are loading
-        from vulndesk.cases import closing, emailed_replies  # noqa: PLC0415
+        from vulndesk.cases import emailed_replies  # noqa: PLC0415
+        from vulndesk.cases.actions import closing  # noqa: PLC0415
         from vulndesk.intake import hooks as intake_hooks  # noqa: PLC0415
 
         if closing.on_advisory_published not in advisory_hooks.on_published:

@@ -46,7 +46,7 @@ class CaseTimes:
     rating: str  # Critical, High, Medium, Low or "" (not scored yet)
     open_case: bool  # valid, accepted or deferred: updates are owed
     pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()
-    acknowledged_at: dt.datetime | None = None  # the team's own acknowledgement (cases/acknowledgement.py)
+    acknowledged_at: dt.datetime | None = None  # the team's own acknowledgement (actions/acknowledgement.py)
     closed: bool = False  # a closed case owes nothing more: every clock stops
 
 

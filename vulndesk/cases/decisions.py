@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -14,11 +15,10 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases import triage
-from vulndesk.cases.acknowledgement import do_acknowledge_report
-from vulndesk.cases.actions import do_post_team_message
+from vulndesk.cases.actions import do_post_team_message, triage
+from vulndesk.cases.actions.acknowledgement import do_acknowledge_report
+from vulndesk.cases.actions.closing import do_record_no_fix_needed
 from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
-from vulndesk.cases.closing import do_record_no_fix_needed
 from vulndesk.cases.models import Visibility
 from vulndesk.cases.severity import SeverityError
 from vulndesk.cases.vultron import CaseEvent, TransitionError
@@ -26,32 +26,43 @@ from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
+from vulndesk.web.forms import flash_outcome
+
+CaseForm = Callable[[HttpRequest, Report, User], None]
+CaseView = Callable[[HttpRequest, str, int], HttpResponse]
 
 
-def _back(slug: str, number: int, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("report-page", args=[slug, number]) + (f"#{anchor}" if anchor else ""))
+def case_form(permission: Permission, anchor: str = "") -> Callable[[CaseForm], CaseView]:
+    """A case page form's handler: posted by a signed-in person whom ``permission`` lets at the
+    report (through its door), then back to the page's section (``anchor``). The handler only acts
+    and flashes the outcome."""
+
+    def wrap(handle: CaseForm) -> CaseView:
+        @functools.wraps(handle)
+        def view(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+            user = signed_in_user(request)
+            handle(request, access_report_for_team(slug, number, user, permission), user)
+            return redirect(reverse("report-page", args=[slug, number]) + (f"#{anchor}" if anchor else ""))
+
+        return login_required(require_POST(view))
+
+    return wrap
 
 
-@login_required
-@require_POST
-def acknowledge(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
-    try:
-        do_acknowledge_report(report, request.POST.get("message", ""), acting_user=user)
-    except SubmissionError as exc:
-        messages.error(request, f"Not acknowledged: the {'; '.join(exc.problems.values())}.")
-    else:
-        messages.success(request, "Acknowledged: the reporter has been told.")
-    return _back(slug, number)
+@case_form(Permission.PROJECT_REPORT_TRIAGE)
+def acknowledge(request: HttpRequest, report: Report, user: User) -> None:
+    flash_outcome(
+        request,
+        lambda: do_acknowledge_report(report, request.POST.get("message", ""), acting_user=user),
+        refused=SubmissionError,
+        not_done=lambda exc: f"Not acknowledged: the {_problems(exc)}.",
+        done="Acknowledged: the reporter has been told.",
+    )
 
 
-@login_required
-@require_POST
-def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+@case_form(Permission.PROJECT_REPORT_TRIAGE)
+def tracking_link(request: HttpRequest, report: Report, user: User) -> None:
     """Replace the reporter's link (the new one is mailed to them) or revoke their access."""
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
     if request.POST.get("action") == "revoke":
         do_revoke_tracking_link(report, acting_user=user)
         messages.success(request, "The reporter's tracking link is revoked.")
@@ -59,22 +70,29 @@ def tracking_link(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         do_replace_tracking_link(report, acting_user=user)
         sent = " and mailed to the reporter" if report.reporter.get("email") else ""
         messages.success(request, f"A new tracking link was made{sent}; the old one no longer works.")
-    return _back(slug, number)
 
 
-@login_required
-@require_POST
-def post_message(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="conversation")
+def post_message(request: HttpRequest, report: Report, user: User) -> None:
     internal = request.POST.get("visibility") == Visibility.INTERNAL
-    try:
-        do_post_team_message(report, request.POST.get("body", ""), internal=internal, acting_user=user)
-    except SubmissionError as exc:
-        messages.error(request, f"The message {exc.problems.get('body', 'could not be sent')}.")
-    else:
-        messages.success(request, "Internal note saved." if internal else "Message sent to the reporter.")
-    return _back(slug, number, "conversation")
+    flash_outcome(
+        request,
+        lambda: do_post_team_message(
+            report, request.POST.get("body", ""), internal=internal, acting_user=user
+        ),
+        refused=SubmissionError,
+        not_done=lambda exc: f"The message {_problems(exc, only='body', otherwise='could not be sent')}.",
+        done="Internal note saved." if internal else "Message sent to the reporter.",
+    )
+
+
+def _problems(exc: Exception, only: str = "", otherwise: str = "") -> str:
+    """What a refused form says went wrong: a submission's problems (or only one of them), else the error."""
+    if not isinstance(exc, SubmissionError):
+        return str(exc)
+    if only:
+        return exc.problems.get(only, otherwise)
+    return "; ".join(exc.problems.values())
 
 
 def _valid_and_accepted(report: Report, user: User, _form: QueryDict) -> None:
@@ -121,50 +139,39 @@ def _original(report: Report, number: str) -> Report:
     return original
 
 
-@login_required
-@require_POST
-def triage_decision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
-    try:
-        _decide(request.POST.get("decision", ""), report, user, request.POST)
-    except (SubmissionError, TransitionError, ValueError) as exc:
-        problem = "; ".join(exc.problems.values()) if isinstance(exc, SubmissionError) else str(exc)
-        messages.error(request, f"Not recorded: {problem}.")
-    else:
-        messages.success(request, "Decision recorded; the reporter has been told.")
-    return _back(slug, number)
+@case_form(Permission.PROJECT_REPORT_TRIAGE)
+def triage_decision(request: HttpRequest, report: Report, user: User) -> None:
+    flash_outcome(
+        request,
+        lambda: _decide(request.POST.get("decision", ""), report, user, request.POST),
+        refused=(SubmissionError, TransitionError, ValueError),
+        not_done=lambda exc: f"Not recorded: {_problems(exc)}.",
+        done="Decision recorded; the reporter has been told.",
+    )
 
 
-@login_required
-@require_POST
-def set_severity(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
-    try:
-        triage.do_set_severity(
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="severity")
+def set_severity(request: HttpRequest, report: Report, user: User) -> None:
+    flash_outcome(
+        request,
+        lambda: triage.do_set_severity(
             report,
             acting_user=user,
             cvss31_vector=submitted_vector(request.POST, CVSS31),
             cvss40_vector=submitted_vector(request.POST, CVSS40),
             cwes=request.POST.get("cwes", "").replace(",", " ").split(),
             llm_risks=request.POST.getlist("llm_risks"),
-        )
-    except SeverityError as exc:
-        messages.error(request, f"Severity not saved: {exc}.")
-    else:
-        messages.success(request, "Severity saved.")
-    return _back(slug, number, "severity")
+        ),
+        refused=SeverityError,
+        not_done="Severity not saved",
+        done="Severity saved.",
+    )
 
 
-@login_required
-@require_POST
-def assign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_REPORT_TRIAGE)
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="people")
+def assign(request: HttpRequest, report: Report, user: User) -> None:
     team = {str(member.pk): member for member in triage.team_of(report)}
     owner = team.get(request.POST.get("owner", ""))
     assignees = [team[pk] for pk in request.POST.getlist("assignees") if pk in team]
     triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
     messages.success(request, "Owner and assignees saved.")
-    return _back(slug, number, "people")

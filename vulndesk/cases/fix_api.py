@@ -12,17 +12,18 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from vulndesk.accounts.models import ApiToken, User
+from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.api import Problems, TokenAuth
-from vulndesk.cases.affected import do_set_affected_package
-from vulndesk.cases.fixes import backport_matrix, do_set_backport, do_set_fix_plan, fix_plan_of
+from vulndesk.accounts.token_auth import TokenAuth, request_token, token_caller
+from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.fixes import backport_matrix, do_set_backport, do_set_fix_plan, fix_plan_of
 from vulndesk.cases.models import BackportStatus
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report
 from vulndesk.projects.access import access_project
 from vulndesk.projects.actions import do_record_release
 from vulndesk.projects.releases import PackageError
+from vulndesk.web.problems import Problems
 
 router = Router(tags=["fixes"], auth=TokenAuth())
 
@@ -78,18 +79,13 @@ class FixOut(Schema):
 
 
 def _caller(request: HttpRequest, permission: Permission) -> User:
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    if not token.allows(permission):
-        raise HttpError(404, "Not Found")
-    user: User = request.auth  # type: ignore[attr-defined]
-    return user
+    return token_caller(request, permission)
 
 
 def _written(request: HttpRequest, report: Report) -> Status[FixOut | None]:
     """The fix as it now stands, to a token that may read it; to one that may only write (scoped
     to coordinating, not to reading reports), 204 and nothing: writing grants no reading."""
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    if not token.allows(Permission.PROJECT_REPORT_READ):
+    if not request_token(request).allows(Permission.PROJECT_REPORT_READ):
         return Status(204, None)
     return Status(200, _fix_of(report))
 

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 from vulndesk.web.markdown import as_plain_text, render_bounded
 
 
@@ -36,7 +36,7 @@ class Via(models.TextChoices):
     API = "api", "API"
 
 
-class Message(models.Model):
+class Message(SealedColumns, models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="messages")
     author_kind = models.CharField(max_length=10, choices=Author.choices)
@@ -51,6 +51,11 @@ class Message(models.Model):
     sealed_html = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_body": "message:{uid}",
+        "sealed_html": "message:{uid}:html",
+    }
+
     class Meta:
         ordering: ClassVar = ["created_at", "pk"]
         indexes: ClassVar = [models.Index(fields=["report", "created_at"])]
@@ -60,19 +65,19 @@ class Message(models.Model):
 
     @property
     def body(self) -> str:
-        return open_sealed(self.sealed_body, context=f"message:{self.uid}")
+        return self.opened("sealed_body")
 
     @body.setter
     def body(self, value: str) -> None:
-        self.sealed_body = seal(value, context=f"message:{self.uid}")
-        self.sealed_html = seal(render_bounded(value), context=f"message:{self.uid}:html")
+        self.sealed_body = self.sealed("sealed_body", value)
+        self.sealed_html = self.sealed("sealed_html", render_bounded(value))
 
     @property
     def html(self) -> SafeString:
         if not self.sealed_html:
             return as_plain_text(self.body)
         # Safe: sanitised by render_bounded before sealing, and the seal is bound to this row.
-        return mark_safe(open_sealed(self.sealed_html, context=f"message:{self.uid}:html"))  # noqa: S308  # nosec B308, B703
+        return mark_safe(self.opened("sealed_html"))  # noqa: S308  # nosec B308, B703
 
 
 class Resolution(models.TextChoices):
@@ -111,7 +116,7 @@ class Triage(models.Model):
     cwes = models.JSONField(default=list, blank=True)
     llm_risks = models.JSONField(default=list, blank=True)
     impacts = models.JSONField(default=list, blank=True, help_text="confidentiality, integrity, availability")
-    # The team's acknowledgement (cases/acknowledgement.py): its message is not a first reply.
+    # The team's acknowledgement (cases/actions/acknowledgement.py): its message is not a first reply.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="acknowledges"
@@ -235,7 +240,7 @@ class BackportEntry(models.Model):
         return f"{self.package} {self.line}: {self.get_status_display()}"
 
 
-class FixPlan(models.Model):
+class FixPlan(SealedColumns, models.Model):
     """How and when the fix ships, and what users can do until they upgrade (sealed: it is embargoed)."""
 
     report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="fix_plan")
@@ -248,33 +253,34 @@ class FixPlan(models.Model):
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_timeline": "fix-timeline:{report_id}",
+        "sealed_mitigations": "fix-mitigations:{report_id}",
+    }
+
     def __str__(self) -> str:
         return f"Fix plan for {self.report}"
 
     @property
     def timeline(self) -> str:
-        return (
-            open_sealed(self.sealed_timeline, context=f"fix-timeline:{self.report_id}")
-            if self.sealed_timeline
-            else ""
-        )
+        return self.opened("sealed_timeline") if self.sealed_timeline else ""
 
     @timeline.setter
     def timeline(self, value: str) -> None:
-        self.sealed_timeline = seal(value, context=f"fix-timeline:{self.report_id}") if value else ""
+        self.sealed_timeline = self.sealed("sealed_timeline", value) if value else ""
 
     @property
     def mitigations(self) -> str:
         if not self.sealed_mitigations:
             return ""
-        return open_sealed(self.sealed_mitigations, context=f"fix-mitigations:{self.report_id}")
+        return self.opened("sealed_mitigations")
 
     @mitigations.setter
     def mitigations(self, value: str) -> None:
-        self.sealed_mitigations = seal(value, context=f"fix-mitigations:{self.report_id}") if value else ""
+        self.sealed_mitigations = self.sealed("sealed_mitigations", value) if value else ""
 
 
-class ReportEvidence(models.Model):
+class ReportEvidence(SealedColumns, models.Model):
     """What a report carries (``cases/evidence.py``), read once at intake so the queue sorts without
     opening every report.
 
@@ -291,6 +297,8 @@ class ReportEvidence(models.Model):
     sealed_details = models.TextField()
     read_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {"sealed_details": "evidence:{report_id}"}
+
     class Meta:
         indexes: ClassVar = [models.Index(fields=["-score"], name="evidence_strongest_first")]
 
@@ -299,14 +307,12 @@ class ReportEvidence(models.Model):
 
     @property
     def details(self) -> dict[str, object]:
-        value: dict[str, object] = json.loads(
-            open_sealed(self.sealed_details, context=f"evidence:{self.report_id}")
-        )
+        value: dict[str, object] = json.loads(self.opened("sealed_details"))
         return value
 
     @details.setter
     def details(self, value: dict[str, object]) -> None:
-        self.sealed_details = seal(json.dumps(value, sort_keys=True), context=f"evidence:{self.report_id}")
+        self.sealed_details = self.sealed("sealed_details", json.dumps(value, sort_keys=True))
 
 
 class SavedReply(models.Model):

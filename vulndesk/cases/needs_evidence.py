@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
+from vulndesk.cases.actions.triage import do_request_info
 from vulndesk.cases.evidence import Evidence, evidence_of, sender_history, version_claims
 from vulndesk.cases.models import InfoRequest
 from vulndesk.cases.saved_replies import SavedReplyError, render_saved_reply, saved_replies_of
-from vulndesk.cases.triage import do_request_info
 from vulndesk.cases.vultron import RMState
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report

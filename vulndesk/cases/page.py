@@ -9,7 +9,6 @@ with or without JavaScript (``static/vulndesk/unsaved.js`` adds a warning before
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,11 +16,10 @@ from django.views.decorators.cache import never_cache
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
-from vulndesk.audit.actions import record_event
-from vulndesk.cases import triage
-from vulndesk.cases.acknowledgement import acknowledgement_text, already_acknowledged
-from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
-from vulndesk.cases.models import BackportStatus, Message, Resolution
+from vulndesk.cases.actions import do_record_report_read, triage
+from vulndesk.cases.actions.acknowledgement import acknowledgement_text, already_acknowledged
+from vulndesk.cases.actions.fixes import backport_matrix, fix_plan_of, unsupported_lines
+from vulndesk.cases.models import BackportStatus, Message, Resolution, Via
 from vulndesk.cases.needs_evidence import evidence_context
 from vulndesk.cases.saved_replies import saved_replies_of
 from vulndesk.cases.saved_reply_views import saved_reply_prefill
@@ -58,9 +56,7 @@ SECTIONS = {
 def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = signed_in_user(request)
     report = access_report_for_team(slug, number, user)
-    with transaction.atomic():
-        # Reading a report's contents is an audited event: who read which report, and when.
-        record_event("report.read", acting_user=user, project=report.project, target=report)
+    do_record_report_read(report, via=Via.WEB, acting_user=user)
     fields = report.fields
     labelled = [("Description", fields.pop("description", ""))]
     labelled += [(_label(name), value) for name, value in fields.items()]
@@ -128,7 +124,7 @@ def case_context(report: Report) -> dict[str, object]:
         "case_events": case_events(case.case_state),
         "case_state_words": case_state_words(case.case_state),
         "team": triage.team_of(report),
-        "assignee_ids": set(case.assignees.values_list("pk", flat=True)),
+        "assignee_ids": set(case.assignees.values_list("pk", flat=True)) if case.pk else set(),
         "llm_risks": list(LlmRisk),
         "cwe_names": {c: cwe_name(c) for c in case.cwes},
         **_fix_context(report),

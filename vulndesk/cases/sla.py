@@ -28,7 +28,7 @@ def many_case_times(reports: list[Report]) -> dict[int, CaseTimes]:
     replies = {
         row["report_id"]: row
         for row in Message.objects.filter(
-            # The acknowledgement is its own promise, not the first reply (cases/acknowledgement.py).
+            # The acknowledgement is its own promise, not the first reply (cases/actions/acknowledgement.py).
             report_id__in=ids,
             author_kind=Author.TEAM,
             visibility=Visibility.SHARED,

@@ -19,11 +19,11 @@ from django_tasks_db.models import DBTaskResult
 from vulndesk.accounts.models import User
 from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
+from vulndesk.cases.actions.triage import do_close_unanswered
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.triage import move_report
 from vulndesk.cases.vultron import RMState
 from vulndesk.distributors.notices import send_due_final_notices
 from vulndesk.embargo.actions import end_due_embargoes, send_embargo_ending_notices
@@ -158,19 +158,11 @@ def _expire_info_requests(now: dt.datetime) -> int:
 
 def _close_unanswered(request: InfoRequest) -> int:
     report = request.report
-    note = (
-        "The security team asked for more information and received no answer, so this report is now closed."
-    )
     with transaction.atomic():
         InfoRequest.objects.filter(pk=request.pk).update(answered_at=timezone.now())
-        state = RMState(report.rm_state)
-        if state == RMState.RECEIVED:
-            report = move_report(
-                report, RMState.INVALID, acting_user=None, note=note, event="report.closed_no_answer"
-            )
-            state = RMState.INVALID
-        if state in {RMState.INVALID, RMState.ACCEPTED, RMState.DEFERRED}:
-            move_report(report, RMState.CLOSED, acting_user=None, note=note, event="report.closed_no_answer")
+        if do_close_unanswered(report, acting_user=None):
             return 1
-    logger.warning("report %s: no answer, but a %s report cannot be closed directly", report.pk, state.value)
+    logger.warning(
+        "report %s: no answer, but a %s report cannot be closed directly", report.pk, report.rm_state
+    )
     return 0

@@ -5,55 +5,44 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
 
-from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases.affected import do_remove_affected_package, do_set_affected_package
-from vulndesk.cases.fixes import do_set_backport, do_set_fix_plan
+from vulndesk.cases.actions.affected import do_remove_affected_package, do_set_affected_package
+from vulndesk.cases.actions.fixes import do_set_backport, do_set_fix_plan
+from vulndesk.cases.decisions import case_form
 from vulndesk.cases.models import BackportStatus
-from vulndesk.intake.access import access_report_for_team
+from vulndesk.intake.models import Report
 from vulndesk.projects.releases import PackageError
+from vulndesk.web.forms import flash_outcome, optional_datetime_local
 
 
-def _back_to_fix(slug: str, number: int) -> HttpResponse:
-    return redirect(reverse("report-page", args=[slug, number]) + "#fix")
-
-
-@login_required
-@require_POST
-def set_affected(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="fix")
+def set_affected(request: HttpRequest, report: Report, user: User) -> None:
     package = request.POST.get("package", "")
     if request.POST.get("action") == "remove":
         entry = report.affected_packages.filter(package=package).first()
         if entry is not None:
             do_remove_affected_package(entry, acting_user=user)
             messages.success(request, f"{package} is no longer listed as affected.")
-        return _back_to_fix(slug, number)
-    try:
-        do_set_affected_package(
+        return
+    flash_outcome(
+        request,
+        lambda: do_set_affected_package(
             report, package=package, affected=request.POST.get("affected", ""), acting_user=user
-        )
-    except PackageError as exc:
-        messages.error(request, f"Affected versions not saved: {exc}.")
-    else:
-        messages.success(request, "Affected versions saved.")
-    return _back_to_fix(slug, number)
+        ),
+        refused=PackageError,
+        not_done="Affected versions not saved",
+        done="Affected versions saved.",
+    )
 
 
-@login_required
-@require_POST
-def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
-    try:
-        do_set_backport(
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="fix")
+def set_backport(request: HttpRequest, report: Report, user: User) -> None:
+    flash_outcome(
+        request,
+        lambda: do_set_backport(
             report,
             package=request.POST.get("package", ""),
             line=request.POST.get("line", ""),
@@ -62,40 +51,32 @@ def set_backport(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             fix_reference=request.POST.get("fix_reference", ""),
             reason=request.POST.get("reason", ""),
             acting_user=user,
-        )
-    except ValueError as exc:  # PackageError, or a status that is not one of the choices
-        messages.error(request, f"Release line not saved: {exc}.")
-    else:
-        messages.success(request, "Release line saved.")
-    return _back_to_fix(slug, number)
+        ),
+        refused=ValueError,  # PackageError, or a status that is not one of the choices
+        not_done="Release line not saved",
+        done="Release line saved.",
+    )
 
 
-@login_required
-@require_POST
-def set_fix_plan(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
-    try:
-        available = _utc_datetime(request.POST.get("fix_available_at", ""))
-        do_set_fix_plan(
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="fix")
+def set_fix_plan(request: HttpRequest, report: Report, user: User) -> None:
+    flash_outcome(
+        request,
+        lambda: do_set_fix_plan(
             report,
             timeline=request.POST.get("timeline", ""),
             mitigations=request.POST.get("mitigations", ""),
-            fix_available_at=available,
+            fix_available_at=_utc_datetime(request.POST.get("fix_available_at", "")),
             acting_user=user,
-        )
-    except ValueError as exc:
-        messages.error(request, f"Fix plan not saved: {exc}.")
-    else:
-        messages.success(request, "Fix plan saved.")
-    return _back_to_fix(slug, number)
+        ),
+        refused=ValueError,
+        not_done="Fix plan not saved",
+        done="Fix plan saved.",
+    )
 
 
 def _utc_datetime(text: str) -> dt.datetime | None:
     """A datetime-local field's value, which the form labels as UTC."""
-    if not text.strip():
-        return None
-    try:
-        return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise PackageError(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+    return optional_datetime_local(
+        text, dt.UTC, lambda t: PackageError(f"{t!r} is not a date and time (YYYY-MM-DDTHH:MM, UTC)")
+    )

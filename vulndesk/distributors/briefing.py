@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vulndesk.cases.fixes import backport_matrix, fix_plan_of, unsupported_lines
-from vulndesk.cases.triage import triage_of
+from vulndesk.cases.actions.fixes import backport_matrix, fix_plan_of, unsupported_lines
+from vulndesk.cases.actions.triage import triage_of
 from vulndesk.distributors.models import CaseShare
 from vulndesk.embargo.actions import active_embargo_end
 from vulndesk.embargo.emails import when

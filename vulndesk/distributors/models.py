@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 from vulndesk.distributors.names import unusual_characters
 
 
@@ -118,7 +118,7 @@ class Vouch(models.Model):
         return f"{self.member} vouches for {self.organisation}"
 
 
-class CaseShare(models.Model):
+class CaseShare(SealedColumns, models.Model):
     """The team decided this organisation needs to know about this case before disclosure."""
 
     report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="distributor_shares")
@@ -137,6 +137,10 @@ class CaseShare(models.Model):
     final_notice_for_end = models.DateTimeField(null=True, blank=True)
     ended_notice_sent_at = models.DateTimeField(null=True, blank=True)
 
+    sealed_contexts: ClassVar = {
+        "sealed_summary": "caseshare:{report_id}:{organisation_id}",
+    }
+
     class Meta:
         ordering: ClassVar = ["shared_at"]
         constraints: ClassVar = [
@@ -146,16 +150,13 @@ class CaseShare(models.Model):
     def __str__(self) -> str:
         return f"{self.report} shared with {self.organisation}"
 
-    def _context(self) -> str:
-        return f"caseshare:{self.report_id}:{self.organisation_id}"
-
     @property
     def summary(self) -> str:
-        return open_sealed(self.sealed_summary, context=self._context())
+        return self.opened("sealed_summary")
 
     @summary.setter
     def summary(self, value: str) -> None:
-        self.sealed_summary = seal(value, context=self._context())
+        self.sealed_summary = self.sealed("sealed_summary", value)
 
 
 class SharedAttachment(models.Model):
@@ -249,7 +250,7 @@ class ReportedBy(models.TextChoices):
     REPORTER = "reporter", "The reporter"
 
 
-class Leak(models.Model):
+class Leak(SealedColumns, models.Model):
     """Embargoed information reached someone it should not have. What leaked is sealed."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -271,6 +272,11 @@ class Leak(models.Model):
     happened_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_what": "leak:{uid}:what",
+        "sealed_to_whom": "leak:{uid}:to_whom",
+    }
+
     class Meta:
         ordering: ClassVar = ["-recorded_at"]
 
@@ -279,16 +285,16 @@ class Leak(models.Model):
 
     @property
     def what(self) -> str:
-        return open_sealed(self.sealed_what, context=f"leak:{self.uid}:what")
+        return self.opened("sealed_what")
 
     @what.setter
     def what(self, value: str) -> None:
-        self.sealed_what = seal(value, context=f"leak:{self.uid}:what")
+        self.sealed_what = self.sealed("sealed_what", value)
 
     @property
     def to_whom(self) -> str:
-        return open_sealed(self.sealed_to_whom, context=f"leak:{self.uid}:to_whom")
+        return self.opened("sealed_to_whom")
 
     @to_whom.setter
     def to_whom(self, value: str) -> None:
-        self.sealed_to_whom = seal(value, context=f"leak:{self.uid}:to_whom")
+        self.sealed_to_whom = self.sealed("sealed_to_whom", value)

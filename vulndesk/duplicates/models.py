@@ -14,12 +14,14 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 from vulndesk.duplicates.fingerprints import Profile
 
 
-class ReportProfile(models.Model):
+class ReportProfile(SealedColumns, models.Model):
     """A report's words and technical marks (``fingerprints.Profile``), sealed."""
+
+    sealed_contexts: ClassVar = {"sealed_profile": "profile:{uid}"}
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="duplicate_profile")
@@ -31,15 +33,17 @@ class ReportProfile(models.Model):
 
     @property
     def profile(self) -> Profile:
-        return Profile.from_json(json.loads(open_sealed(self.sealed_profile, context=f"profile:{self.uid}")))
+        return Profile.from_json(json.loads(self.opened("sealed_profile")))
 
     @profile.setter
     def profile(self, value: Profile) -> None:
-        self.sealed_profile = seal(json.dumps(value.as_json(), sort_keys=True), context=f"profile:{self.uid}")
+        self.sealed_profile = self.sealed("sealed_profile", json.dumps(value.as_json(), sort_keys=True))
 
 
-class DuplicateSuggestion(models.Model):
+class DuplicateSuggestion(SealedColumns, models.Model):
     """An earlier report of the same project that a new report may repeat, with why."""
+
+    sealed_contexts: ClassVar = {"sealed_reasons": "suggestion:{uid}"}
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.ForeignKey(
@@ -63,9 +67,9 @@ class DuplicateSuggestion(models.Model):
 
     @property
     def reasons(self) -> list[str]:
-        value: list[str] = json.loads(open_sealed(self.sealed_reasons, context=f"suggestion:{self.uid}"))
+        value: list[str] = json.loads(self.opened("sealed_reasons"))
         return value
 
     @reasons.setter
     def reasons(self, value: list[str]) -> None:
-        self.sealed_reasons = seal(json.dumps(value), context=f"suggestion:{self.uid}")
+        self.sealed_reasons = self.sealed("sealed_reasons", json.dumps(value))

@@ -43,8 +43,9 @@ class EmbargoError(ValueError):
 
 
 def embargo_of(report: Report) -> Embargo:
-    embargo, _ = Embargo.objects.get_or_create(report=report)
-    return embargo
+    """The report's embargo as it stands, to read. Reading never writes: a report without one
+    reads as a fresh, unsaved embargo (none proposed); the first action on it creates the row."""
+    return Embargo.objects.filter(report=report).first() or Embargo(report=report)
 
 
 def active_embargo_end(report: Report) -> dt.datetime | None:
@@ -53,7 +54,7 @@ def active_embargo_end(report: Report) -> dt.datetime | None:
 
 
 def _locked(report: Report) -> Embargo:
-    embargo_of(report)
+    Embargo.objects.get_or_create(report=report)
     return Embargo.objects.select_for_update().select_related("report__project").get(report=report)
 
 

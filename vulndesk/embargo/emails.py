@@ -24,10 +24,6 @@ def when(moment: dt.datetime | None, timezone_name: str) -> str:
     return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC ({local:%Y-%m-%d %H:%M %Z}, {timezone_name})"
 
 
-def _team_addresses(embargo: Embargo) -> list[str]:
-    return embargo.report.project.team_recipients()
-
-
 def _context(embargo: Embargo) -> dict[str, object]:
     project = embargo.report.project
     return {
@@ -43,7 +39,7 @@ def embargo_update(embargo: Embargo, what: str) -> Email:
     proposed = when(latest.ends_at, embargo.report.project.policy.calendar.timezone) if latest else ""
     return Email(
         kind="embargo-update-team",
-        to=_team_addresses(embargo),
+        to=embargo.report.project.team_recipients(),
         context={
             **_context(embargo),
             "what": what,
@@ -54,7 +50,9 @@ def embargo_update(embargo: Embargo, what: str) -> Email:
 
 
 def embargo_ending(embargo: Embargo) -> Email:
-    return Email(kind="embargo-ending-team", to=_team_addresses(embargo), context=_context(embargo))
+    return Email(
+        kind="embargo-ending-team", to=embargo.report.project.team_recipients(), context=_context(embargo)
+    )
 
 
 def embargo_exited(embargo: Embargo, *, to_team: bool) -> Email:
@@ -63,7 +61,7 @@ def embargo_exited(embargo: Embargo, *, to_team: bool) -> Email:
     disclosed = embargo.exit_reason == "disclosed" or _advisory_published(embargo)
     if to_team:
         context = {**_context(embargo), "reason": reason, "disclosed": disclosed}
-        return Email(kind="embargo-exited-team", to=_team_addresses(embargo), context=context)
+        return Email(kind="embargo-exited-team", to=embargo.report.project.team_recipients(), context=context)
     return to_reporter(embargo.report, "embargo-exited-reporter", reason=reason, disclosed=disclosed)
 
 

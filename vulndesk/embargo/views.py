@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases.fixes import fix_plan_of
+from vulndesk.cases.actions.fixes import fix_plan_of
 from vulndesk.cases.models import Triage
 from vulndesk.embargo.actions import (
     EmbargoError,
@@ -37,6 +37,7 @@ from vulndesk.embargo.models import (
 from vulndesk.embargo.rules import latest_end, suggested_end
 from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
 from vulndesk.intake.models import Report
+from vulndesk.web.forms import datetime_local
 
 
 def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) -> dict[str, object]:
@@ -46,7 +47,8 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
     first): the team answers any; the reporter only the team's (a distributor's waits for the team).
     """
     embargo = embargo_of(report)
-    open_ = [p for p in embargo.proposals.all() if p.status == ProposalStatus.OPEN]
+    proposals = list(embargo.proposals.select_related("proposed_by")) if embargo.pk else []
+    open_ = [p for p in proposals if p.status == ProposalStatus.OPEN]
     answerable = (
         open_ if viewer == ProposerKind.TEAM else [p for p in open_ if p.proposer_kind == ProposerKind.TEAM]
     )
@@ -54,7 +56,7 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
     triage = Triage.objects.filter(report=report).first()
     return {
         "embargo": embargo,
-        "proposals": list(embargo.proposals.select_related("proposed_by")),
+        "proposals": proposals,
         "open_proposals": answerable,
         "project_zone": policy.calendar.timezone,
         "latest_end": latest_end(policy, report.received_at),
@@ -70,12 +72,9 @@ def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) ->
 
 def _ends_at(form: QueryDict, zone_name: str) -> dt.datetime:
     """A datetime-local value, read in the zone the form names (the project's, or UTC)."""
-    text = form.get("ends_at", "").strip()
     zone = ZoneInfo(zone_name) if form.get("zone") == "project" else dt.UTC
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(dt.UTC)
-    except ValueError:
-        raise EmbargoError(f"{text!r} is not a date and time") from None
+    text = form.get("ends_at", "").strip()
+    return datetime_local(text, zone, lambda t: EmbargoError(f"{t!r} is not a date and time"))
 
 
 def _proposal(report: Report, form: QueryDict) -> EmbargoProposal:

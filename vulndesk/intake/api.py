@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Annotated
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.params.functions import Header
 
-from vulndesk.api import Problems, api
 from vulndesk.intake.actions import Provenance, do_receive_report
 from vulndesk.intake.emails import acknowledgement_due, tracking_url
 from vulndesk.intake.filenames import safe_filename
@@ -19,6 +19,7 @@ from vulndesk.intake.submission import Attachment, Submission, SubmissionError
 from vulndesk.intake.throttle import Throttled
 from vulndesk.projects.access import access_public_project
 from vulndesk.web.client import client_address
+from vulndesk.web.problems import Problems
 
 router = Router(tags=["intake"])
 
@@ -56,7 +57,10 @@ class ReportReceipt(Schema):
 def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     """429 with when to try again (RFC 9110 §10.2.3), as the web form answers."""
     answer = Problems(detail=str(exc))
-    response = api.create_response(request, answer.dict(), status=429)
+    # Rendered as ninja renders every answer, without reaching for the API object that registers this router.
+    response = HttpResponse(
+        json.dumps(answer.dict()), status=429, content_type="application/json; charset=utf-8"
+    )
     response["Retry-After"] = str(exc.retry_after_seconds)
     return response
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 from vulndesk.intake.filenames import shown_filename
 
 
@@ -38,7 +38,7 @@ class SignatureStatus(models.TextChoices):
     UNKNOWN_KEY = "unknown_key", "Signed with a key we do not have"
 
 
-class Report(models.Model):
+class Report(SealedColumns, models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="reports")
     number = models.PositiveIntegerField(help_text="Counts up per project: the #12 the team talks about.")
@@ -67,6 +67,12 @@ class Report(models.Model):
     signature = models.CharField(max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.NONE)
     signer_fingerprint = models.CharField(max_length=40, blank=True)
 
+    sealed_contexts: ClassVar = {
+        "sealed_title": "report:{uid}:title",
+        "sealed_fields": "report:{uid}:fields",
+        "sealed_reporter": "report:{uid}:reporter",
+    }
+
     class Meta:
         ordering: ClassVar = ["-received_at"]
         constraints: ClassVar = [
@@ -89,39 +95,34 @@ class Report(models.Model):
         # Never the title: a report's string form ends up in logs and error pages.
         return f"{self.project.slug} report #{self.number}"
 
-    def _context(self, field: str) -> str:
-        return f"report:{self.uid}:{field}"
-
     @property
     def title(self) -> str:
-        return open_sealed(self.sealed_title, context=self._context("title"))
+        return self.opened("sealed_title")
 
     @title.setter
     def title(self, value: str) -> None:
-        self.sealed_title = seal(value, context=self._context("title"))
+        self.sealed_title = self.sealed("sealed_title", value)
 
     @property
     def fields(self) -> dict[str, str]:
-        value: dict[str, str] = json.loads(open_sealed(self.sealed_fields, context=self._context("fields")))
+        value: dict[str, str] = json.loads(self.opened("sealed_fields"))
         return value
 
     @fields.setter
     def fields(self, value: dict[str, str]) -> None:
-        self.sealed_fields = seal(json.dumps(value, sort_keys=True), context=self._context("fields"))
+        self.sealed_fields = self.sealed("sealed_fields", json.dumps(value, sort_keys=True))
 
     @property
     def reporter(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(
-            open_sealed(self.sealed_reporter, context=self._context("reporter"))
-        )
+        value: dict[str, Any] = json.loads(self.opened("sealed_reporter"))
         return value
 
     @reporter.setter
     def reporter(self, value: dict[str, Any]) -> None:
-        self.sealed_reporter = seal(json.dumps(value, sort_keys=True), context=self._context("reporter"))
+        self.sealed_reporter = self.sealed("sealed_reporter", json.dumps(value, sort_keys=True))
 
 
-class ReportAttachment(models.Model):
+class ReportAttachment(SealedColumns, models.Model):
     """A file the reporter attached: name and bytes sealed, size and type kept for the listing."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -131,19 +132,21 @@ class ReportAttachment(models.Model):
     sealed_filename = models.TextField()
     sealed_content = models.TextField()
 
+    sealed_contexts: ClassVar = {
+        "sealed_filename": "attachment:{uid}:filename",
+        "sealed_content": "attachment:{uid}:content",
+    }
+
     def __str__(self) -> str:
         return f"attachment of {self.report} ({self.size} bytes)"
 
-    def _context(self, field: str) -> str:
-        return f"attachment:{self.uid}:{field}"
-
     @property
     def filename(self) -> str:
-        return open_sealed(self.sealed_filename, context=self._context("filename"))
+        return self.opened("sealed_filename")
 
     @filename.setter
     def filename(self, value: str) -> None:
-        self.sealed_filename = seal(value, context=self._context("filename"))
+        self.sealed_filename = self.sealed("sealed_filename", value)
 
     @property
     def shown_filename(self) -> str:
@@ -152,11 +155,11 @@ class ReportAttachment(models.Model):
 
     @property
     def content(self) -> bytes:
-        return base64.b64decode(open_sealed(self.sealed_content, context=self._context("content")))
+        return base64.b64decode(self.opened("sealed_content"))
 
     @content.setter
     def content(self, value: bytes) -> None:
-        self.sealed_content = seal(base64.b64encode(value).decode(), context=self._context("content"))
+        self.sealed_content = self.sealed("sealed_content", base64.b64encode(value).decode())
 
 
 class IntakeAttempt(models.Model):

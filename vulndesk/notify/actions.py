@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.notify.tasks import deliver_outbound
 from vulndesk.notify.threads import Thread, new_message_id
 
 if TYPE_CHECKING:
@@ -66,7 +67,6 @@ def queue_email(
     thread of that report. While that report is in quarantine the mail is held, not sent
     (``release_held_email``).
     """
-    from vulndesk.notify.tasks import deliver_outbound  # noqa: PLC0415 - tasks import this module
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("queue_email must run inside the action's transaction")
@@ -88,7 +88,6 @@ def queue_email(
 
 def release_held_email(report: Report) -> int:
     """Queue the mail held while ``report`` was in quarantine, in the release's transaction."""
-    from vulndesk.notify.tasks import deliver_outbound  # noqa: PLC0415 - tasks import this module
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("release_held_email must run inside the action's transaction")

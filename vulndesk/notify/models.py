@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 
 
 class OutboundStatus(models.TextChoices):
@@ -23,8 +23,25 @@ class OutboundStatus(models.TextChoices):
     HELD = "held", "Held until its report leaves quarantine"
 
 
-class OutboundEmail(models.Model):
+class OutboxRow(models.Model):
+    """The columns every outbox row shares: notify/delivery.py claims, retries and fails them the
+    same way whether the row is a mail or a webhook POST."""
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering: ClassVar = ["created_at"]
+        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class OutboundEmail(SealedColumns, OutboxRow):
     kind = models.CharField(max_length=60, help_text="Which named email this is, e.g. report-received.")
     project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.SET_NULL)
     report = models.ForeignKey(
@@ -37,31 +54,22 @@ class OutboundEmail(models.Model):
     )
     message_id = models.CharField(max_length=250, unique=True, help_text="Stable across retries.")
     sealed_message = models.TextField(help_text="Recipients, subject and bodies, as sealed JSON.")
-    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering: ClassVar = ["created_at"]
-        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
+    sealed_contexts: ClassVar = {
+        "sealed_message": "outbound:{uid}",
+    }
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id} ({self.status})"
 
-    def _context(self) -> str:
-        return f"outbound:{self.uid}"
-
     @property
     def message(self) -> dict[str, object]:
-        value: dict[str, object] = json.loads(open_sealed(self.sealed_message, context=self._context()))
+        value: dict[str, object] = json.loads(self.opened("sealed_message"))
         return value
 
     @message.setter
     def message(self, value: dict[str, object]) -> None:
-        self.sealed_message = seal(json.dumps(value, sort_keys=True), context=self._context())
+        self.sealed_message = self.sealed("sealed_message", json.dumps(value, sort_keys=True))
 
 
 class WebhookEvent(models.TextChoices):
@@ -69,7 +77,7 @@ class WebhookEvent(models.TextChoices):
     ADVISORY_PUBLISHED = "advisory.published", "An advisory is published (or a revision of it)"
 
 
-class Webhook(models.Model):
+class Webhook(SealedColumns, models.Model):
     """An address a project's announcements are POSTed to, as JSON signed with HMAC-SHA256."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -80,6 +88,10 @@ class Webhook(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_secret": "webhook:{uid}",
+    }
+
     class Meta:
         ordering: ClassVar = ["project", "created_at"]
 
@@ -88,30 +100,19 @@ class Webhook(models.Model):
 
     @property
     def secret(self) -> str:
-        return open_sealed(self.sealed_secret, context=f"webhook:{self.uid}")
+        return self.opened("sealed_secret")
 
     @secret.setter
     def secret(self, value: str) -> None:
-        self.sealed_secret = seal(value, context=f"webhook:{self.uid}")
+        self.sealed_secret = self.sealed("sealed_secret", value)
 
 
-class OutboundWebhook(models.Model):
+class OutboundWebhook(OutboxRow):
     """One delivery: claimed, retried and failed like a mail; its id lets the receiver drop repeats."""
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40, choices=WebhookEvent.choices)
     payload = models.JSONField(help_text="Public content only.")
-    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering: ClassVar = ["created_at"]
-        indexes: ClassVar = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.event} to webhook {self.webhook_id} ({self.status})"

@@ -10,22 +10,20 @@ Slack or Mattermost incoming webhook shows it as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django_tasks import task
 
 from vulndesk.audit.actions import record_event
-from vulndesk.notify.models import OutboundStatus, OutboundWebhook, Webhook, WebhookEvent
-from vulndesk.notify.tasks import MAX_ATTEMPTS, backoff
+from vulndesk.notify.delivery import Courier, Verdict
+from vulndesk.notify.models import OutboundWebhook, Webhook, WebhookEvent
 from vulndesk.notify.webhook_address import (
     UnresolvedHostError,
     WebhookError,
@@ -33,8 +31,6 @@ from vulndesk.notify.webhook_address import (
     post,
     resolve_destination,
 )
-
-logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
 MAX_WEBHOOKS_PER_PROJECT = 20
@@ -89,30 +85,31 @@ def deliver_webhook_task(uid: str) -> str:
     return deliver_webhook(uid)
 
 
+WEBHOOKS = Courier(
+    model=OutboundWebhook, task=deliver_webhook_task, label="webhook delivery", related=("webhook",)
+)
+
+
 def deliver_webhook(uid: str) -> str:
-    """POST one delivery; the claim is a conditional UPDATE, so two workers never both send it."""
-    now = timezone.now()
-    claimed = OutboundWebhook.objects.filter(
-        uid=uid, status=OutboundStatus.QUEUED, next_attempt_at__lte=now
-    ).update(status=OutboundStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
-    if not claimed:
-        return "not due"
-    delivery = OutboundWebhook.objects.select_related("webhook").get(uid=uid)
-    try:
-        _post(delivery)
-    except UnresolvedHostError as exc:
+    """POST one delivery (claimed, retried and failed by notify/delivery.py)."""
+    return WEBHOOKS.deliver(uid, _post, _judge)
+
+
+def requeue_stranded_webhooks(now: dt.datetime | None = None) -> int:
+    """Deliveries left "sending" by a worker that died mid-request go back to the queue."""
+    return WEBHOOKS.requeue_stranded(now)
+
+
+def _judge(exc: Exception) -> Verdict:
+    if isinstance(exc, UnresolvedHostError):
         # A resolver that fails for a while must not fail the delivery for good.
-        return _retry_later(delivery, str(exc))
-    except (_PermanentError, WebhookError) as exc:
-        return _fail(delivery, str(exc))
-    except (OSError, _TemporaryError) as exc:
-        return _retry_later(delivery, _reason(exc))
-    except Exception as exc:  # noqa: BLE001 - whatever else breaks, the row must not stay "sending"
-        # An unexpected error would otherwise leave the row "sending", re-queued as stranded for
-        # ever; it is named by its kind only (its text could quote the receiver's answer).
-        return _fail(delivery, f"unexpected error: {type(exc).__name__}")
-    OutboundWebhook.objects.filter(pk=delivery.pk).update(status=OutboundStatus.SENT, sent_at=timezone.now())
-    return "sent"
+        return Verdict(retry=True, reason=str(exc))
+    if isinstance(exc, _PermanentError | WebhookError):
+        return Verdict(retry=False, reason=str(exc))
+    if isinstance(exc, OSError | _TemporaryError):
+        return Verdict(retry=True, reason=_reason(exc))
+    # Anything else is named by its kind only (its text could quote the receiver's answer).
+    return Verdict(retry=False, reason=f"unexpected error: {type(exc).__name__}")
 
 
 class _TemporaryError(Exception):
@@ -149,46 +146,3 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.errno:
         return f"{type(exc).__name__}: errno {exc.errno}"
     return type(exc).__name__
-
-
-def _fail(delivery: OutboundWebhook, reason: str) -> str:
-    OutboundWebhook.objects.filter(pk=delivery.pk).update(
-        status=OutboundStatus.FAILED, last_error=reason[:300]
-    )
-    logger.error(
-        "webhook delivery %s failed for good after %d attempts: %s", delivery.uid, delivery.attempts, reason
-    )
-    return "failed"
-
-
-def _retry_later(delivery: OutboundWebhook, reason: str) -> str:
-    if delivery.attempts >= MAX_ATTEMPTS:
-        return _fail(delivery, reason)
-    when = timezone.now() + backoff(delivery.attempts)
-    with transaction.atomic():
-        OutboundWebhook.objects.filter(pk=delivery.pk).update(
-            status=OutboundStatus.QUEUED, next_attempt_at=when, last_error=reason[:300]
-        )
-        deliver_webhook_task.using(run_after=when).enqueue(str(delivery.uid))
-    logger.warning("webhook delivery %s deferred (attempt %d): %s", delivery.uid, delivery.attempts, reason)
-    return "deferred"
-
-
-def requeue_stranded_webhooks(now: Any = None) -> int:
-    """Deliveries left "sending" by a worker that died mid-request go back to the queue; the
-    stable delivery id lets the receiver drop the copy if the first attempt got through."""
-    from vulndesk.notify.tasks import STRANDED_AFTER  # noqa: PLC0415
-
-    moment = now or timezone.now()
-    uids = list(
-        OutboundWebhook.objects.filter(
-            status=OutboundStatus.SENDING, next_attempt_at__lt=moment - STRANDED_AFTER
-        ).values_list("uid", flat=True)
-    )
-    for uid in uids:
-        with transaction.atomic():
-            if OutboundWebhook.objects.filter(uid=uid, status=OutboundStatus.SENDING).update(
-                status=OutboundStatus.QUEUED, next_attempt_at=moment
-            ):
-                deliver_webhook_task.enqueue(str(uid))
-    return len(uids)

@@ -7,11 +7,12 @@ what is public by design (a project's public key and fingerprints) is stored in 
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.crypto import open_sealed, seal
+from vulndesk.crypto import SealedColumns
 
 
 class KeySource(models.TextChoices):
@@ -24,7 +25,7 @@ def spaced(fingerprint: str) -> str:
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
 
 
-class ProjectKey(models.Model):
+class ProjectKey(SealedColumns, models.Model):
     """The key reporters encrypt to, and the intake decrypts with.
 
     The secret key is stored WITHOUT a passphrase: the intake must decrypt unattended, and a
@@ -41,26 +42,27 @@ class ProjectKey(models.Model):
     source = models.CharField(max_length=10, choices=KeySource.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_private_key": "projectkey:{uid}",
+    }
+
     def __str__(self) -> str:
         return f"OpenPGP key {self.fingerprint} of {self.project}"
 
-    def _context(self) -> str:
-        return f"projectkey:{self.uid}"
-
     @property
     def secret_key(self) -> str:
-        return open_sealed(self.sealed_private_key, context=self._context())
+        return self.opened("sealed_private_key")
 
     @secret_key.setter
     def secret_key(self, value: str) -> None:
-        self.sealed_private_key = seal(value, context=self._context())
+        self.sealed_private_key = self.sealed("sealed_private_key", value)
 
     @property
     def spaced_fingerprint(self) -> str:
         return spaced(self.fingerprint)
 
 
-class ReporterKey(models.Model):
+class ReporterKey(SealedColumns, models.Model):
     """The public key a reporter sent with their report; mail to them is encrypted to it.
 
     A reporter's key names them (its user ids carry a name and an address): personal data, so
@@ -73,16 +75,17 @@ class ReporterKey(models.Model):
     sealed_public_key = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
+    sealed_contexts: ClassVar = {
+        "sealed_public_key": "reporterkey:{uid}",
+    }
+
     def __str__(self) -> str:
         return f"OpenPGP key {self.fingerprint} of the reporter of {self.report}"
 
-    def _context(self) -> str:
-        return f"reporterkey:{self.uid}"
-
     @property
     def public_key(self) -> str:
-        return open_sealed(self.sealed_public_key, context=self._context())
+        return self.opened("sealed_public_key")
 
     @public_key.setter
     def public_key(self, value: str) -> None:
-        self.sealed_public_key = seal(value, context=self._context())
+        self.sealed_public_key = self.sealed("sealed_public_key", value)

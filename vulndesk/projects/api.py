@@ -5,11 +5,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 
-from vulndesk.accounts.models import ApiToken, User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.api import TokenAuth
+from vulndesk.accounts.token_auth import TokenAuth, token_caller
 from vulndesk.projects.access import access_project, access_public_project
 from vulndesk.projects.actions import do_update_policy
 from vulndesk.projects.models import Project
@@ -88,10 +86,7 @@ def get_policy(request: HttpRequest, slug: str) -> PolicyOut:
     },
 )
 def put_policy(request: HttpRequest, slug: str) -> Status[PolicyOut | PolicyProblems]:
-    user: User = request.auth  # type: ignore[attr-defined]
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
-    if not token.allows(Permission.PROJECT_POLICY_EDIT):
-        raise HttpError(404, "Not Found")
+    user = token_caller(request, Permission.PROJECT_POLICY_EDIT)
     project = access_project(slug, user, Permission.PROJECT_POLICY_EDIT)
     try:
         policy = validate_policy(_json_object(request.body))

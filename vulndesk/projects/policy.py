@@ -245,7 +245,8 @@ class ReporterGuidance(_Section):
     do_not_report_when: list[Line] = []
     guidelines: list[Line] = []
     publicly_known: Text = ""
-    # The team's acknowledgement to the reporter; empty: vulndesk's own words (cases/acknowledgement.py).
+    # The team's acknowledgement to the reporter; empty: vulndesk's own words
+    # (cases/actions/acknowledgement.py).
     acknowledgement: Text = ""
     fields: list[FieldRequest] = DEFAULT_FIELDS
 

@@ -2,7 +2,7 @@
 
 Every format says "affected" differently: OSV with introduced/fixed events, CVE with
 ``version``/``lessThan``, CSAF and OpenVEX per released version. All of them start here, from the
-range univers has read (``vulndesk.cases.affected.parse_range``), so a version has one answer in
+range univers has read (``vulndesk.cases.actions.affected.parse_range``), so a version has one answer in
 every export and on the case.
 """
 
@@ -18,7 +18,7 @@ from univers.versions import Version
 
 from vulndesk.advisories.document import AffectedRange
 from vulndesk.advisories.exports.context import ExportContext, ExportError
-from vulndesk.cases.affected import parse_range
+from vulndesk.cases.actions.affected import parse_range
 from vulndesk.projects.releases import PackageError, parse_package, parse_version
 
 INTRODUCED_FROM_THE_START = "0"  # OSV's and CVE's spelling of "every version before the bound"

@@ -26,6 +26,13 @@ MIN_REASON = 20  # "a detailed reason for rejection": one word is not a reason
 
 
 def triage_of(report: Report) -> Triage:
+    """The report's triage as it stands, to read. Reading never writes: a report nobody has
+    triaged yet reads as a fresh, unsaved row; the first action that changes it creates it."""
+    return Triage.objects.filter(report=report).first() or Triage(report=report)
+
+
+def triage_to_change(report: Report) -> Triage:
+    """The report's triage row, created if this is its first change: for actions only."""
     triage, _ = Triage.objects.get_or_create(report=report)
     return triage
 
@@ -80,7 +87,7 @@ def do_mark_valid(report: Report, *, acting_user: User, owner: User | None = Non
             note="The security team confirmed this is a vulnerability and is working on it.",
             event="report.marked_valid",
         )
-        triage = triage_of(moved)
+        triage = triage_to_change(moved)
         triage.resolution, triage.owner, triage.decided_at = (
             Resolution.NONE,
             owner or acting_user,
@@ -173,19 +180,38 @@ def do_defer(report: Report, reason: str, *, acting_user: User) -> Report:
         )
 
 
-def do_close(report: Report, *, acting_user: User) -> Report:
+NO_ANSWER = "report.closed_no_answer"
+CLOSED_NOTE = "The security team closed this report. Thank you for reporting it."
+UNANSWERED_NOTE = (
+    "The security team asked for more information and received no answer, so this report is now closed."
+)
+
+
+def do_close(
+    report: Report, *, acting_user: User | None, note: str = CLOSED_NOTE, event: str = "report.closed"
+) -> Report:
     with transaction.atomic():
-        return move_report(
-            report,
-            RMState.CLOSED,
-            acting_user=acting_user,
-            note="The security team closed this report. Thank you for reporting it.",
-            event="report.closed",
-        )
+        return move_report(report, RMState.CLOSED, acting_user=acting_user, note=note, event=event)
+
+
+def do_close_unanswered(report: Report, *, acting_user: User | None) -> bool:
+    """The policy's wait for an answer is over: the report closes. One still "received" is first
+    marked invalid (Vultron RM has no R→C); whether it could be closed."""
+    with transaction.atomic():
+        state = RMState(report.rm_state)
+        if state == RMState.RECEIVED:
+            report = move_report(
+                report, RMState.INVALID, acting_user=acting_user, note=UNANSWERED_NOTE, event=NO_ANSWER
+            )
+            state = RMState.INVALID
+        if state not in {RMState.INVALID, RMState.ACCEPTED, RMState.DEFERRED}:
+            return False
+        do_close(report, acting_user=acting_user, note=UNANSWERED_NOTE, event=NO_ANSWER)
+        return True
 
 
 def _resolve(report: Report, resolution: Resolution) -> Triage:
-    triage = triage_of(report)
+    triage = triage_to_change(report)
     triage.resolution, triage.decided_at = resolution, timezone.now()
     triage.save(update_fields=["resolution", "decided_at"])
     return triage
@@ -209,7 +235,7 @@ def do_set_severity(
     except ValueError as exc:
         raise severity.SeverityError(f"not an OWASP LLM Top 10 risk: {exc}") from None
     with transaction.atomic():
-        triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
+        triage = triage_to_change(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
         triage.cvss31_vector, triage.cvss31_score = (v31.vector, v31.score) if v31 else ("", None)
         triage.cvss40_vector, triage.cvss40_score = (v40.vector, v40.score) if v40 else ("", None)
         chosen = v40 or v31
@@ -278,7 +304,7 @@ def do_assign(report: Report, *, owner: User | None, assignees: list[User], acti
     if outsiders:
         raise SubmissionError({"assignees": f"not on the project's team: {', '.join(outsiders)}"})
     with transaction.atomic():
-        triage = triage_of(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
+        triage = triage_to_change(Report.objects.select_for_update(no_key=True).get(pk=report.pk))
         before = {*([triage.owner] if triage.owner else []), *triage.assignees.all()}
         previous_owner = triage.owner
         triage.owner = owner
@@ -318,11 +344,31 @@ _EVENT_WORDS = {
 }
 
 
+def do_record_case_public(report: Report, *, acting_user: User | None, via: str) -> None:
+    """Publication makes the case public (Vultron P); recorded once, whoever published, with no
+    message of its own (the publication tells the reporter)."""
+    with transaction.atomic():
+        triage, _ = Triage.objects.select_for_update().get_or_create(report=report)
+        state = CaseState.parse(triage.case_state)
+        if CaseEvent.PUBLIC_AWARE in state.happened:
+            return
+        new_state, happened = state.record(CaseEvent.PUBLIC_AWARE)
+        triage.case_state = str(new_state)
+        triage.save(update_fields=["case_state"])
+        record_event(
+            "case.event",
+            acting_user=acting_user,
+            project=report.project,
+            target=report,
+            details={"events": [e.value for e in happened], "case_state": triage.case_state, "via": via},
+        )
+
+
 def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User) -> Triage:
     """One Vultron case event; implied events follow it (a public exploit makes the case public)."""
     with transaction.atomic():
         locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
-        triage = triage_of(locked)
+        triage = triage_to_change(locked)
         state, happened = CaseState.parse(triage.case_state).record(event)
         triage.case_state = str(state)
         triage.save(update_fields=["case_state"])
@@ -346,7 +392,7 @@ def do_record_case_event(report: Report, event: CaseEvent, *, acting_user: User)
 
 def _close_if_done(report: Report, acting_user: User) -> None:
     # closing.py builds on this module (move_report), so it is imported where it is called.
-    from vulndesk.cases.closing import close_if_done  # noqa: PLC0415
+    from vulndesk.cases.actions.closing import close_if_done  # noqa: PLC0415
 
     close_if_done(report, acting_user=acting_user)
 

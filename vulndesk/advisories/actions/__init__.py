@@ -30,9 +30,10 @@ from vulndesk.advisories.content import (
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
 from vulndesk.advisories.publication_check import export_problems
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.fixes import fix_plan_of
+from vulndesk.cases.actions.fixes import fix_plan_of
+from vulndesk.cases.actions.triage import do_record_case_public
 from vulndesk.cases.models import Triage
-from vulndesk.cases.vultron import CaseEvent, CaseState, EMState
+from vulndesk.cases.vultron import EMState
 from vulndesk.embargo.models import EarlyDisclosure, Embargo, ExitReason
 from vulndesk.intake.models import CreditPreference, Report
 from vulndesk.notify.actions import queue_email
@@ -372,7 +373,7 @@ def _publish(
     )
     _announce(advisory, revision, first=first)
     if advisory.report is not None:
-        _mark_case_public(advisory.report, acting_user)
+        do_record_case_public(advisory.report, acting_user=acting_user, via="advisory")
         _end_embargo(advisory.report, acting_user, early)
         if advisory.report.reporter.get("email"):
             queue_email(
@@ -411,24 +412,6 @@ def _announce(advisory: Advisory, revision: AdvisoryRevision, *, first: bool) ->
         queue_email(
             emails.announcement(subscription, advisory, revision, first=first), project=advisory.project
         )
-
-
-def _mark_case_public(report: Report, acting_user: User | None) -> None:
-    """Publication makes the case public (Vultron P); recorded once, whoever published."""
-    triage, _ = Triage.objects.select_for_update().get_or_create(report=report)
-    state = CaseState.parse(triage.case_state)
-    if CaseEvent.PUBLIC_AWARE in state.happened:
-        return
-    new_state, happened = state.record(CaseEvent.PUBLIC_AWARE)
-    triage.case_state = str(new_state)
-    triage.save(update_fields=["case_state"])
-    record_event(
-        "case.event",
-        acting_user=acting_user,
-        project=report.project,
-        target=report,
-        details={"events": [e.value for e in happened], "case_state": triage.case_state, "via": "advisory"},
-    )
 
 
 def _end_embargo(report: Report, acting_user: User | None, early: EarlyDisclosure | None) -> None:

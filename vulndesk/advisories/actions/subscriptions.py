@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from vulndesk.accounts.models import User
 from vulndesk.advisories import emails
 from vulndesk.advisories.models import Subscription
 from vulndesk.audit.actions import record_event
@@ -43,7 +44,7 @@ def unsubscribe_token(subscription: Subscription) -> str:
     return signing.dumps(str(subscription.uid), salt=UNSUBSCRIBE_SALT)
 
 
-def do_subscribe(project: Project, address: str) -> None:
+def do_subscribe(project: Project, address: str, *, acting_user: User | None) -> None:
     """Ask for a subscription. The answer is the same whether or not the address was already on the
     list, so the form tells nobody who subscribes; a confirmed address gets no second mail."""
     try:
@@ -62,6 +63,8 @@ def do_subscribe(project: Project, address: str) -> None:
             return
         subscription.unsubscribed_at = None
         subscription.save(update_fields=["unsubscribed_at"])
+        # The subscription's row only, never the address: the audit log is read by the whole team.
+        record_event("announce.requested", acting_user=acting_user, project=project, target=subscription)
         queue_email(emails.confirm_subscription(subscription, confirm_token(subscription)), project=project)
 
 
@@ -82,25 +85,31 @@ def subscription_for(token: str, *, unsubscribe: bool) -> Subscription:
     return _subscription(token, CONFIRM_SALT, CONFIRM_WITHIN)
 
 
-def do_confirm_subscription(token: str) -> Subscription:
+def do_confirm_subscription(token: str, *, acting_user: User | None) -> Subscription:
     subscription = subscription_for(token, unsubscribe=False)
     with transaction.atomic():
         if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
             subscription.confirmed_at, subscription.unsubscribed_at = timezone.now(), None
             subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
             record_event(
-                "announce.subscribed", acting_user=None, project=subscription.project, target=subscription
+                "announce.subscribed",
+                acting_user=acting_user,
+                project=subscription.project,
+                target=subscription,
             )
     return subscription
 
 
-def do_unsubscribe(token: str) -> Subscription:
+def do_unsubscribe(token: str, *, acting_user: User | None) -> Subscription:
     subscription = subscription_for(token, unsubscribe=True)
     with transaction.atomic():
         if subscription.unsubscribed_at is None:
             subscription.unsubscribed_at = timezone.now()
             subscription.save(update_fields=["unsubscribed_at"])
             record_event(
-                "announce.unsubscribed", acting_user=None, project=subscription.project, target=subscription
+                "announce.unsubscribed",
+                acting_user=acting_user,
+                project=subscription.project,
+                target=subscription,
             )
     return subscription

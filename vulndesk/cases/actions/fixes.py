@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.affected import is_affected, parse_range
+from vulndesk.cases.actions.affected import is_affected, parse_range
+from vulndesk.cases.actions.triage import do_record_case_event, triage_of
 from vulndesk.cases.models import AffectedPackage, BackportEntry, BackportStatus, FixPlan
-from vulndesk.cases.triage import do_record_case_event, triage_of
 from vulndesk.cases.vultron import CaseEvent, CaseState
 from vulndesk.projects.releases import (
     PackageError,
@@ -161,8 +161,9 @@ def _check_backport(report: Report, row: MatrixRow, status: BackportStatus, fixe
 
 
 def fix_plan_of(report: Report) -> FixPlan:
-    plan, _ = FixPlan.objects.get_or_create(report=report)
-    return plan
+    """The report's fix plan, to read. Reading never writes: a report without one reads as a
+    fresh, unsaved plan; do_set_fix_plan creates it."""
+    return FixPlan.objects.filter(report=report).first() or FixPlan(report=report)
 
 
 def _in_utc(moment: dt.datetime) -> dt.datetime:

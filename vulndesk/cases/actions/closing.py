@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.actions.triage import MIN_REASON, move_report, triage_of, triage_to_change
 from vulndesk.cases.models import Author, Message, Via, Visibility
-from vulndesk.cases.triage import MIN_REASON, move_report, triage_of
 from vulndesk.cases.vultron import CaseEvent, CaseState, RMState, TransitionError
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
@@ -71,7 +71,7 @@ def do_record_no_fix_needed(report: Report, reason: str, *, acting_user: User) -
         raise SubmissionError({"reason": f"say why no fix is needed (at least {MIN_REASON} characters)"})
     with transaction.atomic():
         locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
-        triage = triage_of(locked)
+        triage = triage_to_change(locked)
         if triage.no_fix_needed_at is not None:
             raise TransitionError("it is already recorded that no fix is needed")
         triage.no_fix_needed_at = timezone.now()

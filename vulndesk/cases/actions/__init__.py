@@ -1,4 +1,5 @@
-"""Every change to a case. For now: the conversation between the reporter and the team."""
+"""Every change to a case, as do_* actions: here the conversation between the reporter and the
+team; triage decisions, the fix, acknowledging and closing in this package's modules."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 
-from vulndesk.audit.actions import record_event
+from vulndesk.audit.actions import JsonScalar, record_event
 from vulndesk.cases import emails
 from vulndesk.cases.evidence import record_evidence
 from vulndesk.cases.models import Author, InfoRequest, Message, Via, Visibility
@@ -21,6 +22,16 @@ if TYPE_CHECKING:
     from vulndesk.intake.models import Report
 
 MAX_MESSAGE = 100_000
+
+
+def do_record_report_read(report: Report, *, via: Via, acting_user: User) -> None:
+    """Reading a report's contents is an audited event: who read which report, when, and whether
+    on the case page or through the API."""
+    details: dict[str, JsonScalar | list[str]] | None = {"via": str(via)} if via != Via.WEB else None
+    with transaction.atomic():
+        record_event(
+            "report.read", acting_user=acting_user, project=report.project, target=report, details=details
+        )
 
 
 def _checked_body(body: str) -> str:

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails
+from vulndesk.cases.actions.triage import triage_to_change
 from vulndesk.cases.models import Author, Message, Via, Visibility
-from vulndesk.cases.triage import triage_of
 from vulndesk.cases.vultron import RMState
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
@@ -60,7 +60,7 @@ def do_acknowledge_report(report: Report, message: str = "", *, acting_user: Use
         raise SubmissionError({"message": f"is longer than {MAX_ACKNOWLEDGEMENT} characters"})
     with transaction.atomic():
         locked = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
-        triage = triage_of(locked)
+        triage = triage_to_change(locked)
         if already_acknowledged(locked, triage):
             raise AlreadyAcknowledged({"message": "the report is already acknowledged"})
         note = Message(
