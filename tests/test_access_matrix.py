@@ -263,7 +263,17 @@ def _matrix(  # one id per object the routes name
         "announce-subscribe": [Check("GET", "/p/llm-d/announce/", EVERYONE_200)],
         "announce-confirm": [Check("GET", "/p/llm-d/announce/confirm/forged/", (404,) * 6)],
         "announce-unsubscribe": [Check("GET", "/p/llm-d/announce/unsubscribe/forged/", (404,) * 6)],
-        "outbox": [Check("GET", "/desk/outbox/", ADMIN_ONLY)],
+        "outbox": [
+            Check("GET", "/desk/outbox/", ADMIN_ONLY),
+            Check("GET", "/desk/outbox/?status=failed&kind=report-received&project=llm-d", ADMIN_ONLY),
+        ],
+        # An unknown row answers 404 to everyone; tests/test_outbox_page.py retries a real one.
+        "outbox-retry-mail": [
+            Check("POST", f"/desk/outbox/mail/{unknown}/retry/", (404, 404, 404, 404, LOGIN, LOGIN), {})
+        ],
+        "outbox-retry-webhook": [
+            Check("POST", f"/desk/outbox/webhooks/{unknown}/retry/", (404, 404, 404, 404, LOGIN, LOGIN), {})
+        ],
         "project-webhooks": [
             Check("GET", "/desk/p/llm-d/webhooks/", ADMIN_ONLY),
             Check("GET", "/desk/p/nope/webhooks/", (404, 404, 404, 404, LOGIN, LOGIN)),

@@ -45,6 +45,8 @@ urlpatterns = [
     path("desk/", web_views.desk, name="desk"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
+    path("desk/outbox/mail/<uuid:uid>/retry/", notify_views.retry_email, name="outbox-retry-mail"),
+    path("desk/outbox/webhooks/<uuid:uid>/retry/", notify_views.retry_webhook, name="outbox-retry-webhook"),
     path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
     path("desk/p/<slug:slug>/reports/<int:number>/", case_page.report_page, name="report-page"),
     path(
