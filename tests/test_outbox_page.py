@@ -71,7 +71,7 @@ def test_the_outbox_filters_by_status_kind_and_project(
     assert "sent " not in failed
     received = client.get("/desk/outbox/?kind=report-received").content.decode()
     assert "new-report-team</td>" not in received
-    assert received.count("<td data-label=\"Kind\">report-received</td>") == 2
+    assert received.count('<td data-label="Kind">report-received</td>') == 2
     other_project = client.get("/desk/outbox/?project=agentic-tool-mesh").content.decode()
     assert "No mail matches these filters." in other_project
 
