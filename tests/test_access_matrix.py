@@ -263,6 +263,17 @@ def _matrix(  # one id per object the routes name
         "announce-subscribe": [Check("GET", "/p/llm-d/announce/", EVERYONE_200)],
         "announce-confirm": [Check("GET", "/p/llm-d/announce/confirm/forged/", (404,) * 6)],
         "announce-unsubscribe": [Check("GET", "/p/llm-d/announce/unsubscribe/forged/", (404,) * 6)],
+        "metrics": [Check("GET", "/desk/metrics/?months=3", ADMIN_ONLY)],
+        "metrics-csv": [Check("GET", "/desk/metrics.csv", ADMIN_ONLY)],
+        "project-metrics": [
+            Check("GET", "/desk/p/llm-d/metrics/", TEAM_A_ONLY),
+            Check("GET", "/desk/p/nope/metrics/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "project-metrics-csv": [Check("GET", "/desk/p/llm-d/metrics.csv", TEAM_A_ONLY)],
+        "instance_metrics": [Check("GET", "/api/v1/metrics", (200, 404, 404, 404, 401, 401), api=True)],
+        "project_metrics": [
+            Check("GET", "/api/v1/projects/llm-d/metrics", (200, 200, 404, 404, 401, 401), api=True)
+        ],
         "outbox": [
             Check("GET", "/desk/outbox/", ADMIN_ONLY),
             Check("GET", "/desk/outbox/?status=failed&kind=report-received&project=llm-d", ADMIN_ONLY),

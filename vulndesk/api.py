@@ -94,6 +94,7 @@ def _register_routers() -> None:
     from vulndesk.advisories.exports.api import router as exports_router  # noqa: PLC0415
     from vulndesk.cases.api import router as cases_router  # noqa: PLC0415
     from vulndesk.cases.fix_api import router as fixes_router  # noqa: PLC0415
+    from vulndesk.cases.metrics_api import router as metrics_router  # noqa: PLC0415
     from vulndesk.intake.api import router as intake_router  # noqa: PLC0415
     from vulndesk.projects.api import router as projects_router  # noqa: PLC0415
 
@@ -102,6 +103,7 @@ def _register_routers() -> None:
     api.add_router("/projects", intake_router)
     api.add_router("/", cases_router)
     api.add_router("/", fixes_router)
+    api.add_router("/", metrics_router)
     api.add_router("/projects", exports_router)
     api.add_router("/projects", advisories_router)
 

@@ -9,7 +9,7 @@ from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
-from vulndesk.cases import calculator_views
+from vulndesk.cases import calculator_views, metrics_views
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
@@ -44,6 +44,10 @@ urlpatterns = [
     path("accounts/tokens/<int:token_id>/revoke/", self_service.revoke_token, name="account-token-revoke"),
     path("desk/", web_views.desk, name="desk"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
+    path("desk/metrics/", metrics_views.instance_metrics, name="metrics"),
+    path("desk/metrics.csv", metrics_views.instance_metrics_csv, name="metrics-csv"),
+    path("desk/p/<slug:slug>/metrics/", metrics_views.project_metrics, name="project-metrics"),
+    path("desk/p/<slug:slug>/metrics.csv", metrics_views.project_metrics_csv, name="project-metrics-csv"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
     path("desk/outbox/mail/<uuid:uid>/retry/", notify_views.retry_email, name="outbox-retry-mail"),
     path("desk/outbox/webhooks/<uuid:uid>/retry/", notify_views.retry_webhook, name="outbox-retry-webhook"),
