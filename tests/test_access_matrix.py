@@ -289,7 +289,14 @@ def _matrix(  # one id per object the routes name
             Check("GET", "/desk/p/llm-d/webhooks/", ADMIN_ONLY),
             Check("GET", "/desk/p/nope/webhooks/", (404, 404, 404, 404, LOGIN, LOGIN)),
         ],
-        "project-policy-edit": [Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY)],
+        "project-policy-edit": [
+            Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY),
+            Check("GET", "/desk/p/llm-d/policy/?section=sla", ADMIN_ONLY),
+        ],
+        "project-policy-diff": [
+            Check("GET", "/desk/p/llm-d/policy/diff/", ADMIN_ONLY),
+            Check("GET", "/desk/p/llm-d/policy/diff/?from=1&to=99", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
         "project-policy": [Check("GET", "/p/llm-d/", EVERYONE_200)],
         "report-form": [Check("GET", "/p/llm-d/report/", EVERYONE_200)],
         "project-security-md": [Check("GET", "/p/llm-d/SECURITY.md", EVERYONE_200)],

@@ -145,6 +145,7 @@ urlpatterns = [
     path("t/<str:token>/embargo/", embargo_views.reporter_embargo, name="tracking-embargo"),
     path("desk/p/<slug:slug>/releases/", project_views.releases, name="project-releases"),
     path("desk/p/<slug:slug>/policy/", project_views.edit_policy, name="project-policy-edit"),
+    path("desk/p/<slug:slug>/policy/diff/", project_views.policy_diff, name="project-policy-diff"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),
     path("t/<str:token>/", intake_views.tracking_page, name="tracking"),
