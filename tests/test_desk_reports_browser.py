@@ -71,12 +71,36 @@ def test_the_metrics_pages_render_with_no_console_error(
     assert page.locator("table").first.locator("tbody tr").count() == 24
     _screens(page, "project-metrics")
     audit.check(page, "project metrics")
+    assert errors == []
     page.goto(server.url + "/desk/outbox/")
     expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
     audit.check(page, "outbox")
-    page.close()
     assert errors == []
+    _policy_editor(page, server, audit)
+    # The one the browser logs is the editor's deliberate 400 for the section sent with an error.
+    assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    page.close()
     audit.assert_clean()
+
+
+def _policy_editor(page: Page, server: LiveServer, audit: Audit) -> None:
+    """A section's form with a problem shown by its field, its preview, then the diff."""
+    page.goto(server.url + f"/desk/p/{PROJECT}/policy/?section=sla")
+    page.get_by_label("Acknowledge working days").fill("400")
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator(".field-message")).to_contain_text("less than or equal to 365")
+    _screens(page, "policy-section-error")
+    audit.check(page, "policy section with an error")
+    page.get_by_label("Acknowledge working days").fill("2")
+    page.get_by_role("button", name="Preview SECURITY.md").click()
+    expect(page.get_by_role("heading", name=re.compile("SECURITY.md with these changes"))).to_be_visible()
+    audit.check(page, "policy preview")
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.get_by_text(re.compile("Policy saved as version"))).to_be_visible()
+    page.get_by_role("link", name=re.compile("What changed in version")).first.click()
+    expect(page.locator(".diff-changed").first).to_be_visible()
+    _screens(page, "policy-diff")
+    audit.check(page, "policy diff")
 
 
 def test_the_metrics_page_reads_without_javascript(

@@ -149,6 +149,7 @@ def test_the_diff_between_two_saved_versions(admin: User, project_a: Project) ->
     diff = client.get("/desk/p/llm-d/policy/diff/?from=1&to=2").content.decode()
     assert '<li class="diff-changed">' in diff
     assert "<del>3</del><ins>2</ins>" in diff
+    assert "unchanged lines" in diff  # only the change and the lines around it
     latest = client.get("/desk/p/llm-d/policy/diff/").content.decode()  # the latest two by default
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in latest
     assert "<script>alert(1)" not in latest

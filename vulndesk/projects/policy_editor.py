@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 from django.http import Http404, QueryDict
 
-from vulndesk.advisories.revision_diff import DiffLine, diff_lines
+from vulndesk.advisories.revision_diff import DiffLine, Segment, diff_lines
 from vulndesk.projects.policy import Policy, PolicyError, parse_policy_toml
 from vulndesk.projects.policy_form import SectionForm, apply_section, form_with_problems, section_form
 from vulndesk.projects.rendering import render_security_md
@@ -64,6 +64,9 @@ class PolicyEditor:
         return parse_policy_toml(self.text)
 
 
+CONTEXT = 3
+
+
 @dataclass(frozen=True)
 class Comparison:
     revisions: list[PolicyRevision]
@@ -73,7 +76,7 @@ class Comparison:
 
     @property
     def changed(self) -> bool:
-        return any(line.kind != "same" for line in self.lines)
+        return any(line.kind not in {"same", "gap"} for line in self.lines)
 
 
 def compare_revisions(project: Project, old_text: str, new_text: str) -> Comparison:
@@ -82,7 +85,34 @@ def compare_revisions(project: Project, old_text: str, new_text: str) -> Compari
     by_version = {revision.version: revision for revision in revisions}
     new = _chosen(by_version, new_text, revisions[0].version)
     old = _chosen(by_version, old_text, revisions[1].version if len(revisions) > 1 else new.version)
-    return Comparison(revisions, old, new, diff_lines(_toml_lines(old.document), _toml_lines(new.document)))
+    lines = diff_lines(_toml_lines(old.document), _toml_lines(new.document))
+    return Comparison(revisions, old, new, around_changes(lines))
+
+
+def around_changes(lines: list[DiffLine]) -> list[DiffLine]:
+    """The changed lines with CONTEXT lines either side; each longer unchanged run becomes one
+    "gap" line saying how many lines it hides (a policy is long, a change is usually short)."""
+    near = {
+        i + offset
+        for i, line in enumerate(lines)
+        if line.kind != "same"
+        for offset in range(-CONTEXT, CONTEXT + 1)
+    }
+    shown: list[DiffLine] = []
+    hidden = 0
+    for i, line in enumerate(lines):
+        if i in near:
+            if hidden:
+                shown.append(_gap(hidden))
+                hidden = 0
+            shown.append(line)
+        else:
+            hidden += 1
+    return [*shown, _gap(hidden)] if hidden else shown
+
+
+def _gap(count: int) -> DiffLine:
+    return DiffLine("gap", (Segment("same", f"… {count} unchanged line{'s' if count != 1 else ''}"),))
 
 
 def _chosen(by_version: dict[int, PolicyRevision], text: str, default: int) -> PolicyRevision:

@@ -102,8 +102,13 @@ def _model(annotation: Any) -> type[BaseModel] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
+_ACRONYMS = {"sla": "SLA", "toml": "TOML", "url": "URL", "openpgp": "OpenPGP"}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    words = name.split("_")
+    text = " ".join(_ACRONYMS.get(word, word) for word in words)
+    return text[0].upper() + text[1:] if text else text
 
 
 def _fields(model: type[BaseModel], prefix: str, current: dict[str, Any]) -> typing.Iterator[FormField]:
