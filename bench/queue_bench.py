@@ -1,4 +1,5 @@
-"""The team's queue, a filtered queue, a case page with 500 messages and a search, at scale."""
+"""The team's queue, a filtered queue, a case page with 500 messages, a search and the instance's
+metrics, at scale."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def run(server: Server, reports: int, messages: int) -> list[Result]:
         "queue_filtered": "/desk/reports/?project=llm-d&state=accepted",
         "case_page": f"/desk/p/{big['big_case_project']}/reports/{big['big_case']}/",
         "search": "/desk/reports/?search=1",  # the words are posted once, kept in the session
+        "metrics": "/desk/metrics/",  # every report of the last 12 months, over all projects
     }
     browser.post("/desk/reports/", {"q": SEARCH_WORD})
     orm = json.loads(

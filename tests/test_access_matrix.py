@@ -313,12 +313,40 @@ def _matrix(  # one id per object the routes name
         "announce-subscribe": [Check("GET", "/p/llm-d/announce/", EVERYONE_200)],
         "announce-confirm": [Check("GET", "/p/llm-d/announce/confirm/forged/", (404,) * 6)],
         "announce-unsubscribe": [Check("GET", "/p/llm-d/announce/unsubscribe/forged/", (404,) * 6)],
-        "outbox": [Check("GET", "/desk/outbox/", ADMIN_ONLY)],
+        "metrics": [Check("GET", "/desk/metrics/?months=3", ADMIN_ONLY)],
+        "metrics-csv": [Check("GET", "/desk/metrics.csv", ADMIN_ONLY)],
+        "project-metrics": [
+            Check("GET", "/desk/p/llm-d/metrics/", TEAM_A_ONLY),
+            Check("GET", "/desk/p/nope/metrics/", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
+        "project-metrics-csv": [Check("GET", "/desk/p/llm-d/metrics.csv", TEAM_A_ONLY)],
+        "instance_metrics": [Check("GET", "/api/v1/metrics", (200, 404, 404, 404, 401, 401), api=True)],
+        "project_metrics": [
+            Check("GET", "/api/v1/projects/llm-d/metrics", (200, 200, 404, 404, 401, 401), api=True)
+        ],
+        "outbox": [
+            Check("GET", "/desk/outbox/", ADMIN_ONLY),
+            Check("GET", "/desk/outbox/?status=failed&kind=report-received&project=llm-d", ADMIN_ONLY),
+        ],
+        # An unknown row answers 404 to everyone; tests/test_outbox_page.py retries a real one.
+        "outbox-retry-mail": [
+            Check("POST", f"/desk/outbox/mail/{unknown}/retry/", (404, 404, 404, 404, LOGIN, LOGIN), {})
+        ],
+        "outbox-retry-webhook": [
+            Check("POST", f"/desk/outbox/webhooks/{unknown}/retry/", (404, 404, 404, 404, LOGIN, LOGIN), {})
+        ],
         "project-webhooks": [
             Check("GET", "/desk/p/llm-d/webhooks/", ADMIN_ONLY),
             Check("GET", "/desk/p/nope/webhooks/", (404, 404, 404, 404, LOGIN, LOGIN)),
         ],
-        "project-policy-edit": [Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY)],
+        "project-policy-edit": [
+            Check("GET", "/desk/p/llm-d/policy/", ADMIN_ONLY),
+            Check("GET", "/desk/p/llm-d/policy/?section=sla", ADMIN_ONLY),
+        ],
+        "project-policy-diff": [
+            Check("GET", "/desk/p/llm-d/policy/diff/", ADMIN_ONLY),
+            Check("GET", "/desk/p/llm-d/policy/diff/?from=1&to=99", (404, 404, 404, 404, LOGIN, LOGIN)),
+        ],
         "project-policy": [Check("GET", "/p/llm-d/", EVERYONE_200)],
         "report-form": [Check("GET", "/p/llm-d/report/", EVERYONE_200)],
         "project-security-md": [Check("GET", "/p/llm-d/SECURITY.md", EVERYONE_200)],

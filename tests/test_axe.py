@@ -202,6 +202,10 @@ def _desk_pages(page: Page, audit: Audit, base: str) -> None:
     for path, name in (
         (f"/desk/p/{PROJECT}/releases/", "releases"),
         (f"/desk/p/{PROJECT}/policy/", "policy editor"),
+        (f"/desk/p/{PROJECT}/policy/?section=disclosure", "policy editor section"),
+        (f"/desk/p/{PROJECT}/policy/diff/", "policy diff"),
+        ("/desk/metrics/", "metrics"),
+        (f"/desk/p/{PROJECT}/metrics/", "project metrics"),
         (f"/desk/p/{PROJECT}/distributors/", "distributors desk"),
         (f"/desk/p/{PROJECT}/webhooks/", "webhooks"),
         (f"/desk/p/{PROJECT}/needs-evidence/", "needs evidence"),

@@ -360,3 +360,24 @@ def test_a_host_that_does_not_resolve_at_delivery_is_tried_again_later(
     delivery = OutboundWebhook.objects.get()
     assert delivery.status == OutboundStatus.QUEUED
     assert "does not resolve" in delivery.last_error
+
+
+def test_an_administrator_retries_a_failed_delivery_and_the_receiver_gets_it(
+    project_b: Project, bob: User, admin: User, receiver: Receiver
+) -> None:
+    from vulndesk.audit.models import AuditEvent  # noqa: PLC0415
+
+    _add(admin, "agentic-tool-mesh", receiver.url)
+    receiver.answer = 404
+    receiver.start()
+    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
+    assert _run_due() == ["failed"]
+    delivery = OutboundWebhook.objects.get()
+    receiver.answer = 204
+    response = _admin_client(admin).post(f"/desk/outbox/webhooks/{delivery.uid}/retry/")
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (OutboundStatus.QUEUED, 0)
+    assert AuditEvent.objects.filter(action="webhook.delivery_retried", actor=admin).count() == 1
+    assert _run_due() == ["sent"]
+    assert [r["delivery"] for r in receiver.received][-1] == str(delivery.uid)

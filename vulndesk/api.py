@@ -18,6 +18,7 @@ from vulndesk.advisories.api import router as advisories_router
 from vulndesk.advisories.exports.api import router as exports_router
 from vulndesk.cases.api import router as cases_router
 from vulndesk.cases.fix_api import router as fixes_router
+from vulndesk.cases.metrics_api import router as metrics_router
 from vulndesk.intake.api import router as intake_router
 from vulndesk.projects.api import router as projects_router
 from vulndesk.web.problems import Problems
@@ -77,5 +78,6 @@ api.add_router("/projects", projects_router)
 api.add_router("/projects", intake_router)
 api.add_router("/", cases_router)
 api.add_router("/", fixes_router)
+api.add_router("/", metrics_router)
 api.add_router("/projects", exports_router)
 api.add_router("/projects", advisories_router)

@@ -9,7 +9,7 @@ from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
-from vulndesk.cases import calculator_views, needs_evidence, saved_reply_views
+from vulndesk.cases import calculator_views, metrics_views, needs_evidence, saved_reply_views
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
@@ -52,7 +52,13 @@ urlpatterns = [
     path("desk/teams/", team_views.teams, name="teams"),
     path("desk/p/<slug:slug>/team/", team_views.project_team, name="project-team"),
     path("desk/reports/", intake_desk.queue, name="report-queue"),
+    path("desk/metrics/", metrics_views.instance_metrics, name="metrics"),
+    path("desk/metrics.csv", metrics_views.instance_metrics_csv, name="metrics-csv"),
+    path("desk/p/<slug:slug>/metrics/", metrics_views.project_metrics, name="project-metrics"),
+    path("desk/p/<slug:slug>/metrics.csv", metrics_views.project_metrics_csv, name="project-metrics-csv"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
+    path("desk/outbox/mail/<uuid:uid>/retry/", notify_views.retry_email, name="outbox-retry-mail"),
+    path("desk/outbox/webhooks/<uuid:uid>/retry/", notify_views.retry_webhook, name="outbox-retry-webhook"),
     path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
     path("desk/p/<slug:slug>/reports/<int:number>/", case_page.report_page, name="report-page"),
     path(
@@ -164,6 +170,7 @@ urlpatterns = [
     ),
     path("desk/p/<slug:slug>/releases/", project_views.releases, name="project-releases"),
     path("desk/p/<slug:slug>/policy/", project_views.edit_policy, name="project-policy-edit"),
+    path("desk/p/<slug:slug>/policy/diff/", project_views.policy_diff, name="project-policy-diff"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),
     path("t/<str:token>/", intake_views.tracking_page, name="tracking"),

@@ -10,11 +10,13 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from vulndesk.notify.models import OutboundEmail, OutboundStatus
+from vulndesk.audit.actions import record_event
+from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook
 from vulndesk.notify.tasks import deliver_outbound
 from vulndesk.notify.threads import Thread, new_message_id
 
 if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
     from vulndesk.intake.models import Report
     from vulndesk.projects.models import Project
 
@@ -109,3 +111,47 @@ def _thread_of(report: Report | None, about: Report | None) -> Thread:
     ours = root.endswith(f"@{settings.MAIL_DOMAIN}>")
     opens = ours and not OutboundEmail.objects.filter(message_id=root).exists()
     return Thread(root, opens=opens)
+
+
+class RetryError(ValueError):
+    """Only a delivery that failed for good is retried by hand: the others are still in the queue."""
+
+
+def do_retry_email(mail: OutboundEmail, *, acting_user: User) -> OutboundEmail:
+    """Put a mail that failed for good back in the queue with a fresh round of attempts."""
+    with transaction.atomic():
+        # Conditional, so two administrators pressing "retry" at once queue it once.
+        if not OutboundEmail.objects.filter(pk=mail.pk, status=OutboundStatus.FAILED).update(
+            status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        ):
+            raise RetryError("this mail has not failed: it is queued or already sent")
+        record_event(
+            "outbound.retried",
+            acting_user=acting_user,
+            project=mail.project,
+            target=mail,
+            details={"kind": mail.kind, "last_error": mail.last_error.split(":", 1)[0]},
+        )
+        deliver_outbound.enqueue(str(mail.uid))
+    mail.refresh_from_db()
+    return mail
+
+
+def do_retry_webhook(delivery: OutboundWebhook, *, acting_user: User) -> OutboundWebhook:
+    from vulndesk.notify.webhooks import deliver_webhook_task  # noqa: PLC0415 - webhooks import this module
+
+    with transaction.atomic():
+        if not OutboundWebhook.objects.filter(pk=delivery.pk, status=OutboundStatus.FAILED).update(
+            status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        ):
+            raise RetryError("this delivery has not failed: it is queued or already sent")
+        record_event(
+            "webhook.delivery_retried",
+            acting_user=acting_user,
+            project=delivery.webhook.project,
+            target=delivery,
+            details={"event": delivery.event},
+        )
+        deliver_webhook_task.enqueue(str(delivery.uid))
+    delivery.refresh_from_db()
+    return delivery

@@ -17,6 +17,7 @@ from vulndesk.projects.releases import version_table
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import Project
+    from vulndesk.projects.policy import Policy
 
 # RFC 9116 §2.5.5: Expires should be less than a year ahead; we renew every time it is served.
 SECURITY_TXT_LIFETIME = dt.timedelta(days=180)
@@ -26,8 +27,9 @@ def absolute(path: str) -> str:
     return settings.BASE_URL + path
 
 
-def policy_context(project: Project) -> dict[str, object]:
-    policy = project.policy
+def policy_context(project: Project, policy: Policy | None = None) -> dict[str, object]:
+    """``policy`` is an unsaved one the editor previews; by default the project's own."""
+    policy = policy or project.policy
     return {
         "project": project,
         "policy": policy,
@@ -52,8 +54,8 @@ def openpgp_key_url(project: Project) -> str:
     return absolute(reverse("project-openpgp-key", args=[project.slug]))
 
 
-def render_security_md(project: Project) -> str:
-    return render_to_string("projects/SECURITY.md", policy_context(project)).strip() + "\n"
+def render_security_md(project: Project, policy: Policy | None = None) -> str:
+    return render_to_string("projects/SECURITY.md", policy_context(project, policy)).strip() + "\n"
 
 
 def security_txt_canonical_urls(project: Project, *, is_default: bool) -> list[str]:

@@ -9,14 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.projects.access import access_project, access_public_project, default_project
 from vulndesk.projects.actions import do_record_release, do_update_policy
-from vulndesk.projects.policy import PolicyError, parse_policy_toml
+from vulndesk.projects.policy import PolicyError
+from vulndesk.projects.policy_editor import PolicyEditor, compare_revisions
+from vulndesk.projects.policy_form import sections
 from vulndesk.projects.releases import PackageError, version_table
 from vulndesk.projects.rendering import policy_context, render_security_md, render_security_txt
 
@@ -51,29 +53,42 @@ def well_known_security_txt(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_policy(request: HttpRequest, slug: str) -> HttpResponse:
+    """The policy editor: a form per section or the whole TOML, a SECURITY.md preview, history."""
     user = signed_in_user(request)
     project = access_project(slug, user, Permission.PROJECT_POLICY_EDIT)
-    text = project.policy.as_toml()
-    problems: list[str] = []
+    source = request.POST if request.method == "POST" else request.GET
+    section = source.get("section", "")
+    editor = PolicyEditor(project, section if section in dict(sections()) else "")
     if request.method == "POST":
-        confirm = reauthentication_needed(request, reverse("project-policy-edit", args=[slug]))
-        if confirm is not None:
-            return confirm
-        text = request.POST.get("policy", "")
-        try:
-            do_update_policy(project, parse_policy_toml(text), acting_user=user)
-        except PolicyError as exc:
-            problems = exc.problems
-        else:
-            messages.success(request, f"Policy saved as version {project.policy_version}.")
-            return redirect("project-policy-edit", slug=project.slug)
+        candidate = editor.take(request.POST)
+        if candidate is not None and request.POST.get("action") != "preview":
+            confirm = reauthentication_needed(request, reverse("project-policy-edit", args=[slug]))
+            if confirm is not None:
+                return confirm
+            try:
+                do_update_policy(project, candidate, acting_user=user)
+            except PolicyError as exc:
+                editor.fail(exc, request.POST)
+            else:
+                messages.success(request, f"Policy saved as version {project.policy_version}.")
+                where = reverse("project-policy-edit", args=[slug])
+                return redirect(where + (f"?section={editor.section}" if editor.section else ""))
     revisions = project.policy_revisions.select_related("changed_by")[:20]
     return render(
         request,
         "projects/policy_edit.html",
-        {"project": project, "text": text, "problems": problems, "revisions": revisions},
-        status=400 if problems else 200,
+        {"project": project, "editor": editor, "sections": sections(), "revisions": revisions},
+        status=400 if editor.has_problems else 200,
     )
+
+
+@login_required
+@require_GET
+def policy_diff(request: HttpRequest, slug: str) -> HttpResponse:
+    """What changed between two saved versions of a policy, line by line of its TOML."""
+    project = access_project(slug, signed_in_user(request), Permission.PROJECT_POLICY_EDIT)
+    comparison = compare_revisions(project, request.GET.get("from", ""), request.GET.get("to", ""))
+    return render(request, "projects/policy_diff.html", {"project": project, "comparison": comparison})
 
 
 @login_required

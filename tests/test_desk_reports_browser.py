@@ -1,0 +1,132 @@
+"""The metrics pages and the outbox in Chromium: no console error, axe-core clean at 1280 and
+375 px, readable without scripts (the charts are SVG from the server). Screenshots go to
+test-artifacts/ (axe-metrics-at-1280-px.png and so on)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from .live import LiveServer, live_server, post_json
+from .test_axe import PHONE, WIDE, Audit, axe_source, chromium  # noqa: F401 - fixtures
+from .test_browser import SCREENSHOTS, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+PROJECT = "agentic-tool-mesh"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("desk-reports"), "--no-smtp") as running:
+        yield running
+
+
+def _signed_in_page(chromium: Browser, server: LiveServer, errors: list[str]) -> Page:  # noqa: F811
+    page = chromium.new_page(viewport=WIDE)
+    page.on("console", lambda message: _keep_error(message, errors))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url + "/accounts/login/")
+    sign_in(page, server)
+    page.wait_for_url("**/desk/")
+    return page
+
+
+def _screens(page: Page, name: str) -> None:
+    """What a person sees first, folded tables closed, at both widths."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for viewport in (WIDE, PHONE):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport['width']}.png"))
+    page.set_viewport_size(WIDE)
+
+
+def _keep_error(message: ConsoleMessage, errors: list[str]) -> None:
+    if message.type == "error":
+        errors.append(message.text)
+
+
+def test_the_metrics_pages_render_with_no_console_error(
+    chromium: Browser,  # noqa: F811
+    server: LiveServer,
+    axe_source: str,  # noqa: F811
+) -> None:
+    errors: list[str] = []
+    audit = Audit(axe_source)
+    page = _signed_in_page(chromium, server, errors)
+    page.goto(server.url + "/desk/metrics/")
+    expect(page.get_by_role("heading", name="Metrics for every project")).to_be_visible()
+    for name in ("Time to acknowledge", "Time to triage decision", "SLA deadlines met", "Reports by outcome"):
+        expect(page.get_by_role("img", name=re.compile(name))).to_be_visible()
+    _screens(page, "metrics")
+    audit.check(page, "metrics")
+    page.get_by_role("link", name=re.compile("Agentic Tool Mesh")).first.click()
+    expect(page.get_by_role("heading", name=re.compile("metrics$"))).to_be_visible()
+    page.get_by_label("Months", exact=True).select_option("24")
+    page.get_by_role("button", name="Show").click()
+    assert "months=24" in page.url
+    assert page.locator("table").first.locator("tbody tr").count() == 24
+    _screens(page, "project-metrics")
+    audit.check(page, "project metrics")
+    assert errors == []
+    status, _ = post_json(
+        server,
+        f"/api/v1/projects/{PROJECT}/reports",
+        {
+            "title": "Mesh router trusts any tool",
+            "description": "Details.",
+            "reporter_email": "r@researcher.test",
+        },
+    )
+    assert status == 201
+    page.goto(server.url + "/desk/outbox/")
+    expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
+    expect(page.get_by_role("cell", name="report-received")).to_be_visible()
+    assert "researcher.test" not in page.content()
+    assert "Mesh router trusts any tool" not in page.content()
+    _screens(page, "outbox")
+    audit.check(page, "outbox")
+    assert errors == []
+    _policy_editor(page, server, audit)
+    # The one the browser logs is the editor's deliberate 400 for the section sent with an error.
+    assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    page.close()
+    audit.assert_clean()
+
+
+def _policy_editor(page: Page, server: LiveServer, audit: Audit) -> None:
+    """A section's form with a problem shown by its field, its preview, then the diff."""
+    page.goto(server.url + f"/desk/p/{PROJECT}/policy/?section=sla")
+    page.get_by_label("Acknowledge working days").fill("400")
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator(".field-message")).to_contain_text("less than or equal to 365")
+    _screens(page, "policy-section-error")
+    audit.check(page, "policy section with an error")
+    page.get_by_label("Acknowledge working days").fill("2")
+    page.get_by_role("button", name="Preview SECURITY.md").click()
+    expect(page.get_by_role("heading", name=re.compile("SECURITY.md with these changes"))).to_be_visible()
+    audit.check(page, "policy preview")
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.get_by_text(re.compile("Policy saved as version"))).to_be_visible()
+    page.get_by_role("link", name=re.compile("What changed in version")).first.click()
+    expect(page.locator(".diff-changed").first).to_be_visible()
+    _screens(page, "policy-diff")
+    audit.check(page, "policy diff")
+
+
+def test_the_metrics_page_reads_without_javascript(
+    chromium: Browser,  # noqa: F811
+    server: LiveServer,
+) -> None:
+    context = chromium.new_context(java_script_enabled=False, viewport=WIDE)
+    page = context.new_page()
+    page.goto(server.url + "/accounts/login/")
+    sign_in(page, server)
+    page.goto(server.url + f"/desk/p/{PROJECT}/metrics/")
+    expect(page.get_by_role("img", name=re.compile("Reports by outcome"))).to_be_visible()
+    page.get_by_text("Reports by outcome: the figures as a table").click()  # <details>: no script
+    expect(page.get_by_role("table", name=re.compile("Reports by outcome"))).to_be_visible()
+    context.close()
