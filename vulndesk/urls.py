@@ -9,14 +9,13 @@ from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
-from vulndesk.cases import calculator_views
+from vulndesk.cases import calculator_views, my_work, queue_views
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
 from vulndesk.distributors import views as distributor_views
 from vulndesk.embargo import views as embargo_views
 from vulndesk.intake import attachments as intake_attachments
-from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
 from vulndesk.notify import views as notify_views
 from vulndesk.openpgp import views as openpgp_views
@@ -42,8 +41,9 @@ urlpatterns = [
     path("accounts/recovery-codes/", self_service.renew_recovery_codes, name="account-recovery-codes"),
     path("accounts/tokens/", self_service.create_token, name="account-token-create"),
     path("accounts/tokens/<int:token_id>/revoke/", self_service.revoke_token, name="account-token-revoke"),
-    path("desk/", web_views.desk, name="desk"),
-    path("desk/reports/", intake_desk.queue, name="report-queue"),
+    path("desk/", my_work.desk, name="desk"),
+    path("desk/reports/", queue_views.queue, name="report-queue"),
+    path("desk/reports/bulk/", queue_views.bulk_action, name="report-queue-bulk"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
     path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
     path("desk/p/<slug:slug>/reports/<int:number>/", case_page.report_page, name="report-page"),

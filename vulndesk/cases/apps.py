@@ -6,9 +6,15 @@ class CasesConfig(AppConfig):
     label = "cases"
 
     def ready(self) -> None:
-        # Publication may be the last step a case waits for: the advisories domain calls this.
-        from vulndesk.advisories import hooks as advisory_hooks  # noqa: PLC0415 - apps are loading
-        from vulndesk.cases import closing  # noqa: PLC0415
+        # Apps are loading: these modules import models, so they are imported here.
+        from django.db.models.signals import post_save  # noqa: PLC0415
 
+        from vulndesk.advisories import hooks as advisory_hooks  # noqa: PLC0415
+        from vulndesk.audit.models import AuditEvent  # noqa: PLC0415
+        from vulndesk.cases import closing, queue_entries  # noqa: PLC0415
+
+        # Every change to a report is an audit event naming it: its queue entry follows.
+        post_save.connect(queue_entries.on_audit_event, sender=AuditEvent, dispatch_uid="queue-entries")
+        # Publication may be the last step a case waits for: the advisories domain calls this.
         if closing.on_advisory_published not in advisory_hooks.on_published:
             advisory_hooks.on_published.append(closing.on_advisory_published)

@@ -20,6 +20,7 @@ from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
+from vulndesk.cases.queue_entries import refresh_open_reports
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.triage import move_report
@@ -83,6 +84,7 @@ def sweep(now: dt.datetime | None = None) -> str:
     final_notices = send_due_final_notices(moment)
     ended = end_due_embargoes(moment)
     reply_notices = send_due_reply_notices(moment)
+    refresh_open_reports(moment)  # heals an entry a crash left behind, and follows policy edits
     return (
         f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
         f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended, "

@@ -1,0 +1,106 @@
+"""The desk home, "My work": what needs the signed-in member now, each count a link to act on it.
+
+Every report count is ``queue_reports(...).count()`` for the very filters its link opens, so the
+number on the desk is the number of rows the queue shows. Each row is one query, whatever the
+number of reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from vulndesk.accounts.access import signed_in_user
+from vulndesk.accounts.models import User
+from vulndesk.advisories.models import AdvisoryRevision, AdvisoryState
+from vulndesk.cases.queue import QueueFilters, queue_reports
+from vulndesk.distributors.models import Organisation, OrganisationState
+from vulndesk.projects.models import Project
+
+MAX_LISTED = 10  # drafts and applications are listed by name up to this many
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    label: str
+    count: int
+    url: str
+    tone: str = ""  # "red" or "amber" when it is a deadline
+
+
+# The report rows of the desk home: label, the queue's filters behind the link, and tone.
+REPORT_ROWS: tuple[tuple[str, QueueFilters, str], ...] = (
+    ("Overdue", QueueFilters(due="overdue"), "red"),
+    ("Due within 24 hours", QueueFilters(due="soon"), "amber"),
+    ("Waiting for acknowledgement", QueueFilters(waiting="acknowledgement"), ""),
+    ("Assigned to me", QueueFilters(owner="me"), ""),
+    ("Reporter replies not yet answered", QueueFilters(waiting="reply"), ""),
+    ("Embargoes ending within 7 days", QueueFilters(waiting="embargo"), ""),
+)
+
+
+def queue_url(filters: QueueFilters) -> str:
+    return reverse("report-queue") + "?" + urlencode(filters.shown())
+
+
+def report_rows(user: User, now: dt.datetime) -> list[WorkRow]:
+    return [
+        WorkRow(label, queue_reports(user, filters, now).count(), queue_url(filters), tone)
+        for label, filters, tone in REPORT_ROWS
+    ]
+
+
+def projects_of(user: User) -> QuerySet[Project]:
+    projects = Project.objects.all() if user.is_admin else Project.objects.filter(memberships__user=user)
+    return projects.order_by("name")
+
+
+def drafts_for_review(user: User, projects: QuerySet[Project]) -> QuerySet[AdvisoryRevision]:
+    """Drafts someone else wrote, not approved yet: the last editor cannot approve their own words."""
+    return (
+        AdvisoryRevision.objects.filter(
+            published_at__isnull=True, approved_at__isnull=True, advisory__project__in=projects
+        )
+        .exclude(advisory__state=AdvisoryState.WITHDRAWN)
+        .exclude(Q(edited_by=user) | Q(edited_by__isnull=True, created_by=user))
+        .select_related("advisory__project")
+        .order_by("created_at")
+    )
+
+
+def waiting_applications(projects: QuerySet[Project]) -> QuerySet[Organisation]:
+    return (
+        Organisation.objects.filter(project__in=projects, state=OrganisationState.APPLIED)
+        .select_related("project")
+        .order_by("applied_at")
+    )
+
+
+@login_required
+@never_cache
+def desk(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    projects = projects_of(user)
+    drafts = drafts_for_review(user, projects)
+    applications = waiting_applications(projects)
+    return render(
+        request,
+        "web/desk.html",
+        {
+            "rows": report_rows(user, timezone.now()),
+            "drafts": list(drafts[:MAX_LISTED]),
+            "draft_count": drafts.count(),
+            "applications": list(applications[:MAX_LISTED]),
+            "application_count": applications.count(),
+            "projects": list(projects),
+        },
+    )
