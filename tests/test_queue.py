@@ -295,12 +295,9 @@ def test_bulk_assign_duplicate_and_label(project_a: Project, alice: User, carol:
 
 def test_every_change_to_a_report_keeps_its_queue_entry_true(project_a: Project, alice: User) -> None:
     report = a_report(project_a, "Watched")
-    entry = QueueEntry.objects.get(report=report)
-    assert entry.awaiting_acknowledgement
-    assert entry.next_due_label == "Acknowledge"
+    assert QueueEntry.objects.get(report=report).awaiting_acknowledgement
+    assert QueueEntry.objects.get(report=report).next_due_label == "Acknowledge"
     do_mark_valid(report, acting_user=alice)
-    entry.refresh_from_db()
-    assert not entry.awaiting_acknowledgement
+    assert not QueueEntry.objects.get(report=report).awaiting_acknowledgement
     do_set_severity(report, cvss31_vector=CRITICAL, acting_user=alice)
-    entry.refresh_from_db()
-    assert entry.severity_rank == 4
+    assert QueueEntry.objects.get(report=report).severity_rank == 4
