@@ -8,6 +8,7 @@ from bench.common import Result, Server, Session, ms, percentile, timed
 from bench.seed import SEARCH_WORD
 
 ROUNDS = 20
+EXPECTED = {"desk_home": "<h1>My work</h1>", "case_page": "<h1"}
 TARGETS = {
     "desk_home": "< 200 ms",
     "queue_severity": "< 200 ms",
@@ -45,7 +46,10 @@ def run(server: Server, reports: int, messages: int) -> list[Result]:
     )
     results = []
     for name, path in pages.items():
-        browser.get(path)  # warm the caches once, as a team member's second visit would be
+        # Warm the caches once, as a team member's second visit would be; and check it is the page.
+        status, page = browser.get(path)
+        if status != 200 or EXPECTED.get(name, "<h1>") not in page:
+            raise RuntimeError(f"{path} did not answer its page ({status})")
         samples = [timed(lambda path=path: browser.get(path)) for _ in range(ROUNDS)]  # type: ignore[misc]
         results.append(
             Result(
