@@ -26,7 +26,7 @@ from django.utils import timezone
 from vulndesk.accounts.models import User
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.cases.models import Author, Message, Triage, Via, Visibility
-from vulndesk.cases.my_work import REPORT_ROWS
+from vulndesk.cases.my_work import report_rows
 from vulndesk.cases.queue import QueueFilters, queue_reports
 from vulndesk.cases.queue_entries import refresh_open_reports
 from vulndesk.intake.access import reports_visible_to
@@ -215,7 +215,7 @@ def orm_baselines(rounds: int, big_case: int, big_case_project: str) -> dict[str
         ),
         "queue_overdue": lambda: list(queue_reports(admin, QueueFilters(due="overdue"), timezone.now())[:50]),
         # The desk home's counts, each the queue's query behind its link.
-        "desk_home": lambda: [queue_reports(admin, f, timezone.now()).count() for _, f, _ in REPORT_ROWS],
+        "desk_home": lambda: report_rows(admin, timezone.now()),
         "queue_filtered": lambda: list(
             reports_visible_to(admin)
             .filter(project__slug="llm-d", rm_state="accepted")

@@ -77,58 +77,66 @@ class QueueFilters:
 
 def queue_reports(user: User, filters: QueueFilters, now: dt.datetime) -> QuerySet[Report]:
     """The reports the queue lists for ``filters``, in its order (the search words applied by the caller)."""
-    reports = _by_state(reports_visible_to(user), filters.state)
-    if filters.project:
-        reports = reports.filter(project__slug=filters.project)
-    reports = _by_owner(reports, filters.owner, user)
-    if filters.severity in SEVERITIES:
-        rank = SEVERITIES[filters.severity]
-        reports = reports.filter(
-            Q(queue_entry__severity_rank=rank) | (Q(queue_entry__isnull=True) if rank == 0 else Q(pk__in=[]))
-        )
-    reports = _by_due(reports, filters.due, now)
-    reports = _by_waiting(reports, filters.waiting, now)
+    reports = reports_visible_to(user).filter(matching(filters, user, now))
     return reports.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT])[1])
 
 
-def _by_state(reports: QuerySet[Report], state: str) -> QuerySet[Report]:
+def matching(filters: QueueFilters, user: User, now: dt.datetime) -> Q:
+    """The condition a report meets to be listed under ``filters``: the queue filters by it, and
+    the desk home counts by it (``cases/my_work.py``), all its counts in one pass."""
+    return (
+        _by_state(filters.state)
+        & (Q(project__slug=filters.project) if filters.project else Q())
+        & _by_owner(filters.owner, user)
+        & _by_severity(filters.severity)
+        & _by_due(filters.due, now)
+        & _by_waiting(filters.waiting, now)
+    )
+
+
+def _by_state(state: str) -> Q:
     if state == "quarantine":
-        return reports.filter(quarantined=True)
+        return Q(quarantined=True)
     if state:
-        return reports.filter(rm_state=state, quarantined=False)
-    return reports.exclude(rm_state=RMState.CLOSED).filter(quarantined=False)
+        return Q(rm_state=state, quarantined=False)
+    return ~Q(rm_state=RMState.CLOSED) & Q(quarantined=False)
 
 
-def _by_owner(reports: QuerySet[Report], owner: str, user: User) -> QuerySet[Report]:
+def _by_owner(owner: str, user: User) -> Q:
     """A person's reports: those they own and those they are assigned to."""
     if owner == "nobody":
-        return reports.exclude(pk__in=Triage.objects.filter(owner__isnull=False).values("report_id"))
+        return ~Q(pk__in=Triage.objects.filter(owner__isnull=False).values("report_id"))
     person = user.pk if owner == "me" else int(owner) if owner.isdigit() else None
     if person is None:
-        return reports
-    theirs = Triage.objects.filter(Q(owner_id=person) | Q(assignees__id=person)).values("report_id")
-    return reports.filter(pk__in=theirs)
+        return Q()
+    return Q(pk__in=Triage.objects.filter(Q(owner_id=person) | Q(assignees__id=person)).values("report_id"))
 
 
-def _by_due(reports: QuerySet[Report], due: str, now: dt.datetime) -> QuerySet[Report]:
+def _by_severity(severity: str) -> Q:
+    if severity not in SEVERITIES:
+        return Q()
+    rank = SEVERITIES[severity]
+    unscored = Q(queue_entry__isnull=True) if rank == 0 else Q(pk__in=[])
+    return Q(queue_entry__severity_rank=rank) | unscored
+
+
+def _by_due(due: str, now: dt.datetime) -> Q:
     if due == "overdue":
-        return reports.filter(queue_entry__next_due_at__lt=now)
+        return Q(queue_entry__next_due_at__lt=now)
     if due == "soon":
-        return reports.filter(
-            queue_entry__next_due_at__gte=now, queue_entry__next_due_at__lt=now + AMBER_BEFORE
-        )
-    return reports
+        return Q(queue_entry__next_due_at__gte=now, queue_entry__next_due_at__lt=now + AMBER_BEFORE)
+    return Q()
 
 
-def _by_waiting(reports: QuerySet[Report], waiting: str, now: dt.datetime) -> QuerySet[Report]:
+def _by_waiting(waiting: str, now: dt.datetime) -> Q:
     if waiting == "acknowledgement":
-        return reports.filter(queue_entry__awaiting_acknowledgement=True)
+        return Q(queue_entry__awaiting_acknowledgement=True)
     if waiting == "reply":
-        return reports.filter(queue_entry__reporter_waiting_since__isnull=False)
+        return Q(queue_entry__reporter_waiting_since__isnull=False)
     if waiting == "embargo":
-        return reports.filter(
+        return Q(
             embargo__state__in=[EMState.ACTIVE, EMState.REVISE],
             embargo__ends_at__gte=now,
             embargo__ends_at__lt=now + EMBARGO_ENDING_WITHIN,
         )
-    return reports
+    return Q()
