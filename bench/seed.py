@@ -25,7 +25,10 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import User
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
-from vulndesk.cases.models import Author, Message, Via, Visibility
+from vulndesk.cases.models import Author, Message, Triage, Via, Visibility
+from vulndesk.cases.my_work import report_rows
+from vulndesk.cases.queue import QueueFilters, queue_reports
+from vulndesk.cases.queue_entries import refresh_open_reports
 from vulndesk.intake.access import reports_visible_to
 from vulndesk.intake.actions import digest
 from vulndesk.intake.models import Channel, Report, ReportSearchTerm
@@ -59,6 +62,8 @@ def _report(project: Project, number: int) -> tuple[Report, list[str]]:
         channel=Channel.API,
         rm_state=random.choice(STATES),  # test data, not security
         tracking_digest=digest(secrets.token_urlsafe(32)),
+        # Spread over a year, so deadlines range from long overdue to not yet due.
+        received_at=timezone.now() - dt.timedelta(minutes=random.randrange(60 * 24 * 365)),
     )
     title = " ".join(random.choices(WORDS, k=5))
     body = " ".join(random.choices(WORDS, k=60)) + (f" {SEARCH_WORD}" if number % 1000 == 7 else "")
@@ -98,7 +103,23 @@ def seed_reports(count: int, messages: int, big_case_messages: int) -> dict[str,
             ReportSearchTerm.objects.bulk_create(terms)
         created += saved
     _seed_messages(created, messages, big_case_messages)
+    _seed_cases(created)
+    # The queue entries, computed by the product's own code, as its sweep would.
+    refresh_open_reports(timezone.now())
     return {"seconds": time.monotonic() - started}
+
+
+def _seed_cases(reports: list[Report]) -> None:
+    """A triage record, with a rating, for a third of the reports; one in ten owned by the admin."""
+    owner = User.objects.filter(is_admin=True).first()
+    ratings = ["Critical", "High", "Medium", "Low"]
+    cases = [
+        Triage(report_id=r.pk, rating=random.choice(ratings), owner=owner if r.pk % 10 == 0 else None)
+        for r in reports
+        if r.pk % 3 == 0
+    ]
+    for start in range(0, len(cases), BATCH):
+        Triage.objects.bulk_create(cases[start : start + BATCH])
 
 
 def _seed_messages(reports: list[Report], count: int, big_case: int) -> None:
@@ -187,13 +208,14 @@ def orm_baselines(rounds: int, big_case: int, big_case_project: str) -> dict[str
     admin = User.objects.filter(is_admin=True).first()
     assert admin is not None
     queries: dict[str, Callable[[], object]] = {
-        # The desk's default view: open reports, quarantine apart, newest first.
-        "queue": lambda: list(
-            reports_visible_to(admin)
-            .exclude(rm_state="closed")
-            .filter(quarantined=False)
-            .order_by("-received_at")[:50]
+        # The desk's default view: open reports, quarantine apart, next deadline first.
+        "queue": lambda: list(queue_reports(admin, QueueFilters(), timezone.now())[:50]),
+        "queue_severity": lambda: list(
+            queue_reports(admin, QueueFilters(sort="severity"), timezone.now())[:50]
         ),
+        "queue_overdue": lambda: list(queue_reports(admin, QueueFilters(due="overdue"), timezone.now())[:50]),
+        # The desk home's counts, each the queue's query behind its link.
+        "desk_home": lambda: report_rows(admin, timezone.now()),
         "queue_filtered": lambda: list(
             reports_visible_to(admin)
             .filter(project__slug="llm-d", rm_state="accepted")

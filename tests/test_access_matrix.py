@@ -194,6 +194,17 @@ def _matrix(  # one id per object the routes name
             Check("GET", "/desk/reports/", SIGNED_IN),
             Check("POST", "/desk/reports/", (302, 302, 302, 302, LOGIN, LOGIN), {"q": "x"}),
         ],
+        # Anyone signed in may post; each named report goes through access_report_for_team, so a
+        # report of another project is skipped as "not found" (tests/test_queue.py checks it).
+        "report-queue-bulk": [
+            Check("GET", "/desk/reports/bulk/", (405, 405, 405, 405, LOGIN, LOGIN)),
+            Check(
+                "POST",
+                "/desk/reports/bulk/",
+                (302, 302, 302, 302, LOGIN, LOGIN),
+                {"action": "label", "label": "matrix", "report": f"llm-d/{n}"},
+            ),
+        ],
         "report-page": [
             Check("GET", f"/desk/p/llm-d/reports/{n}/", TEAM_A_ONLY),
             Check("GET", "/desk/p/llm-d/reports/999/", (404, 404, 404, 404, LOGIN, LOGIN)),

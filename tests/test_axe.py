@@ -197,6 +197,7 @@ def _advisory_desk(page: Page, audit: Audit, base: str) -> None:
 def _desk_pages(page: Page, audit: Audit, base: str) -> None:
     _visit(page, audit, base + "/desk/", "desk")
     _visit(page, audit, base + "/desk/reports/", "queue")
+    _visit(page, audit, base + "/desk/reports/?waiting=acknowledgement&sort=severity", "queue filtered")
     _case_pages(page, audit, base, [1, 2, 3, 4, 5])
     _advisory_desk(page, audit, base)
     for path, name in (

@@ -20,6 +20,7 @@ def test_the_benchmarks_run_and_write_their_table(tmp_path: Path, capsys: pytest
     names = {r["name"] for r in report["results"]}
     assert any(n.startswith("intake api, 64 clients") for n in names)
     assert any(n.startswith("search (") for n in names)
+    assert any(n.startswith("desk home (") for n in names)
     assert any(n.startswith("export csaf-vex") for n in names)
     assert all(r["value"] > 0 for r in report["results"] if not r["name"].startswith("is "))
     assert "ratio" in capsys.readouterr().out

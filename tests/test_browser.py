@@ -82,7 +82,7 @@ def test_an_admin_signs_in_and_opens_a_projects_policy_page(browser: Browser, se
     page.get_by_role("link", name="Sign in").click()
     sign_in(page, server, shoot=True)
     page.wait_for_url("**/desk/")
-    expect(page.get_by_role("heading", name="Your desk")).to_be_visible()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
     shot(page, "desk")
     page.get_by_role("link", name="LLM Agentic Tool Mesh").click()
     page.wait_for_url("**/p/agentic-tool-mesh/")

@@ -9,7 +9,14 @@ from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
 from vulndesk.advisories.exports import views as export_views
 from vulndesk.api import api
-from vulndesk.cases import calculator_views, metrics_views, needs_evidence, saved_reply_views
+from vulndesk.cases import (
+    calculator_views,
+    metrics_views,
+    my_work,
+    needs_evidence,
+    queue_views,
+    saved_reply_views,
+)
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
 from vulndesk.cases import views as case_views
@@ -18,7 +25,6 @@ from vulndesk.distributors import portal_views as distributor_portal
 from vulndesk.distributors import public_views as distributor_public
 from vulndesk.embargo import views as embargo_views
 from vulndesk.intake import attachments as intake_attachments
-from vulndesk.intake import desk as intake_desk
 from vulndesk.intake import views as intake_views
 from vulndesk.notify import views as notify_views
 from vulndesk.openpgp import views as openpgp_views
@@ -48,10 +54,11 @@ urlpatterns = [
     path("accounts/notices/", self_service.set_notices, name="account-notices"),
     path("accounts/tokens/", self_service.create_token, name="account-token-create"),
     path("accounts/tokens/<int:token_id>/revoke/", self_service.revoke_token, name="account-token-revoke"),
-    path("desk/", web_views.desk, name="desk"),
+    path("desk/", my_work.desk, name="desk"),
     path("desk/teams/", team_views.teams, name="teams"),
     path("desk/p/<slug:slug>/team/", team_views.project_team, name="project-team"),
-    path("desk/reports/", intake_desk.queue, name="report-queue"),
+    path("desk/reports/", queue_views.queue, name="report-queue"),
+    path("desk/reports/bulk/", queue_views.bulk_action, name="report-queue-bulk"),
     path("desk/metrics/", metrics_views.instance_metrics, name="metrics"),
     path("desk/metrics.csv", metrics_views.instance_metrics_csv, name="metrics-csv"),
     path("desk/p/<slug:slug>/metrics/", metrics_views.project_metrics, name="project-metrics"),

@@ -336,3 +336,48 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return f"saved reply {self.name!r} of {self.project}"
+
+
+class QueueEntry(models.Model):
+    """What the queue and the desk home know about a report without reading its conversation.
+
+    Kept by ``cases/queue_entries.py`` after every change to the report (each audit event names it)
+    and again by every SLA sweep: sorting 100,000 reports by their next deadline cannot compute each
+    one's clocks on the project's calendar at every page view.
+    """
+
+    report = models.OneToOneField("intake.Report", on_delete=models.CASCADE, related_name="queue_entry")
+    # The earliest promise not kept yet; empty while the clocks are paused or nothing is owed.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    next_due_label = models.CharField(max_length=40, blank=True)
+    awaiting_acknowledgement = models.BooleanField(default=False)
+    # The reporter wrote last: set to when they did, until the team answers them.
+    reporter_waiting_since = models.DateTimeField(null=True, blank=True)
+    severity_rank = models.PositiveSmallIntegerField(default=0, help_text="Critical 4 … Low 1, unscored 0.")
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["next_due_at"], name="queue_next_deadline"),
+            models.Index(fields=["-severity_rank", "next_due_at"], name="queue_severity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"queue entry of {self.report}"
+
+
+class Label(models.Model):
+    """A word the team files reports under ("needs-repro", "parser"); the team's own, never the report's."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    reports = models.ManyToManyField("intake.Report", blank=True, related_name="labels")
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["project", "name"], name="one_label_name_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -22,6 +22,7 @@ from vulndesk.cases import emails
 from vulndesk.cases.actions.triage import do_close_unanswered
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
+from vulndesk.cases.queue_entries import refresh_open_reports
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.vultron import RMState
@@ -87,6 +88,7 @@ def sweep(now: dt.datetime | None = None) -> str:
     ended = end_due_embargoes(moment)
     ending = send_embargo_ending_notices(moment)
     reply_notices = send_due_reply_notices(moment)
+    refresh_open_reports(moment)  # heals an entry a crash left behind, and follows policy edits
     return (
         f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
         f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended, "

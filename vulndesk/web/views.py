@@ -1,30 +1,19 @@
-"""Pages that belong to no single domain: the home page, the team desk, and the health check."""
+"""Pages of no single domain: the home page and the health check (the desk home: ``cases/my_work.py``)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from vulndesk.accounts.access import signed_in_user
-from vulndesk.accounts.invitations import teamless_projects
 from vulndesk.projects.models import Project
 
 
 def home(request: HttpRequest) -> HttpResponse:
     projects = Project.objects.order_by("name")
     return render(request, "web/home.html", {"projects": projects})
-
-
-@login_required
-def desk(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    projects = Project.objects.all() if user.is_admin else Project.objects.filter(memberships__user=user)
-    context = {"projects": projects.order_by("name"), "teamless": teamless_projects(user)}
-    return render(request, "web/desk.html", context)
 
 
 @never_cache
