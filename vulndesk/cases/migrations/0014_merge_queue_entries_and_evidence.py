@@ -9,4 +9,4 @@ class Migration(migrations.Migration):
         ("cases", "0013_h17b_saved_replies"),
     ]
 
-    operations: list[migrations.operations.base.Operation] = []
+    operations = []
