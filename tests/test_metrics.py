@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from vulndesk.accounts.actions import do_create_api_token
 from vulndesk.accounts.models import User
@@ -25,8 +26,10 @@ from vulndesk.cases.actions.triage import (
     do_mark_not_security,
     do_mark_valid,
 )
-from vulndesk.cases.metrics import compute_metrics, month_keys, percentile90
-from vulndesk.cases.models import FixPlan, Triage
+from vulndesk.cases.metrics import MAX_MONTHS, compute_metrics, month_keys, percentile90
+from vulndesk.cases.metrics_snapshots import FRESH_FOR, current_metrics, refresh_metrics
+from vulndesk.cases.models import FixPlan, MetricsSnapshot, Triage
+from vulndesk.cases.tasks import metrics_refresh, sweep
 from vulndesk.intake.models import IntakeAttempt, Report
 from vulndesk.projects.models import Project
 
@@ -208,3 +211,83 @@ def test_the_number_of_queries_grows_with_neither_reports_nor_months(project_a: 
         Report.objects.filter(pk=report.pk).update(received_at=_month_start(n % 10) + DAY)
     assert _queries(project_a, 3) == few
     assert _queries(project_a, 24) == few
+
+
+# --- the worker's snapshot -------------------------------------------------------------------
+
+
+def test_the_snapshot_says_what_computing_on_the_spot_says_for_every_range(
+    project_a: Project, project_b: Project, alice: User
+) -> None:
+    _history(project_a, alice)
+    a_report(project_b, title="report on the other project")
+    now = timezone.now()
+    assert refresh_metrics(now) == 1 + Project.objects.count()
+    for months in range(1, MAX_MONTHS + 1):
+        for project in (project_a, project_b, None):
+            chosen = [project] if project else list(Project.objects.all())
+            scope = project.slug if project else "instance"
+            snapshot = current_metrics(chosen, scope=scope, project=project, months=months, now=now)
+            assert _as_json(snapshot) == _as_json(
+                compute_metrics(chosen, scope=scope, months=months, now=now)
+            )
+    default = current_metrics([project_a], scope="llm-d", project=project_a, now=now)
+    assert default.generated_at == now  # from the snapshot, not computed again
+    _expected_last_month(_as_json(default.months[-2]))
+
+
+def test_the_page_reads_the_snapshot_and_says_how_fresh_it_is(project_a: Project, alice: User) -> None:
+    _history(project_a, alice)
+    taken = (timezone.now() - dt.timedelta(minutes=7)).replace(microsecond=0)
+    refresh_metrics(taken)
+    a_report(project_a, title="a report after the snapshot")
+    client = signed_in(alice)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/desk/p/llm-d/metrics/?months=3").content.decode()
+    snapshot_reads = [q for q in captured if "cases_metricssnapshot" in q["sql"]]
+    assert len(snapshot_reads) == 1
+    assert not [q for q in captured if 'FROM "intake_report"' in q["sql"]]  # no report row read
+    assert f'Figures as of <time datetime="{taken:%Y-%m-%dT%H:%M:%S}' in page
+    assert f"{taken:%Y-%m-%d %H:%M} UTC</time>" in page
+    document = _api_for(alice).get("/api/v1/projects/llm-d/metrics?months=3").json()
+    assert dt.datetime.fromisoformat(document["generated_at"]) == taken
+    assert document["months"][-1]["reports"] == 0  # the report since is not counted yet
+    refresh_metrics()
+    document = _api_for(alice).get("/api/v1/projects/llm-d/metrics?months=3").json()
+    assert document["months"][-1]["reports"] == 1
+
+
+def test_a_snapshot_older_than_an_hour_is_not_used(project_a: Project, alice: User) -> None:
+    _history(project_a, alice)
+    refresh_metrics(timezone.now() - FRESH_FOR - dt.timedelta(minutes=1))
+    a_report(project_a, title="a report after the snapshot")
+    document = _api_for(alice).get("/api/v1/projects/llm-d/metrics?months=3").json()
+    assert document["months"][-1]["reports"] == 1  # computed on the spot
+    assert timezone.now() - dt.datetime.fromisoformat(document["generated_at"]) < FRESH_FOR
+
+
+def test_the_sweep_asks_for_one_refresh_when_the_figures_are_old(project_a: Project) -> None:
+    waiting = DBTaskResult.objects.filter(task_path=metrics_refresh.module_path, status="READY")
+    sweep()
+    sweep()
+    assert waiting.count() == 1
+    waiting.delete()
+    refresh_metrics()
+    sweep()
+    assert waiting.count() == 0  # fresh: nothing to do
+    assert MetricsSnapshot.objects.filter(scope=f"project:{project_a.pk}").exists()
+
+
+def test_the_command_line_refreshes_the_figures(
+    project_a: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vulndesk.cli import main  # noqa: PLC0415
+
+    assert main(["metrics", "refresh"]) == 0
+    assert "Metrics refreshed for" in capsys.readouterr().out
+    assert MetricsSnapshot.objects.filter(scope="instance").exists()
+
+
+def _api_for(user: User) -> Client:
+    raw = do_create_api_token(user, acting_user=None).raw
+    return Client(headers={"Authorization": f"Bearer {raw}"})

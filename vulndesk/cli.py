@@ -337,6 +337,16 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def cmd_metrics_refresh(_args: argparse.Namespace) -> int:
+    from vulndesk.cases.metrics_snapshots import refresh_metrics  # noqa: PLC0415
+
+    _out(f"Metrics refreshed for {refresh_metrics()} scopes (the instance and each project).")
+    return 0
+
+
 # --- keys -------------------------------------------------------------------------------------
 
 
@@ -513,6 +523,14 @@ def _add_process_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    metrics = sub.add_parser("metrics", help="the metrics pages' figures").add_subparsers(
+        dest="metrics_command", required=True, metavar="ACTION"
+    )
+    refresh = metrics.add_parser(
+        "refresh", help="compute the figures now, as the worker does every few minutes"
+    )
+    refresh.set_defaults(handler=cmd_metrics_refresh)
+
     user = sub.add_parser("user", help="accounts").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
     )

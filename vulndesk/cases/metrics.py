@@ -61,6 +61,7 @@ class ReportHistory:
     durations: dict[str, float]  # stage -> days, for the stages the report reached
     sla: dict[str, bool]  # clock -> kept, for the deadlines that fell due or were met
     outcome: str
+    project: int = 0  # the project's pk, so one pass over the reports serves every scope
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _history(
     pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...],
     now: dt.datetime,
 ) -> ReportHistory:
-    _pk, _project, received, rm_state, quarantined = row
+    _pk, project, received, rm_state, quarantined = row
     resolution, decided, acknowledged, rating = triage
     acknowledged_first = min((t for t in (acknowledged, first_reply, decided) if t), default=None)
     reached = {"acknowledge": acknowledged_first, "triage": decided, "fix": fixed, "disclosure": disclosed}
@@ -234,12 +235,15 @@ def _history(
     outcome = _outcome(resolution, rm_state, quarantined=quarantined)
     if outcome == "spam":
         # Held in quarantine, not yet a report the team owes anything: counted, not timed.
-        return ReportHistory(month=received.strftime("%Y-%m"), durations={}, sla={}, outcome=outcome)
+        return ReportHistory(
+            month=received.strftime("%Y-%m"), durations={}, sla={}, outcome=outcome, project=project
+        )
     return ReportHistory(
         month=received.strftime("%Y-%m"),
         durations={key: _days(moment - received) for key, moment in reached.items() if moment is not None},
         sla=_deadlines(policy, times, now),
         outcome=outcome,
+        project=project,
     )
 
 

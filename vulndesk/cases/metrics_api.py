@@ -13,7 +13,8 @@ from ninja.errors import HttpError
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.token_auth import TokenAuth, token_caller
-from vulndesk.cases.metrics import DEFAULT_MONTHS, MAX_MONTHS, Metrics, compute_metrics
+from vulndesk.cases.metrics import DEFAULT_MONTHS, MAX_MONTHS, Metrics
+from vulndesk.cases.metrics_snapshots import current_metrics
 from vulndesk.projects.access import access_project
 from vulndesk.projects.models import Project
 from vulndesk.web.problems import Problems
@@ -70,7 +71,7 @@ def _out(metrics: Metrics) -> MetricsOut:
 def instance_metrics(request: HttpRequest, months: Months = DEFAULT_MONTHS) -> MetricsOut:
     if not _caller(request).is_admin:
         raise HttpError(404, "Not Found")
-    return _out(compute_metrics(Project.objects.all(), scope="instance", months=months))
+    return _out(current_metrics(Project.objects.all(), scope="instance", project=None, months=months))
 
 
 @router.get(
@@ -80,4 +81,4 @@ def instance_metrics(request: HttpRequest, months: Months = DEFAULT_MONTHS) -> M
 )
 def project_metrics(request: HttpRequest, slug: str, months: Months = DEFAULT_MONTHS) -> MetricsOut:
     project = access_project(slug, _caller(request), Permission.PROJECT_REPORT_READ)
-    return _out(compute_metrics([project], scope=project.slug, months=months))
+    return _out(current_metrics([project], scope=project.slug, project=project, months=months))

@@ -20,10 +20,10 @@ from vulndesk.cases.metrics import (
     MAX_MONTHS,
     STAGES,
     Metrics,
-    compute_metrics,
     csv_header,
     csv_row,
 )
+from vulndesk.cases.metrics_snapshots import current_metrics
 from vulndesk.projects.access import access_project
 from vulndesk.projects.models import Project
 
@@ -38,12 +38,16 @@ def chosen_months(request: HttpRequest) -> int:
 def _instance_metrics(request: HttpRequest) -> Metrics:
     if not signed_in_user(request).is_admin:
         raise Http404
-    return compute_metrics(Project.objects.all(), scope="instance", months=chosen_months(request))
+    return current_metrics(
+        Project.objects.all(), scope="instance", project=None, months=chosen_months(request)
+    )
 
 
 def _project_metrics(request: HttpRequest, slug: str) -> tuple[Project, Metrics]:
     project = access_project(slug, signed_in_user(request), Permission.PROJECT_REPORT_READ)
-    return project, compute_metrics([project], scope=project.slug, months=chosen_months(request))
+    return project, current_metrics(
+        [project], scope=project.slug, project=project, months=chosen_months(request)
+    )
 
 
 @login_required

@@ -381,3 +381,18 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MetricsSnapshot(models.Model):
+    """The metrics of one scope (the instance, or one project) as the worker last computed them
+    (``cases/metrics_snapshots.py``): every month of the longest range the pages offer, and the
+    whole-range figures for each length of range. Counts, days and shares only, no report text,
+    so it is stored in clear. A derived cache, rewritten whole by each refresh, not a state of
+    any case: the refresh records no audit event."""
+
+    scope = models.CharField(max_length=80, unique=True)  # "instance" or "project:<pk>"
+    computed_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"metrics of {self.scope} as of {self.computed_at:%Y-%m-%d %H:%M} UTC"

@@ -1,4 +1,5 @@
-"""Background work of the cases domain: the SLA sweep. Plain functions the tests call directly.
+"""Background work of the cases domain: the SLA sweep, and the metrics' refresh it asks for.
+Plain functions the tests call directly.
 
 The sweep runs every few minutes (it re-enqueues itself; ``vulndesk worker`` starts the chain):
 it reminds the case owner before a deadline, escalates to the team and the admins after it, warns
@@ -21,6 +22,7 @@ from vulndesk.advisories.actions import publish_due
 from vulndesk.cases import emails
 from vulndesk.cases.actions.triage import do_close_unanswered
 from vulndesk.cases.clocks import ClockState
+from vulndesk.cases.metrics_snapshots import refresh_due, refresh_metrics
 from vulndesk.cases.models import InfoRequest, SlaNotice, Triage
 from vulndesk.cases.queue_entries import refresh_open_reports
 from vulndesk.cases.reply_notices import send_due_reply_notices
@@ -89,11 +91,29 @@ def sweep(now: dt.datetime | None = None) -> str:
     ending = send_embargo_ending_notices(moment)
     reply_notices = send_due_reply_notices(moment)
     refresh_open_reports(moment)  # heals an entry a crash left behind, and follows policy edits
+    _queue_metrics_refresh(moment)
     return (
         f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
         f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended, "
         f"{reply_notices} reply notices, {ending} embargo-ending notices"
     )
+
+
+@task()
+def metrics_refresh() -> str:
+    return f"metrics of {refresh_metrics()} scopes refreshed"
+
+
+def _queue_metrics_refresh(now: dt.datetime) -> None:
+    """Ask for new metrics when the last are ``REFRESH_EVERY`` old, in a task of their own: at
+    100,000 reports they take seconds, which the sweep's notices should not wait for."""
+    if not refresh_due(now):
+        return
+    pending = DBTaskResult.objects.filter(
+        task_path=metrics_refresh.module_path, status__in=["READY", "RUNNING"]
+    )
+    if not pending.exists():
+        metrics_refresh.enqueue()
 
 
 def _clock_notices(now: dt.datetime) -> int:
