@@ -107,6 +107,12 @@ def test_a_member_asks_for_a_review_and_the_reviewers_choice_decides_how_they_he
     assert "Cache poisoning" not in request.as_string()
     admin.goto(link)
     expect(admin.locator(".facts, dl").first).to_contain_text(f"review asked of {server.admin_email}")
+    # And on the desk home, first among the drafts waiting for their review, marked as asked of them.
+    admin.goto(server.url + "/desk/")
+    waiting = admin.get_by_role("list", name="Waiting for my review")
+    expect(waiting.get_by_role("listitem").first).to_contain_text("review requested from you")
+    shoot(admin, "desk-review-requested", audit)
+    admin.set_viewport_size(DESKTOP)
 
     # The reviewer turns review requests off on the account page: the next one is not mailed.
     admin.goto(server.url + "/accounts/#notices")
