@@ -287,6 +287,14 @@ def _reporter_reads_published(browser: Browser, tracking: str, slug: str) -> Non
     reporter.context.close()
 
 
+def _wait_for_warnings(page: Page, warnings: list[str], count: int) -> None:
+    """The dialog's event reaches the test a moment after the press; on a busy machine, later."""
+    for _ in range(100):
+        if len(warnings) >= count:
+            return
+        page.wait_for_timeout(100)
+
+
 def test_leaving_a_page_with_unsaved_input_asks_first(browser: Browser, server: LiveServer) -> None:
     """With JavaScript: typed in one form, pressing another (or a link) warns before anything is lost."""
     title = "Unsaved input is not lost"
@@ -302,10 +310,13 @@ def test_leaving_a_page_with_unsaved_input_asks_first(browser: Browser, server: 
     page.on("dialog", on_dialog)
     page.goto(f"{server.url}/desk/reports/?project=llm-d")
     page.get_by_role("link", name=re.compile(re.escape(title))).click()
+    # The page's script watches the inputs once loaded: typing before that would warn of nothing.
+    page.wait_for_url(re.compile(r"/desk/p/llm-d/reports/\d+/$"))
+    page.wait_for_load_state("load")
     case = page.url
     page.get_by_label("Message to the reporter").fill("Thanks: we are looking at it.")
     page.get_by_role("button", name="A vulnerability: accept and plan a fix").click()
-    page.wait_for_timeout(500)
+    _wait_for_warnings(page, warnings, 1)
     assert warnings == ["beforeunload"]
     assert page.url == case  # still here, with the text
     expect(page.get_by_label("Message to the reporter")).to_have_value("Thanks: we are looking at it.")
@@ -315,9 +326,11 @@ def test_leaving_a_page_with_unsaved_input_asks_first(browser: Browser, server: 
     assert warnings == ["beforeunload"]
     # A section's own page warns too when its input was not saved.
     page.get_by_role("link", name="Score the severity").click()
+    page.wait_for_url("**/edit/severity/")
+    page.wait_for_load_state("load")
     page.get_by_label("CWE ids").fill("CWE-78")
     page.get_by_role("link", name="Back to the case").click()
-    page.wait_for_timeout(500)
+    _wait_for_warnings(page, warnings, 2)
     assert warnings == ["beforeunload", "beforeunload"]
     assert page.url.endswith("/edit/severity/")
     context.close()
