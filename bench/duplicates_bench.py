@@ -10,6 +10,11 @@ queries, and at the threshold the pages use the share of duplicates flagged at r
 original, above the threshold) and the share of negatives flagged at all; then time per report
 and peak memory. ``--ranker bm25`` measures BM25 alone (the baseline), ``--sweep`` prints the
 flagged shares at other thresholds.
+
+``--fit`` fits the model's weights and threshold (``ranking.WEIGHTS``, ``ranking.SHOWN_THRESHOLD``)
+on the whole set and prints them. ``--folds K`` guards against tuning to one set: the projects are
+split into K folds, and each fold is measured with weights and threshold fitted on the other folds
+only (for BM25 alone, its threshold); the held-out figures are pooled over the folds.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.duplicates_fit import NEGATIVES_LIMIT, THRESHOLDS, fit
 from vulndesk.duplicates import ranking
 from vulndesk.duplicates.fingerprints import Profile, profile
 
@@ -35,6 +41,16 @@ DEFAULT_FOLDER = REPO.parent / "shared" / "dupes"
 class Outcome:
     expected: str | None
     ranked: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """A labelled new report and its candidates' evidence, which does not depend on the weights."""
+
+    package: str
+    expected: str | None
+    candidates: list[tuple[str, ranking.Evidence]]
+    bm25_ranked: list[tuple[str, float]]  # the baseline's ranking, for its own cross-validation
 
 
 def load(folder: Path, name: str) -> list[dict[str, str]]:
@@ -56,12 +72,18 @@ def combined(query: Profile, candidates: list[tuple[str, Profile]]) -> list[tupl
 RANKERS = {"combined": combined, "bm25": bm25_alone}
 
 
-def run(folder: Path, ranker: str) -> tuple[list[Outcome], list[Outcome], float]:
+def projects(folder: Path) -> dict[str, list[tuple[str, Profile]]]:
+    """Each package's originals: the earlier reports of its project."""
     by_package: dict[str, list[tuple[str, Profile]]] = defaultdict(list)
     for original in load(folder, "originals.jsonl"):
         by_package[original["package"]].append(
             (original["id"], profile(original["title"], original["description"]))
         )
+    return by_package
+
+
+def run(folder: Path, ranker: str) -> tuple[list[Outcome], list[Outcome], float]:
+    by_package = projects(folder)
     rank = RANKERS[ranker]
     started = time.perf_counter()
     outcomes: dict[str, list[Outcome]] = {}
@@ -92,6 +114,86 @@ def negatives_flagged(negatives: list[Outcome], threshold: float) -> float:
     return sum(bool(n.ranked) and n.ranked[0][1] >= threshold for n in negatives) / len(negatives)
 
 
+def weighed_set(folder: Path) -> list[Weighed]:
+    by_package = projects(folder)
+    weighed = []
+    for item in load(folder, "queries.jsonl") + load(folder, "negatives.jsonl"):
+        query, candidates = profile(item["title"], item["description"]), by_package[item["package"]]
+        corpus = ranking.Corpus([query, *(p for _, p in candidates)])
+        evidence = [(str(key), e) for key, e in ranking.weigh(corpus, query, candidates)]
+        baseline = bm25_alone(query, candidates)
+        weighed.append(Weighed(item["package"], item["duplicate_of"], evidence, baseline))
+    return weighed
+
+
+def outcomes(weighed: list[Weighed], weights: tuple[float, ...]) -> tuple[list[Outcome], list[Outcome]]:
+    """The queries' and the negatives' outcomes, ranked by the model with ``weights``."""
+    ranked = [
+        Outcome(
+            w.expected,
+            sorted(((k, ranking.probability(e, weights)) for k, e in w.candidates), key=lambda s: -s[1])[
+                : ranking.MAX_SUGGESTIONS
+            ],
+        )
+        for w in weighed
+    ]
+    return [o for o in ranked if o.expected], [o for o in ranked if not o.expected]
+
+
+def fitted(weighed: list[Weighed]) -> tuple[tuple[float, ...], float]:
+    """Weights fitted on ``weighed``, and the threshold that flags the most duplicates at rank 1
+    while flagging at most 5% of its negatives."""
+    weights = fit([(e, key == w.expected) for w in weighed for key, e in w.candidates])
+    return weights, best_threshold(*outcomes(weighed, weights))
+
+
+def best_threshold(queries: list[Outcome], negatives: list[Outcome]) -> float:
+    allowed = [t for t in THRESHOLDS if negatives_flagged(negatives, t) <= NEGATIVES_LIMIT]
+    return max(allowed, key=lambda t: (flagged_at_rank_1(queries, t), -t))
+
+
+def folds_by_package(weighed: list[Weighed], count: int) -> list[set[str]]:
+    """Whole projects to a fold, largest first to the smallest fold: no project's reports are on
+    both sides, so a fold's figures are for projects the weights never saw."""
+    sizes: dict[str, int] = defaultdict(int)
+    for w in weighed:
+        sizes[w.package] += 1
+    folds: list[set[str]] = [set() for _ in range(count)]
+    filled = [0] * count
+    for package in sorted(sizes, key=lambda p: (-sizes[p], p)):
+        smallest = filled.index(min(filled))
+        folds[smallest].add(package)
+        filled[smallest] += sizes[package]
+    return folds
+
+
+def cross_validated(weighed: list[Weighed], count: int, ranker: str) -> tuple[list[Outcome], list[Outcome]]:
+    """Held-out outcomes, pooled: each fold ranked and thresholded by what the other folds taught.
+    A held-out score is shifted by its fold's threshold, so that 0 is the threshold for all."""
+    queries, negatives = [], []
+    for fold in folds_by_package(weighed, count):
+        taught = [w for w in weighed if w.package not in fold]
+        held = [w for w in weighed if w.package in fold]
+        if ranker == "bm25":
+            threshold = best_threshold(*bm25_outcomes(taught))
+            fold_queries, fold_negatives = bm25_outcomes(held)
+        else:
+            weights, threshold = fitted(taught)
+            fold_queries, fold_negatives = outcomes(held, weights)
+        queries += [_shifted(o, threshold) for o in fold_queries]
+        negatives += [_shifted(o, threshold) for o in fold_negatives]
+    return queries, negatives
+
+
+def _shifted(outcome: Outcome, threshold: float) -> Outcome:
+    return Outcome(outcome.expected, [(k, score - threshold) for k, score in outcome.ranked])
+
+
+def bm25_outcomes(weighed: list[Weighed]) -> tuple[list[Outcome], list[Outcome]]:
+    ranked = [Outcome(w.expected, w.bm25_ranked) for w in weighed]
+    return [o for o in ranked if o.expected], [o for o in ranked if not o.expected]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -100,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ranker", choices=sorted(RANKERS), default="combined")
     parser.add_argument("--threshold", type=float, default=ranking.SHOWN_THRESHOLD)
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--fit", action="store_true", help="fit the weights and threshold on the whole set")
+    parser.add_argument(
+        "--folds", type=int, default=0, help="cross-validate over this many folds of projects"
+    )
     options = parser.parse_args(argv)
     folder = Path(options.folder)
     if not (folder / "originals.jsonl").is_file():
@@ -113,9 +219,25 @@ def main(argv: list[str] | None = None) -> int:
         duplicates, wrong = flagged_at_rank_1(queries, threshold), negatives_flagged(negatives, threshold)
         shares = f"duplicates flagged at rank 1 {duplicates:.1%}, negatives flagged {wrong:.1%}"
         print(f"threshold {threshold:.2f}: {shares}")
+    if options.fit:
+        weights, threshold = fitted(weighed_set(folder))
+        shown = ", ".join(f"{w:.2f}" for w in weights)
+        print(f"fitted on the whole set: weights {shown}, threshold {threshold:.2f}")
+    if options.folds > 1:
+        _print_cross_validated(weighed_set(folder), options.folds, options.ranker)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"time per report {per_report * 1000:.1f} ms, peak memory {peak:.0f} MB")
     return 0
+
+
+def _print_cross_validated(weighed: list[Weighed], count: int, ranker: str) -> None:
+    queries, negatives = cross_validated(weighed, count, ranker)
+    flagged, wrong = flagged_at_rank_1(queries, 0.0), negatives_flagged(negatives, 0.0)
+    print(
+        f"cross-validated over {count} folds of projects ({ranker}): recall@1 {recall_at(queries, 1):.3f}  "
+        f"recall@5 {recall_at(queries, 5):.3f}; at each fold's threshold: duplicates flagged at "
+        f"rank 1 {flagged:.1%}, negatives flagged {wrong:.1%}"
+    )
 
 
 if __name__ == "__main__":

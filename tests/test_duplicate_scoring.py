@@ -1,10 +1,12 @@
 """The scoring of duplicate suggestions on small examples written for it: the same flaw named in
-other words, two flaws of one component, and a release note against the advisory it repeats."""
+other words, two flaws of one component, a release note against the advisory it repeats, and two
+reports naming one fixed release."""
 
 from __future__ import annotations
 
+from bench.duplicates_fit import fit
 from vulndesk.duplicates import ranking
-from vulndesk.duplicates.fingerprints import marks, profile, words
+from vulndesk.duplicates.fingerprints import fixed_releases, marks, profile, words
 
 ADVISORY = profile(
     "Cross-Site Request Forgery in the note editor",
@@ -68,3 +70,40 @@ def test_two_reports_naming_different_files_are_told_apart() -> None:
     sgi = profile("Heap overflow in SgiRleDecode.c", "libImaging/SgiRleDecode.c overflows a heap buffer.")
     sgi_again = profile("SgiRleDecode.c buffer overflow", "A buffer overflow in libImaging/SgiRleDecode.c.")
     assert ranking.rank(sgi_again, [("tga", tga)])[0].score < ranking.rank(sgi_again, [("sgi", sgi)])[0].score
+
+
+def test_the_fixed_release_is_read_from_an_advisory_and_from_a_release_note() -> None:
+    advisory = "Django before 1.11.27, 2.x before 2.2.9, and 3.x before 3.0.1 allows account takeover."
+    assert fixed_releases(advisory) == {"1.11.27", "2.2.9", "3.0.1"}
+    assert fixed_releases("Django 2.2.9 fixes a vulnerability in 2.2.8") == {"2.2.9"}
+    assert fixed_releases("versions 2.5.3, 2.6.3 and 2.8.0 include a fix") == {"2.5.3", "2.6.3", "2.8"}
+    assert fixed_releases("Waitress through version 1.3.1 parses the header") == set(), "affected, not fixed"
+
+
+def test_a_report_naming_the_same_fixed_release_is_the_likelier_original() -> None:
+    note = profile(
+        "Notebook 1.6.2 fixes a note editor flaw", "Notebook 1.6.2 fixes a flaw in the note editor."
+    )
+    same_release = profile("Flaw in the note editor", "The note editor mishandles titles, fixed in 1.6.2.")
+    other_release = profile("Flaw in the note editor", "The note editor mishandles titles, fixed in 1.7.0.")
+    ranked = ranking.rank(note, [("same", same_release), ("other", other_release)])
+    assert [s.candidate for s in ranked] == ["same", "other"]
+    assert ranked[0].score > ranked[1].score
+    assert "same fixed release: 1.6.2" in ranked[0].reasons
+
+
+def test_a_score_is_a_probability_that_falls_as_a_rival_matches_as_well() -> None:
+    alone = ranking.Evidence(lexical=0.6, marks=0.5, other_flaw=0.0, rival=0.0, same_fix=0.0)
+    contested = ranking.Evidence(lexical=0.6, marks=0.5, other_flaw=0.0, rival=0.6, same_fix=0.0)
+    assert 0.0 < ranking.probability(contested) < ranking.probability(alone) < 1.0
+
+
+def test_the_fit_learns_which_evidence_tells_the_original() -> None:
+    # Small labelled candidates: the original shares the words; the others share a rival's words.
+    originals = [ranking.Evidence(0.7 + i / 100, 0.4, 0.0, 0.2, 0.0) for i in range(10)]
+    others = [ranking.Evidence(0.2 + i / 100, 0.4, 0.0, 0.7, 0.0) for i in range(20)]
+    weights = fit([(e, True) for e in originals] + [(e, False) for e in others])
+    _, lexical, marks, _, rival, _ = weights
+    assert lexical > 0 > rival
+    assert abs(marks) < lexical, "the marks are alike on both sides"
+    assert ranking.probability(originals[0], weights) > 0.5 > ranking.probability(others[0], weights)

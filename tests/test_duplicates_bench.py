@@ -17,6 +17,11 @@ def _write(folder: Path, name: str, rows: list[dict[str, str | None]]) -> None:
     (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
+def _append(folder: Path, name: str, rows: list[dict[str, str | None]]) -> None:
+    with (folder / name).open("a") as lines:
+        lines.writelines(json.dumps(row) + "\n" for row in rows)
+
+
 def test_the_benchmark_measures_a_small_labelled_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -40,6 +45,24 @@ def test_the_benchmark_measures_a_small_labelled_set(
     assert "duplicates flagged at rank 1 100.0%, negatives flagged 0.0%" in out
     assert main([str(tmp_path), "--ranker", "bm25"]) == 0
     assert "ranker bm25" in capsys.readouterr().out
+
+
+def test_the_benchmark_cross_validates_over_folds_of_projects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two projects with the same three reports: each fold is fitted on the other project alone.
+    for project in ("a", "b"):
+        originals = [{"id": f"{project}1", **ORIGINAL}, {"id": f"{project}2", **UNRELATED}]
+        _append(tmp_path, "originals.jsonl", [{"package": project, **row} for row in originals])
+        _append(tmp_path, "queries.jsonl", [{"package": project, "duplicate_of": f"{project}1", **SAME_FLAW}])
+        _append(tmp_path, "negatives.jsonl", [{"package": project, "duplicate_of": None, **SAME_COMPONENT}])
+    assert main([str(tmp_path), "--fit", "--folds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "fitted on the whole set: weights" in out
+    assert "cross-validated over 2 folds of projects (combined): recall@1 1.000  recall@5 1.000" in out
+    assert "duplicates flagged at rank 1 100.0%, negatives flagged 0.0%" in out.split("cross-validated")[1]
+    assert main([str(tmp_path), "--folds", "2", "--ranker", "bm25"]) == 0
+    assert "cross-validated over 2 folds of projects (bm25)" in capsys.readouterr().out
 
 
 def test_without_the_set_it_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 # Bumped when extraction changes: stored profiles of an older version are rebuilt on next use.
-PROFILE_VERSION = 2
+PROFILE_VERSION = 3
 
 _WORD = re.compile(r"[a-z0-9]+")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|->)[A-Za-z_][A-Za-z0-9_]*)*")
@@ -27,6 +27,21 @@ _PARAMETER = re.compile(r"[?&]([A-Za-z_][\w-]{1,40})=")
 _CWE = re.compile(r"\bCWE[- ]?(\d{1,4})\b", re.IGNORECASE)
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+){0,2})(?![\w.]*\d)")
 _QUOTED = re.compile(r"[`'\"]([^`'\"\s]{3,80})[`'\"]")
+# The release that fixed a flaw, as advisories and release notes name it: "before 2.2.9", "prior to
+# v2.0.4", "fixed in 1.15.4, 2.0.3 and 2.1.2", "Pillow 8.1.2 fixes ...", "versions 2.5.3 and 2.6.3
+# include a fix". Two reports naming one fixed release are more likely one flaw.
+_RELEASE = r"v?\d+\.\d+(?:\.\d+){0,2}"
+_RELEASES = rf"{_RELEASE}(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|,\s*and\s+)(?:version\s+)?{_RELEASE})*"
+_FIXED_AFTER = re.compile(
+    r"(?:before|prior to|<|fixed in|patched in|released in|upgrade to)\s+"
+    rf"(?:(?:the\s+)?versions?\s+)?({_RELEASES})",
+    re.IGNORECASE,
+)
+_FIXED_BEFORE = re.compile(
+    rf"({_RELEASES})\s+(?:fix|fixes|include|includes|resolve|resolves|improve|improves|ship|ships|"
+    r"update|updates|contain|contains|add|adds|enforce|enforces|integrate|integrates)\b",
+    re.IGNORECASE,
+)
 
 # Words of any English report that say nothing about which flaw it is.
 _STOPWORDS = frozenset(
@@ -48,7 +63,19 @@ _FLAW_NAMES: tuple[tuple[str, str, str], ...] = (  # the word, how a reason name
     ("xss", "XSS", r"cross[- ]?site[- ]scripting|\bxss\b"),
     ("csrf", "CSRF", r"cross[- ]?site[- ]request[- ]forgery|\bcsrf\b|\bxsrf\b"),
     ("ssrf", "SSRF", r"server[- ]side[- ]request[- ]forgery|\bssrf\b"),
-    ("xxe", "XXE", r"xml[- ]external[- ]entit(?:y|ies)|\bxxe\b"),
+    # An entity expansion ("billion laughs") is the same family of XML parser flaw as XXE.
+    (
+        "xxe",
+        "XXE",
+        r"xml[- ](?:external[- ])?entit(?:y|ies)|external[- ]entit(?:y|ies)|\bxxe\b|billion[- ]?laughs?",
+    ),
+    ("smuggling", "request smuggling", r"request[- ](?:smuggling|splitting)|http[- ]desync"),
+    (
+        "tempfile",
+        "insecure temporary file",
+        r"(?:insecure|predictable)[- ](?:use[- ]of[- ])?temp(?:orary)?[- ]files?|symlink[- ]attack",
+    ),
+    ("takeover", "account takeover", r"account[- ](?:takeover|hijack(?:ing)?)"),
     ("oob", "out-of-bounds", r"out[- ]of[- ]bounds?|outside (?:of )?(?:the )?bounds?|\boob\b"),
     ("dos", "denial of service", r"denial[- ]of[- ]service|\bdos\b"),
     ("rce", "remote code execution", r"remote[- ]code[- ]execution|\brce\b"),
@@ -84,6 +111,7 @@ class Profile:
 
     terms: Counter[str] = field(default_factory=Counter)
     marks: dict[str, set[str]] = field(default_factory=dict)
+    fixed_in: set[str] = field(default_factory=set)
 
     @property
     def length(self) -> int:
@@ -94,15 +122,17 @@ class Profile:
             "v": PROFILE_VERSION,
             "terms": dict(self.terms),
             "marks": {kind: sorted(values) for kind, values in self.marks.items()},
+            "fixed_in": sorted(self.fixed_in),
         }
 
     @classmethod
     def from_json(cls, value: dict[str, object]) -> Profile:
         terms = value.get("terms", {})
         marks = value.get("marks", {})
-        if not isinstance(terms, dict) or not isinstance(marks, dict):
+        fixed_in = value.get("fixed_in", [])
+        if not isinstance(terms, dict) or not isinstance(marks, dict) or not isinstance(fixed_in, list):
             raise TypeError("not a stored profile")
-        return cls(Counter(terms), {kind: set(values) for kind, values in marks.items()})
+        return cls(Counter(terms), {kind: set(values) for kind, values in marks.items()}, set(fixed_in))
 
 
 def words(text: str) -> list[str]:
@@ -132,7 +162,18 @@ def _stem(word: str) -> str:
 def profile(title: str, text: str) -> Profile:
     """The profile of a report; the title counts twice, as reporters put the gist there."""
     body = f"{title}\n{title}\n{text}"[:MAX_TEXT]
-    return Profile(Counter(words(body)), marks(f"{title}\n{text}"[:MAX_TEXT]))
+    said = f"{title}\n{text}"[:MAX_TEXT]
+    return Profile(Counter(words(body)), marks(said), fixed_releases(said))
+
+
+def fixed_releases(text: str) -> set[str]:
+    """The releases the text says fixed the flaw ("before 2.2.9", "8.1.2 fixes"), not the ones it
+    says are affected ("in 2.2.8", "through 1.3.1")."""
+    found = set()
+    for pattern in (_FIXED_AFTER, _FIXED_BEFORE):
+        for listed in pattern.findall(text):
+            found |= {_version(v.lstrip("vV")) for v in re.findall(_RELEASE, listed)}
+    return found
 
 
 def marks(text: str) -> dict[str, set[str]]:

@@ -1,10 +1,15 @@
-"""Ranking a new report against a project's earlier ones: BM25 on the words, plus shared marks.
+"""Ranking a new report against a project's earlier ones: BM25 on the words, plus shared marks,
+read as the chance that the earlier report is the one the new report repeats.
 
-Both parts are scaled by what a report could score against itself (the words in both directions,
-the new report's marks), so a score reads the same for a one-line report and a long one: 1.0 is
-"says everything this report says", and one threshold (``SHOWN_THRESHOLD``) serves every project.
-The weights and the threshold were tuned on the labelled set the benchmark reads (bench/README.md,
-"Duplicate suggestions").
+Each candidate gets a few measurements (``Evidence``): how much of the words the two reports share
+(BM25 scaled by what a report could score against itself, so a one-line report and a long one read
+alike), how much of the new report's technical marks the candidate shares (weighted by rarity and
+kind), whether the two name different kinds of flaw or different files, the best other candidate's
+raw score (a report that matches many of a project's reports alike matches none of them in
+particular), and whether both name the same fixed release. A logistic model turns them into a
+probability; its weights (``WEIGHTS``) and the threshold (``SHOWN_THRESHOLD``) were fitted on the
+labelled set the benchmark reads, with five-fold cross-validation by package to check they carry
+over to projects they were not fitted on (bench/README.md, "Duplicate suggestions").
 """
 
 from __future__ import annotations
@@ -12,13 +17,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from vulndesk.duplicates.fingerprints import FLAW_LABELS, Profile
 
 K1, B = 1.2, 0.75
 PRIOR_DOCUMENTS = 20
-GAP_WEIGHT = 0.3
 LEXICAL_WEIGHT = 0.6
 MARK_WEIGHT = 0.4
 # How much a shared mark of each kind says (a shared function name far more than a version).
@@ -34,9 +38,17 @@ MARK_KIND_WEIGHT = {
 FLAW_MISMATCH = 0.7
 CONSEQUENCES = frozenset({"dos"})
 MAX_SUGGESTIONS = 5
+# The candidates weighed against each other: one more than are shown, so the fifth has a rival.
+WEIGHED = MAX_SUGGESTIONS + 1
 MIN_REASON_WORD = 3
-# From this score on, the queue shows "possible duplicate of #N" and the case page marks it.
-SHOWN_THRESHOLD = 0.45
+# Fitted by `python -m bench.duplicates_bench --fit`: a logistic regression (Newton's method, an L2
+# penalty of 1.0 on the weights, not the intercept) over the six best candidates of each labelled
+# report, the right original labelled 1 and every other candidate 0. In order: the intercept, then
+# ``Evidence``'s fields.
+WEIGHTS = (-3.59, 5.11, 3.21, -1.99, -4.36, 0.51)
+# From this probability on, the queue shows "possible duplicate of #N" and the case page marks it.
+# Fitted with the weights: the lowest that flags at most 5% of the labelled set's negatives.
+SHOWN_THRESHOLD = 0.42
 MARK_LABEL = {
     "path": "same file",
     "function": "same function",
@@ -53,6 +65,23 @@ class Suggestion:
     candidate: Hashable
     score: float
     reasons: list[str]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the model weighs for one candidate, each from 0 to 1."""
+
+    lexical: float
+    marks: float
+    other_flaw: float  # 1.0: the two name different kinds of flaw, or different files
+    rival: float  # the best other candidate's raw score
+    same_fix: float  # 1.0: both name a fixed release, and one release is in both
+
+    def raw(self) -> float:
+        """The words and marks alone, as ranked before the model: it picks the candidates weighed."""
+        return (LEXICAL_WEIGHT * self.lexical + MARK_WEIGHT * self.marks) * (
+            FLAW_MISMATCH if self.other_flaw else 1.0
+        )
 
 
 class Corpus:
@@ -82,35 +111,60 @@ class Corpus:
         return MARK_KIND_WEIGHT[kind] * self.idf(self.mark_df[(kind, value)])
 
 
-def rank(query: Profile, candidates: Sequence[tuple[Hashable, Profile]]) -> list[Suggestion]:
-    """The best ``MAX_SUGGESTIONS`` candidates for ``query``, best first, each with its reasons."""
+def rank(
+    query: Profile, candidates: Sequence[tuple[Hashable, Profile]], weights: Sequence[float] = WEIGHTS
+) -> list[Suggestion]:
+    """The best ``MAX_SUGGESTIONS`` candidates for ``query``, most likely first, each with its
+    probability of being the report ``query`` repeats and the reasons."""
     if not candidates:
         return []
     corpus = Corpus([query, *(p for _, p in candidates)])
+    weighed = weigh(corpus, query, candidates)
+    by_key = dict(candidates)
+    scored = [
+        Suggestion(key, round(probability(evidence, weights), 4), _reasons(corpus, query, by_key[key]))
+        for key, evidence in weighed
+    ]
+    scored.sort(key=lambda s: -s.score)
+    return scored[:MAX_SUGGESTIONS]
+
+
+def weigh(
+    corpus: Corpus, query: Profile, candidates: Sequence[tuple[Hashable, Profile]]
+) -> list[tuple[Hashable, Evidence]]:
+    """The ``WEIGHED`` candidates with the best raw score, each with its evidence; a candidate
+    sharing nothing with the query is no candidate."""
     self_lexical = corpus.bm25(query, query) or 1.0
     self_marks = _mark_total(corpus, query) or 1.0
-    scored = []
-    for key, candidate in candidates:
-        lexical = _lexical(corpus, query, candidate, self_lexical)
-        shared = _shared_marks(query, candidate)
-        mark_score = min(sum(corpus.mark_weight(k, v) for k, v in shared) / self_marks, 1.0)
-        score = (LEXICAL_WEIGHT * lexical + MARK_WEIGHT * mark_score) * _flaw_agreement(query, candidate)
-        scored.append(Suggestion(key, score, _reasons(corpus, query, candidate, shared)))
-    scored = [s for s in scored if s.score > 0]  # nothing in common is no suggestion
-    scored.sort(key=lambda s: -s.score)
-    return _against_the_rest(scored[: MAX_SUGGESTIONS + 1])[:MAX_SUGGESTIONS]
+    alone = [(key, _evidence(corpus, query, c, self_lexical, self_marks)) for key, c in candidates]
+    best = sorted((c for c in alone if c[1].raw() > 0), key=lambda c: -c[1].raw())[:WEIGHED]
+    return [
+        (key, _against(evidence, max((e.raw() for k, e in best if k != key), default=0.0)))
+        for key, evidence in best
+    ]
 
 
-def _against_the_rest(scored: list[Suggestion]) -> list[Suggestion]:
-    """Each score less a share of the best other candidate's: a report that matches one earlier
-    report stands out, one that matches many of a project's reports alike (the same component,
-    another flaw) does not."""
-    shown = []
-    for i, suggestion in enumerate(scored):
-        rival = max((s.score for j, s in enumerate(scored) if j != i), default=0.0)
-        score = max(suggestion.score - GAP_WEIGHT * rival, 0.0)
-        shown.append(Suggestion(suggestion.candidate, round(score, 4), suggestion.reasons))
-    return shown
+def probability(evidence: Evidence, weights: Sequence[float] = WEIGHTS) -> float:
+    intercept, *slopes = weights
+    z = intercept + sum(w * x for w, x in zip(slopes, astuple(evidence), strict=True))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _evidence(
+    corpus: Corpus, query: Profile, candidate: Profile, self_lexical: float, self_marks: float
+) -> Evidence:
+    shared = sum(corpus.mark_weight(k, v) for k, v in _shared_marks(query, candidate))
+    return Evidence(
+        lexical=_lexical(corpus, query, candidate, self_lexical),
+        marks=min(shared / self_marks, 1.0),
+        other_flaw=1.0 if _other_flaw(query, candidate) else 0.0,
+        rival=0.0,
+        same_fix=1.0 if query.fixed_in & candidate.fixed_in else 0.0,
+    )
+
+
+def _against(evidence: Evidence, rival: float) -> Evidence:
+    return Evidence(evidence.lexical, evidence.marks, evidence.other_flaw, rival, evidence.same_fix)
 
 
 def _lexical(corpus: Corpus, query: Profile, candidate: Profile, self_lexical: float) -> float:
@@ -121,10 +175,10 @@ def _lexical(corpus: Corpus, query: Profile, candidate: Profile, self_lexical: f
     return min(max(covered, covering), 1.0)
 
 
-def _flaw_agreement(query: Profile, candidate: Profile) -> float:
+def _other_flaw(query: Profile, candidate: Profile) -> bool:
     """Two reports that each name the kind of flaw, and not the same one, are most often two flaws
     of one function (a null binding and a CHECK-fail in the same TensorFlow op): worth less."""
-    return FLAW_MISMATCH if _differ(query, candidate, "flaw") or _differ(query, candidate, "path") else 1.0
+    return _differ(query, candidate, "flaw") or _differ(query, candidate, "path")
 
 
 def _differ(query: Profile, candidate: Profile, kind: str) -> bool:
@@ -151,10 +205,13 @@ def _readable(value: str) -> str:
     return FLAW_LABELS.get(value, value)
 
 
-def _reasons(corpus: Corpus, query: Profile, candidate: Profile, shared: list[tuple[str, str]]) -> list[str]:
-    """Why a person should look: the shared marks, rarest first, then the rarest shared words."""
+def _reasons(corpus: Corpus, query: Profile, candidate: Profile) -> list[str]:
+    """Why a person should look: the shared marks, rarest first, a shared fixed release, then the
+    rarest shared words."""
+    shared = _shared_marks(query, candidate)
     by_weight = sorted(shared, key=lambda m: -corpus.mark_weight(*m))
     reasons = [f"{MARK_LABEL[kind]}: {_readable(value)}" for kind, value in by_weight[:4]]
+    reasons += [f"same fixed release: {v}" for v in sorted(query.fixed_in & candidate.fixed_in)[:1]]
     words = sorted(
         (t for t in query.terms if t in candidate.terms and len(t) >= MIN_REASON_WORD),
         key=lambda t: -corpus.idf(corpus.term_df[t]),
