@@ -40,9 +40,9 @@ from vulndesk.advisories.exports.render import render
 from vulndesk.advisories.models import Advisory
 from vulndesk.bootstrap import load_example_projects
 from vulndesk.demo import load_demo_cases
-from vulndesk.intake.models import SignatureStatus
 from vulndesk.openpgp.actions import do_generate_project_key
 from vulndesk.openpgp.keys import GnuPGHome
+from vulndesk.openpgp.models import SignatureStatus
 from vulndesk.projects.models import Project
 
 from .conftest import EXAMPLES, REPO

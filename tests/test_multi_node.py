@@ -60,7 +60,7 @@ from vulndesk.advisories.actions import (
     do_approve_draft, do_create_advisory, do_edit_draft, do_schedule_publication,
 )
 from vulndesk.advisories.content import AdvisoryContent
-from vulndesk.notify.webhooks import do_add_webhook
+from vulndesk.notify.actions import do_add_webhook
 from vulndesk.projects.models import Project
 
 project = Project.objects.get(slug="llm-d")

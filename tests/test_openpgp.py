@@ -27,14 +27,14 @@ from vulndesk.audit.models import AuditEvent
 from vulndesk.cli import main
 from vulndesk.intake.actions import digest
 from vulndesk.intake.mail import parse_report_email
-from vulndesk.intake.models import Report, ReportAttachment, SignatureStatus
+from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.intake.smtpd import IntakeHandler, intake_controller
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.notify.tasks import deliver
 from vulndesk.openpgp.actions import ProjectKeyError, do_generate_project_key, do_import_project_key
 from vulndesk.openpgp.inbound import IntakeKey
 from vulndesk.openpgp.keys import GPGCONF_BINARY, GnuPGHome, GnuPGUnavailableError
-from vulndesk.openpgp.models import ProjectKey, ReporterKey
+from vulndesk.openpgp.models import ProjectKey, ReporterKey, SignatureStatus
 from vulndesk.projects.models import Project
 from vulndesk.rotation import rotate
 

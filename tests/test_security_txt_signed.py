@@ -16,10 +16,9 @@ from pytest_django.fixtures import Settings
 from sectxt import Parser
 
 from vulndesk.cli import main
-from vulndesk.intake.models import SignatureStatus
 from vulndesk.openpgp.actions import do_generate_project_key
 from vulndesk.openpgp.keys import GnuPGHome
-from vulndesk.openpgp.models import ProjectKey
+from vulndesk.openpgp.models import ProjectKey, SignatureStatus
 from vulndesk.projects.models import Project
 
 from .conftest import EXAMPLES

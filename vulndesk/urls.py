@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from vulndesk.accounts import link_views, self_service, team_views
+from vulndesk.accounts import link_views, self_service
 from vulndesk.accounts import views as account_views
 from vulndesk.advisories import desk as advisory_desk
 from vulndesk.advisories import views as advisory_views
@@ -28,11 +28,12 @@ from vulndesk.intake import attachments as intake_attachments
 from vulndesk.intake import views as intake_views
 from vulndesk.notify import views as notify_views
 from vulndesk.openpgp import views as openpgp_views
+from vulndesk.projects import team_views, webhook_views
 from vulndesk.projects import views as project_views
 from vulndesk.web import views as web_views
 
 urlpatterns = [
-    path("", web_views.home, name="home"),
+    path("", project_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
     path(".well-known/security.txt", project_views.well_known_security_txt, name="well-known-security-txt"),
     path(
@@ -64,9 +65,16 @@ urlpatterns = [
     path("desk/p/<slug:slug>/metrics/", metrics_views.project_metrics, name="project-metrics"),
     path("desk/p/<slug:slug>/metrics.csv", metrics_views.project_metrics_csv, name="project-metrics-csv"),
     path("desk/outbox/", notify_views.outbox, name="outbox"),
-    path("desk/outbox/mail/<uuid:uid>/retry/", notify_views.retry_email, name="outbox-retry-mail"),
-    path("desk/outbox/webhooks/<uuid:uid>/retry/", notify_views.retry_webhook, name="outbox-retry-webhook"),
-    path("desk/p/<slug:slug>/webhooks/", notify_views.project_webhooks, name="project-webhooks"),
+    path(
+        "desk/outbox/mail/<uuid:uid>/retry/", notify_views.retry, {"outbox": "mail"}, name="outbox-retry-mail"
+    ),
+    path(
+        "desk/outbox/webhooks/<uuid:uid>/retry/",
+        notify_views.retry,
+        {"outbox": "webhooks"},
+        name="outbox-retry-webhook",
+    ),
+    path("desk/p/<slug:slug>/webhooks/", webhook_views.project_webhooks, name="project-webhooks"),
     path("desk/p/<slug:slug>/reports/<int:number>/", case_page.report_page, name="report-page"),
     path(
         "desk/p/<slug:slug>/reports/<int:number>/attachments/<uuid:attachment>/",

@@ -25,6 +25,9 @@ from vulndesk.audit.actions import record_event
 if TYPE_CHECKING:
     import datetime as dt
 
+    from django.db.models import QuerySet
+
+    from vulndesk.cases.models import Triage
     from vulndesk.projects.models import Project
 
 TOKEN_PREFIX = "vd_"  # noqa: S105 - a public marker that lets secret scanners spot leaked tokens
@@ -108,15 +111,13 @@ def do_change_team_role(membership: Membership, role: Role, *, acting_user: User
 
 def do_remove_team_member(user: User, project: Project, *, acting_user: User | None) -> None:
     """Off the team; the open cases they owned or were assigned to go back to the team."""
-    from vulndesk.cases.models import Triage  # noqa: PLC0415 - cases builds on accounts
-
     with transaction.atomic():
         deleted, _ = Membership.objects.filter(user=user, project=project).delete()
         if not deleted:
             return
-        open_cases = Triage.objects.filter(report__project=project).exclude(report__rm_state="closed")
-        owned = open_cases.filter(owner=user).update(owner=None)
-        assigned = list(open_cases.filter(assignees=user))
+        # Through the cases' relations to the person: the cases domain builds on accounts.
+        owned = _open_cases(user.owned_cases.all(), project).update(owner=None)
+        assigned = list(_open_cases(user.assigned_cases.all(), project))
         for triage in assigned:
             triage.assignees.remove(user)
         record_event(
@@ -126,6 +127,10 @@ def do_remove_team_member(user: User, project: Project, *, acting_user: User | N
             target=user,
             details={"cases_unowned": owned, "cases_unassigned": len(assigned)},
         )
+
+
+def _open_cases(cases: QuerySet[Triage], project: Project) -> QuerySet[Triage]:
+    return cases.filter(report__project=project).exclude(report__rm_state="closed")
 
 
 @dataclass(frozen=True)

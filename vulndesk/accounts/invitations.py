@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from vulndesk.accounts import emails
 from vulndesk.accounts.actions import TEAM_ROLES, AccountError, _add_membership
-from vulndesk.accounts.links import claim_link, issue_link
+from vulndesk.accounts.links import issue_link, set_password_by_link
 from vulndesk.accounts.models import AccountLink, LinkPurpose, Membership, User
 from vulndesk.accounts.permissions import Permission, Role
 from vulndesk.audit.actions import record_event
@@ -78,17 +78,6 @@ def _send_invitation(user: User, project: Project, role: Role, *, acting_user: U
     queue_email(mail, project=project)
 
 
-def teamless_projects(user: User) -> list[Project]:
-    """The projects this person manages the team of that have no active member: the desk asks
-    for a team (their notices go to the administrators meanwhile)."""
-    from vulndesk.projects.models import Project  # noqa: PLC0415 - projects builds on accounts
-
-    if not user.is_admin:
-        return []  # a team lead is on their team: it is never empty
-    staffed = Membership.objects.filter(user__is_active=True).values("project_id")
-    return list(Project.objects.exclude(pk__in=staffed).order_by("name"))
-
-
 def pending_invitations(project: Project) -> list[AccountLink]:
     now = timezone.now()
     links = AccountLink.objects.filter(
@@ -101,10 +90,8 @@ def do_accept_invitation(link: AccountLink, password: str) -> User:
     """The invitee chose a password (validated by the form): they are on the team from now on."""
     user = link.user
     with transaction.atomic():
-        if not claim_link(link):
+        if not set_password_by_link(link, password):
             raise AccountError("this invitation was already used")
-        user.set_password(password)
-        user.save(update_fields=["password"])
         record_event("team.invitation_accepted", acting_user=user, project=link.project, target=user)
         project = link.project
         if project is not None and not Membership.objects.filter(user=user, project=project).exists():

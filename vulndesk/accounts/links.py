@@ -53,3 +53,13 @@ def access_link(raw: str, purpose: LinkPurpose) -> AccountLink | None:
 def claim_link(link: AccountLink) -> bool:
     """Mark the link used; False if another request used it first (a conditional update)."""
     return bool(AccountLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now()))
+
+
+def set_password_by_link(link: AccountLink, password: str) -> bool:
+    """In the caller's transaction: spend the link and give its person ``password`` (validated by
+    the form); False, and nothing changed, if the link was already used."""
+    if not claim_link(link):
+        return False
+    link.user.set_password(password)
+    link.user.save(update_fields=["password"])
+    return True

@@ -13,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from vulndesk.accounts.permissions import Permission, Role
+from vulndesk.accounts.permissions import Permission, Role, role_grants
 from vulndesk.crypto import SealedColumns
 
 if TYPE_CHECKING:
@@ -56,8 +56,6 @@ class User(AbstractBaseUser):
         return roles
 
     def has_project_permission(self, project: Project, permission: Permission) -> bool:
-        from vulndesk.accounts.permissions import role_grants  # noqa: PLC0415 - avoids an import cycle
-
         return any(role_grants(role, permission) for role in self.roles_on(project))
 
 

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from vulndesk.accounts import emails
-from vulndesk.accounts.links import claim_link, issue_link
+from vulndesk.accounts.links import issue_link, set_password_by_link
 from vulndesk.accounts.models import AccountLink, LinkPurpose, LoginThrottle, User
 from vulndesk.audit.actions import record_event
 from vulndesk.notify.actions import queue_email
@@ -81,10 +81,8 @@ def do_reset_password(link: AccountLink, password: str) -> User:
     """Set the new password (validated by the form); every other reset link of the account dies."""
     user = link.user
     with transaction.atomic():
-        if not claim_link(link):
+        if not set_password_by_link(link, password):
             raise ValueError("this link was already used")
-        user.set_password(password)
-        user.save(update_fields=["password"])
         AccountLink.objects.filter(
             user=user, purpose=LinkPurpose.PASSWORD_RESET, used_at__isnull=True
         ).update(used_at=timezone.now())

@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from vulndesk.accounts.access import signed_in_user
-from vulndesk.accounts.invitations import teamless_projects
 from vulndesk.accounts.models import User
 from vulndesk.advisories.models import AdvisoryRevision, AdvisoryState
 from vulndesk.cases.queue import QueueFilters, matching
 from vulndesk.distributors.models import Organisation, OrganisationState
 from vulndesk.intake.access import reports_visible_to
 from vulndesk.projects.models import Project
+from vulndesk.projects.teams import teamless_projects
 
 MAX_LISTED = 10  # drafts and applications are listed by name up to this many
 

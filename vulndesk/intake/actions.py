@@ -18,7 +18,7 @@ from vulndesk.cases.evidence import record_evidence
 from vulndesk.duplicates.tasks import queue_ranking
 from vulndesk.intake import emails
 from vulndesk.intake.filenames import safe_filename
-from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
+from vulndesk.intake.models import Channel, Report, ReportAttachment
 from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text
@@ -28,6 +28,7 @@ from vulndesk.notify.models import NoticeKind
 from vulndesk.notify.preferences import queue_team_notice
 from vulndesk.notify.threads import new_message_id, safe_message_id
 from vulndesk.openpgp.actions import store_reporter_key
+from vulndesk.openpgp.models import SignatureStatus
 from vulndesk.projects.models import Project
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from vulndesk.crypto import SealedColumns
 from vulndesk.intake.filenames import shown_filename
+from vulndesk.openpgp.models import SignatureStatus
 
 
 class Channel(models.TextChoices):
@@ -29,13 +30,6 @@ class CreditPreference(models.TextChoices):
     NAME = "name", "Credit me by name"
     HANDLE = "handle", "Credit me by handle"
     ANONYMOUS = "anonymous", "Do not credit me"
-
-
-class SignatureStatus(models.TextChoices):
-    NONE = "none", "Not signed"
-    VALID = "valid", "Good signature by the key attached to the message"
-    INVALID = "invalid", "Bad signature"
-    UNKNOWN_KEY = "unknown_key", "Signed with a key we do not have"
 
 
 class Report(SealedColumns, models.Model):

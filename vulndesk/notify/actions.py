@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from vulndesk.audit.actions import record_event
-from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook
-from vulndesk.notify.tasks import deliver_outbound
+from vulndesk.audit.actions import JsonScalar, record_event
+from vulndesk.notify.delivery import Courier
+from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook, Webhook, WebhookEvent
+from vulndesk.notify.tasks import MAIL, deliver_outbound
 from vulndesk.notify.threads import Thread, new_message_id
+from vulndesk.notify.webhook_address import WebhookError, check_url
+from vulndesk.notify.webhooks import MAX_WEBHOOKS_PER_PROJECT, WEBHOOKS
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -117,41 +122,70 @@ class RetryError(ValueError):
     """Only a delivery that failed for good is retried by hand: the others are still in the queue."""
 
 
-def do_retry_email(mail: OutboundEmail, *, acting_user: User) -> OutboundEmail:
-    """Put a mail that failed for good back in the queue with a fresh round of attempts."""
+@dataclass(frozen=True)
+class RetryTerms:
+    """How a retry of one outbox row is carried out and told: its courier and its audit event."""
+
+    courier: Courier[Any]
+    event: str
+    noun: str  # "mail", "delivery"
+    name: str  # how the page names the row: "report-received mail", "advisory.published delivery"
+    project: Project | None
+    details: dict[str, JsonScalar | list[str]]
+
+
+def retry_terms(row: OutboundEmail | OutboundWebhook) -> RetryTerms:
+    if isinstance(row, OutboundWebhook):
+        event: dict[str, JsonScalar | list[str]] = {"event": row.event}
+        name = f"{row.event} delivery"
+        return RetryTerms(WEBHOOKS, "webhook.delivery_retried", "delivery", name, row.webhook.project, event)
+    # The error's kind only: its detail is not for the audit log.
+    mail: dict[str, JsonScalar | list[str]] = {
+        "kind": row.kind,
+        "last_error": row.last_error.split(":", 1)[0],
+    }
+    return RetryTerms(MAIL, "outbound.retried", "mail", f"{row.kind} mail", row.project, mail)
+
+
+def do_retry_delivery(row: OutboundEmail | OutboundWebhook, *, acting_user: User) -> None:
+    """Put a mail or a webhook delivery that failed for good back in the queue with a fresh round
+    of attempts."""
+    terms = retry_terms(row)
     with transaction.atomic():
-        # Conditional, so two administrators pressing "retry" at once queue it once.
-        if not OutboundEmail.objects.filter(pk=mail.pk, status=OutboundStatus.FAILED).update(
-            status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
-        ):
-            raise RetryError("this mail has not failed: it is queued or already sent")
+        if not terms.courier.requeue_failed(row):
+            raise RetryError(f"this {terms.noun} has not failed: it is queued or already sent")
         record_event(
-            "outbound.retried",
-            acting_user=acting_user,
-            project=mail.project,
-            target=mail,
-            details={"kind": mail.kind, "last_error": mail.last_error.split(":", 1)[0]},
+            terms.event, acting_user=acting_user, project=terms.project, target=row, details=terms.details
         )
-        deliver_outbound.enqueue(str(mail.uid))
-    mail.refresh_from_db()
-    return mail
+    row.refresh_from_db()
 
 
-def do_retry_webhook(delivery: OutboundWebhook, *, acting_user: User) -> OutboundWebhook:
-    from vulndesk.notify.webhooks import deliver_webhook_task  # noqa: PLC0415 - webhooks import this module
+# --- webhooks (their delivery is in notify/webhooks.py) -------------------------------------------
 
+
+def do_add_webhook(
+    project: Project, url: str, events: list[str], *, acting_user: User | None
+) -> tuple[Webhook, str]:
+    """A new webhook and its signing secret, which is shown once."""
+    address = check_url(url)
+    chosen = [WebhookEvent(e) for e in events if e in WebhookEvent.values] or [
+        WebhookEvent.ADVISORY_PUBLISHED
+    ]
+    if project.webhooks.count() >= MAX_WEBHOOKS_PER_PROJECT:
+        raise WebhookError(f"a project has at most {MAX_WEBHOOKS_PER_PROJECT} webhooks")
+    secret = secrets.token_urlsafe(32)
     with transaction.atomic():
-        if not OutboundWebhook.objects.filter(pk=delivery.pk, status=OutboundStatus.FAILED).update(
-            status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
-        ):
-            raise RetryError("this delivery has not failed: it is queued or already sent")
+        webhook = Webhook(project=project, url=address, events=[str(e) for e in chosen])
+        webhook.secret = secret
+        webhook.save()
+        host = urlsplit(address).hostname or ""
         record_event(
-            "webhook.delivery_retried",
-            acting_user=acting_user,
-            project=delivery.webhook.project,
-            target=delivery,
-            details={"event": delivery.event},
+            "webhook.added", acting_user=acting_user, project=project, target=webhook, details={"host": host}
         )
-        deliver_webhook_task.enqueue(str(delivery.uid))
-    delivery.refresh_from_db()
-    return delivery
+    return webhook, secret
+
+
+def do_remove_webhook(webhook: Webhook, *, acting_user: User | None) -> None:
+    with transaction.atomic():
+        record_event("webhook.removed", acting_user=acting_user, project=webhook.project, target=webhook)
+        webhook.delete()

@@ -76,6 +76,16 @@ class Courier(Generic[RowT]):
                     self.task.enqueue(str(uid))
         return len(uids)
 
+    def requeue_failed(self, row: OutboxRow) -> bool:
+        """A row that failed for good, back in the queue with a fresh round of attempts; False if
+        it had not failed. Conditional, so two administrators pressing "retry" at once queue it once."""
+        if not self._rows(pk=row.pk, status=OutboundStatus.FAILED).update(
+            status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        ):
+            return False
+        self.task.enqueue(str(row.uid))
+        return True
+
     def _rows(self, **lookup: object) -> QuerySet[RowT]:
         return self.model._default_manager.filter(**lookup)  # noqa: SLF001 - Django API
 

@@ -9,18 +9,22 @@ retry) send nothing.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from vulndesk.accounts.models import User
 from vulndesk.notify.actions import Email, queue_email
 from vulndesk.notify.models import Digest, DigestItem
+
+if TYPE_CHECKING:
+    from vulndesk.accounts.models import User
 
 DIGEST_HOUR = 8  # in the person's timezone: the digest is there when the working day starts
 RUN_EVERY = dt.timedelta(hours=1)
@@ -56,7 +60,8 @@ def send_due_digests(now: dt.datetime | None = None) -> int:
     moment = now or timezone.now()
     waiting = DigestItem.objects.filter(digest__isnull=True).values_list("user_id", flat=True).distinct()
     sent = 0
-    for user in User.objects.filter(pk__in=list(waiting), is_active=True):
+    # The person model by Django's own setting, not an import: accounts builds on notify.
+    for user in get_user_model().objects.filter(pk__in=list(waiting), is_active=True):
         local = moment.astimezone(zone_of(user))
         if local.hour >= DIGEST_HOUR:
             sent += _send_digest(user, local.date())

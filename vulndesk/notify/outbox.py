@@ -8,12 +8,16 @@ of its contents: the role comes from the mail's kind, not from its sealed recipi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import QueryDict
 
 from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook
+
+if TYPE_CHECKING:
+    from vulndesk.projects.models import Project
 
 PAGE_SIZE = 50
 
@@ -114,3 +118,10 @@ def webhook_rows(chosen: OutboxFilter) -> QuerySet[OutboundWebhook]:
 
 def known_kinds() -> list[str]:
     return list(OutboundEmail.objects.order_by("kind").values_list("kind", flat=True).distinct())
+
+
+def project_choices() -> QuerySet[Project]:
+    """Every project, for the filter."""
+    # The model through the outbox's own relation to it, not an import: projects build on notify.
+    project_model = cast("type[Project]", OutboundEmail.project.field.related_model)
+    return project_model.objects.order_by("name").only("slug", "name")

@@ -7,12 +7,12 @@ import os
 import smtplib
 from typing import cast
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django_tasks import task
 
+from vulndesk.notify import hooks
 from vulndesk.notify.delivery import Courier, Verdict
 from vulndesk.notify.models import OutboundEmail
-from vulndesk.openpgp.outbound import for_recipient
 
 
 @task()
@@ -52,8 +52,20 @@ def _send(outbound: OutboundEmail) -> None:
         },
     )
     mail.attach_alternative(cast("str", message["html"]), "text/html")
-    required_key = cast("str", message.get("encrypt_to") or "")
-    for_recipient(outbound, mail, required_key=required_key).send(fail_silently=False)
+    _sealed(outbound, mail, cast("str", message.get("encrypt_to") or "")).send(fail_silently=False)
+
+
+class UnsealedMailError(RuntimeError):
+    """A mail that must go encrypted, and nothing registered to encrypt it: it fails for good
+    rather than leave in clear."""
+
+
+def _sealed(outbound: OutboundEmail, mail: EmailMessage, required_key: str) -> EmailMessage:
+    if required_key and not hooks.mail_sealers:
+        raise UnsealedMailError
+    for seal in hooks.mail_sealers:
+        mail = seal(outbound, mail, required_key=required_key)
+    return mail
 
 
 def failure_reason(exc: Exception) -> str:

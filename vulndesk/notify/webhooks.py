@@ -14,52 +14,22 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django_tasks import task
 
-from vulndesk.audit.actions import record_event
 from vulndesk.notify.delivery import Courier, Verdict
 from vulndesk.notify.models import OutboundWebhook, Webhook, WebhookEvent
 from vulndesk.notify.webhook_address import (
     UnresolvedHostError,
     WebhookError,
-    check_url,
     post,
     resolve_destination,
 )
 
 TIMEOUT_SECONDS = 10
 MAX_WEBHOOKS_PER_PROJECT = 20
-
-
-def do_add_webhook(project: Any, url: str, events: list[str], *, acting_user: Any) -> tuple[Webhook, str]:
-    """A new webhook and its signing secret, which is shown once."""
-    address = check_url(url)
-    chosen = [WebhookEvent(e) for e in events if e in WebhookEvent.values] or [
-        WebhookEvent.ADVISORY_PUBLISHED
-    ]
-    if project.webhooks.count() >= MAX_WEBHOOKS_PER_PROJECT:
-        raise WebhookError(f"a project has at most {MAX_WEBHOOKS_PER_PROJECT} webhooks")
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        webhook = Webhook(project=project, url=address, events=[str(e) for e in chosen])
-        webhook.secret = secret
-        webhook.save()
-        host = urlsplit(address).hostname or ""
-        record_event(
-            "webhook.added", acting_user=acting_user, project=project, target=webhook, details={"host": host}
-        )
-    return webhook, secret
-
-
-def do_remove_webhook(webhook: Webhook, *, acting_user: Any) -> None:
-    with transaction.atomic():
-        record_event("webhook.removed", acting_user=acting_user, project=webhook.project, target=webhook)
-        webhook.delete()
 
 
 def queue_webhooks(project: Any, event: WebhookEvent, payload: dict[str, Any]) -> list[OutboundWebhook]:

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import AnyStr
 
-from vulndesk.intake.models import SignatureStatus
 from vulndesk.openpgp.keys import NO_SIGNATURE, GnuPGHome, NotOurKeyError, OpenPGPError, Signature
-from vulndesk.openpgp.models import ProjectKey
+from vulndesk.openpgp.models import ProjectKey, SignatureStatus
 from vulndesk.projects.models import Project
 
 # Each is one gpg run: a message asking for more is refused rather than read.

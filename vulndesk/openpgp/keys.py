@@ -28,7 +28,7 @@ from typing import Any, Self
 
 import gnupg
 
-from vulndesk.intake.models import SignatureStatus
+from vulndesk.openpgp.models import SignatureStatus
 
 GPG_BINARY = shutil.which("gpg") or "/usr/bin/gpg"
 GPGCONF_BINARY = str(Path(GPG_BINARY).with_name("gpgconf"))

@@ -20,6 +20,15 @@ class KeySource(models.TextChoices):
     IMPORTED = "imported", "Imported by the operator"
 
 
+class SignatureStatus(models.TextChoices):
+    """What a message's OpenPGP signature said; the intake keeps it on the report."""
+
+    NONE = "none", "Not signed"
+    VALID = "valid", "Good signature by the key attached to the message"
+    INVALID = "invalid", "Bad signature"
+    UNKNOWN_KEY = "unknown_key", "Signed with a key we do not have"
+
+
 def spaced(fingerprint: str) -> str:
     """A fingerprint as people compare it: ten groups of four (how GnuPG prints it)."""
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))

@@ -27,7 +27,6 @@ from email.mime.application import MIMEApplication
 from django.core.mail import EmailMessage
 from django.core.mail.message import SafeMIMEMultipart
 
-from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail
 from vulndesk.openpgp.keys import GnuPGHome, OpenPGPError
 from vulndesk.openpgp.models import ProjectKey, ReporterKey
@@ -84,9 +83,7 @@ def _signed_if_possible(
 
 def _to_reporter_alone(outbound: OutboundEmail, recipients: list[str]) -> bool:
     """Mail to a report's reporter and nobody else: only then is their key used or ours shown."""
-    if outbound.report_id is None:
-        return False
-    report = Report.objects.filter(pk=outbound.report_id).first()
+    report = outbound.report
     if report is None:
         return False
     address = str(report.reporter.get("email", "")).strip().lower()

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from django.core.cache import cache
 
 from vulndesk.openpgp.keys import GnuPGHome
+from vulndesk.openpgp.models import ProjectKey
 
 if TYPE_CHECKING:
-    from vulndesk.openpgp.models import ProjectKey
+    from vulndesk.projects.models import Project
 
 SIGNED_TEXT_CACHE_SECONDS = 24 * 60 * 60
 
@@ -27,6 +28,12 @@ SIGNED_TEXT_CACHE_SECONDS = 24 * 60 * 60
 def clearsigned(key: ProjectKey, text: str) -> str:
     """``text`` cleartext-signed by the project's key."""
     return _signed(key, "clearsigned", text.encode(), lambda home: home.clearsign(text, key.fingerprint))
+
+
+def signed_by_project(project: Project, text: str) -> str:
+    """``text`` cleartext-signed by the project's key when it has one (``projects/hooks.py``)."""
+    key = ProjectKey.objects.filter(project=project).first()
+    return clearsigned(key, text) if key is not None else text
 
 
 def detached_signature(key: ProjectKey, data: bytes) -> str:

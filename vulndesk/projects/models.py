@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 
@@ -38,12 +39,11 @@ class Project(models.Model):
     def team_people(self) -> models.QuerySet[User]:
         """Who hears of this project's reports: its active team, or, while it has none, the
         administrators, so that a report never reaches nobody."""
-        from vulndesk.accounts.models import User  # noqa: PLC0415 - accounts builds on projects
-
-        team = User.objects.filter(memberships__project=self, is_active=True)
+        people = get_user_model().objects
+        team = people.filter(memberships__project=self, is_active=True)
         if team.exists():
             return team.order_by("email")
-        return User.objects.filter(is_admin=True, is_active=True).order_by("email")
+        return people.filter(is_admin=True, is_active=True).order_by("email")
 
     def team_recipients(self) -> list[str]:
         """The addresses of ``team_people``: every team notice goes to these."""

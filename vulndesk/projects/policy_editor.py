@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 from django.http import Http404, QueryDict
 
-from vulndesk.advisories.revision_diff import DiffLine, Segment, diff_lines
 from vulndesk.projects.policy import Policy, PolicyError, parse_policy_toml
 from vulndesk.projects.policy_form import SectionForm, apply_section, form_with_problems, section_form
 from vulndesk.projects.rendering import render_security_md
+from vulndesk.web.text_diff import DiffLine, Segment, diff_lines
 
 if TYPE_CHECKING:
     from vulndesk.projects.models import PolicyRevision, Project

@@ -6,16 +6,16 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from vulndesk.openpgp.models import ProjectKey
-from vulndesk.openpgp.signing import clearsigned
-from vulndesk.projects import commitments
+from vulndesk.projects import commitments, hooks
 from vulndesk.projects.releases import version_table
 
 if TYPE_CHECKING:
+    from vulndesk.openpgp.models import ProjectKey
     from vulndesk.projects.models import Project
     from vulndesk.projects.policy import Policy
 
@@ -45,9 +45,17 @@ def policy_context(project: Project, policy: Policy | None = None) -> dict[str, 
         "fields": [(commitments.FIELD_LABELS[f.name], f.required) for f in policy.reporter_guidance.fields],
         "languages": commitments.language_names(policy.reporter_guidance.preferred_languages),
         "impacts": commitments.join_words([str(i) for i in policy.severity.highest_priority_impacts]),
-        "openpgp_key": ProjectKey.objects.filter(project=project).first(),
+        "openpgp_key": _project_key(project),
         "openpgp_key_url": openpgp_key_url(project),
     }
+
+
+def _project_key(project: Project) -> ProjectKey | None:
+    # Through the key's relation to its project: the OpenPGP domain builds on projects.
+    try:
+        return project.openpgp_key
+    except ObjectDoesNotExist:
+        return None
 
 
 def openpgp_key_url(project: Project) -> str:
@@ -68,8 +76,9 @@ def security_txt_canonical_urls(project: Project, *, is_default: bool) -> list[s
 def render_security_txt(project: Project, *, is_default: bool) -> str:
     """The fields, signed as RFC 9116 §2.3 recommends when the project has a key."""
     text = security_txt_fields(project, is_default=is_default)
-    key = ProjectKey.objects.filter(project=project).first()
-    return clearsigned(key, text) if key is not None else text
+    for sign in hooks.text_signers:
+        text = sign(project, text)
+    return text
 
 
 def security_txt_expires() -> dt.datetime:
@@ -86,7 +95,7 @@ def security_txt_fields(project: Project, *, is_default: bool) -> str:
     lines = [f"# Security contact for {policy.project.name}, from its vulndesk policy."]
     lines += [f"Contact: mailto:{address}" for address in policy.contacts.intake_addresses]
     lines.append(f"Contact: {absolute(reverse('report-form', args=[project.slug]))}")
-    if ProjectKey.objects.filter(project=project).exists():
+    if _project_key(project) is not None:
         lines.append(f"Encryption: {openpgp_key_url(project)}")  # RFC 9116 §2.5.4
     lines.append(f"Expires: {security_txt_expires().strftime('%Y-%m-%dT%H:%M:%SZ')}")
     lines.append(f"Policy: {absolute(reverse('project-policy', args=[project.slug]))}")

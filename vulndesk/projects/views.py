@@ -1,4 +1,4 @@
-"""A project's public pages, and its policy editor on the team desk."""
+"""The list of projects on the home page, a project's public pages, and its policy editor on the team desk."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
 from vulndesk.projects.access import access_project, access_public_project, default_project
 from vulndesk.projects.actions import do_record_release, do_update_policy
+from vulndesk.projects.models import Project
 from vulndesk.projects.policy import PolicyError
 from vulndesk.projects.policy_editor import PolicyEditor, compare_revisions
 from vulndesk.projects.policy_form import sections
 from vulndesk.projects.releases import PackageError, version_table
 from vulndesk.projects.rendering import policy_context, render_security_md, render_security_txt
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    projects = Project.objects.order_by("name")
+    return render(request, "projects/home.html", {"projects": projects})
 
 
 def policy_page(request: HttpRequest, slug: str) -> HttpResponse:

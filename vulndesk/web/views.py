@@ -1,19 +1,12 @@
-"""Pages of no single domain: the home page and the health check (the desk home: ``cases/my_work.py``)."""
+"""Pages of no single domain: the health check (the home page, a list of projects, is
+``projects/views.home``; the desk home ``cases/my_work.py``)."""
 
 from __future__ import annotations
 
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-
-from vulndesk.projects.models import Project
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.order_by("name")
-    return render(request, "web/home.html", {"projects": projects})
 
 
 @never_cache

@@ -1,10 +1,11 @@
+"""Filters every page may use: markdown, and field names as words (a domain's own filters are in
+its own ``templatetags/``)."""
+
 from __future__ import annotations
 
 from django import template
 from django.utils.safestring import SafeString
 
-from vulndesk.cases.wording import reporter_status, reporter_status_of
-from vulndesk.intake.models import Report
 from vulndesk.web.markdown import render_markdown
 
 register = template.Library()
@@ -13,14 +14,6 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> SafeString:
     return render_markdown(text or "")
-
-
-@register.filter(name="reporter_status")
-def reporter_status_filter(report: Report | str) -> str:
-    """The stage of a report (or, given a bare RM state, of one whose case has not moved yet)."""
-    if isinstance(report, Report):
-        return reporter_status_of(report).words
-    return reporter_status(report)
 
 
 @register.filter(name="titleword")

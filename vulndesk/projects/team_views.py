@@ -42,7 +42,7 @@ def teams(request: HttpRequest) -> HttpResponse:
         }
         for project in projects.distinct().order_by("name")
     ]
-    return render(request, "accounts/teams.html", {"rows": rows})
+    return render(request, "projects/teams.html", {"rows": rows})
 
 
 def _members(project: Project) -> list[Membership]:
@@ -79,7 +79,7 @@ def project_team(request: HttpRequest, slug: str) -> HttpResponse:
         "form": request.POST if error else {},
         "nobody": not _members(project),
     }
-    return render(request, "accounts/project_team.html", context, status=400 if error else 200)
+    return render(request, "projects/project_team.html", context, status=400 if error else 200)
 
 
 def _role(value: str) -> Role:
