@@ -1,4 +1,4 @@
-"""Pages of no single domain: the home page and the health check (the desk home: ``cases/my_work.py``)."""
+"""Pages of no single domain: the home page and the health check (the desk home: ``desk/my_work.py``)."""
 
 from __future__ import annotations
 
