@@ -26,9 +26,9 @@ from django.utils import timezone
 from vulndesk.accounts.models import User
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.cases.models import Author, Message, MetricsSnapshot, Triage, Via, Visibility
-from vulndesk.cases.my_work import report_rows
 from vulndesk.cases.queue import QueueFilters, queue_reports
 from vulndesk.cases.queue_entries import refresh_open_reports
+from vulndesk.desk.my_work import report_rows
 from vulndesk.intake.access import reports_visible_to
 from vulndesk.intake.actions import digest
 from vulndesk.intake.models import Channel, Report, ReportSearchTerm

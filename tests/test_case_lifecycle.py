@@ -24,8 +24,9 @@ from vulndesk.advisories.models import Advisory
 from vulndesk.audit.models import AuditEvent
 from vulndesk.cases.actions.acknowledgement import DEFAULT_ACKNOWLEDGEMENT, do_acknowledge_report
 from vulndesk.cases.actions.affected import do_set_affected_package
+from vulndesk.cases.actions.case_events import do_record_case_event
 from vulndesk.cases.actions.closing import do_record_no_fix_needed
-from vulndesk.cases.actions.triage import do_accept, do_mark_valid, do_record_case_event, triage_of
+from vulndesk.cases.actions.triage import do_accept, do_mark_valid, triage_of
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.models import Message
 from vulndesk.cases.sla import report_clocks

@@ -7,8 +7,8 @@ from django.test import Client
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.models import Message
-from vulndesk.cases.replies import reply_address, report_for_reply_address
 from vulndesk.intake.models import Report
+from vulndesk.intake.replies import reply_address, report_for_reply_address
 from vulndesk.notify.models import OutboundEmail
 
 from .conftest import signed_in

@@ -12,9 +12,9 @@ from pytest_django.fixtures import Settings
 
 from vulndesk.accounts.models import User
 from vulndesk.cases.models import Message
-from vulndesk.cases.replies import reply_address
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.intake.models import Report
+from vulndesk.intake.replies import reply_address
 from vulndesk.notify.models import OutboundEmail
 
 from .test_smtp_intake import intake, mail, only_report, plain, send, start_intake

@@ -20,8 +20,9 @@ from vulndesk.advisories.actions import (
     do_publish_advisory,
 )
 from vulndesk.advisories.content import AdvisoryContent
+from vulndesk.cases.actions.case_events import do_record_case_event
 from vulndesk.cases.actions.fixes import do_set_fix_plan
-from vulndesk.cases.actions.triage import do_accept, do_mark_valid, do_record_case_event
+from vulndesk.cases.actions.triage import do_accept, do_mark_valid
 from vulndesk.cases.vultron import CaseEvent
 from vulndesk.cases.wording import CaseFacts, reporter_status
 from vulndesk.intake.actions import do_receive_report

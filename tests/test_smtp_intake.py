@@ -426,7 +426,7 @@ def test_mutated_messages_parse_or_are_refused_cleanly(raw: bytes) -> None:
 
 def test_a_reporter_answers_by_email_and_the_reply_lands_in_the_conversation(intake: int) -> None:
     from vulndesk.cases.models import Message  # noqa: PLC0415
-    from vulndesk.cases.replies import reply_address  # noqa: PLC0415
+    from vulndesk.intake.replies import reply_address  # noqa: PLC0415
 
     assert send(intake, plain())[0] == 250
     report = only_report()

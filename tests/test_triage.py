@@ -168,7 +168,7 @@ def test_a_duplicates_reporter_follows_the_original(client: Client, alice: User)
 
 
 def test_case_events_follow_vultron_and_the_reporter_is_told(client: Client, alice: User) -> None:
-    from vulndesk.cases.actions.triage import do_record_case_event  # noqa: PLC0415
+    from vulndesk.cases.actions.case_events import do_record_case_event  # noqa: PLC0415
     from vulndesk.cases.vultron import CaseEvent  # noqa: PLC0415
 
     report, link = _report(client)

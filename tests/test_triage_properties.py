@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vulndesk.accounts.models import User
-from vulndesk.cases.actions import triage
+from vulndesk.cases.actions import case_events, triage
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState, TransitionError
 from vulndesk.intake.actions import do_receive_report
@@ -39,7 +39,7 @@ NEEDS = (
 
 def _apply(report: Report, action: str | CaseEvent, user: User) -> None:
     if isinstance(action, CaseEvent):
-        triage.do_record_case_event(report, action, acting_user=user)
+        case_events.do_record_case_event(report, action, acting_user=user)
         return
     match action:
         case "valid":

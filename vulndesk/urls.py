@@ -12,14 +12,15 @@ from vulndesk.api import api
 from vulndesk.cases import (
     calculator_views,
     metrics_views,
-    my_work,
     needs_evidence,
     queue_views,
     saved_reply_views,
 )
 from vulndesk.cases import decisions as case_decisions
 from vulndesk.cases import page as case_page
+from vulndesk.cases import tracking as case_tracking
 from vulndesk.cases import views as case_views
+from vulndesk.desk import my_work
 from vulndesk.distributors import desk_views as distributor_desk
 from vulndesk.distributors import portal_views as distributor_portal
 from vulndesk.distributors import public_views as distributor_public
@@ -188,7 +189,7 @@ urlpatterns = [
     path("desk/p/<slug:slug>/policy/diff/", project_views.policy_diff, name="project-policy-diff"),
     path("p/<slug:slug>/", project_views.policy_page, name="project-policy"),
     path("p/<slug:slug>/report/", intake_views.report_form, name="report-form"),
-    path("t/<str:token>/", intake_views.tracking_page, name="tracking"),
+    path("t/<str:token>/", case_tracking.tracking_page, name="tracking"),
     path(
         "t/<str:token>/attachments/<uuid:attachment>/",
         intake_attachments.reporter_download,

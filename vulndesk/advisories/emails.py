@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.urls import reverse
 
+from vulndesk.advisories.announce_tokens import unsubscribe_token
 from vulndesk.advisories.content import AdvisoryContent
 from vulndesk.cases.emails import to_reporter
 from vulndesk.notify.actions import Email
@@ -45,8 +46,6 @@ def list_id(project: Project) -> str:
 
 
 def _to_subscriber(subscription: Subscription, kind: str, **context: object) -> Email:
-    from vulndesk.advisories.actions.subscriptions import unsubscribe_token  # noqa: PLC0415  # it imports this module
-
     unsubscribe = _absolute(
         reverse("announce-unsubscribe", args=[subscription.project.slug, unsubscribe_token(subscription)])
     )

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
-from vulndesk.cases.actions import do_post_team_message, triage
+from vulndesk.cases.actions import case_events, do_post_team_message, triage
 from vulndesk.cases.actions.acknowledgement import do_acknowledge_report
 from vulndesk.cases.actions.closing import do_record_no_fix_needed
 from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
@@ -28,7 +28,8 @@ from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.web.forms import flash_outcome
 
-CaseForm = Callable[[HttpRequest, Report, User], None]
+# A handler answers None to go back to the page's section, or a page of its own (a re-authentication).
+CaseForm = Callable[[HttpRequest, Report, User], HttpResponse | None]
 CaseView = Callable[[HttpRequest, str, int], HttpResponse]
 
 
@@ -41,7 +42,9 @@ def case_form(permission: Permission, anchor: str = "") -> Callable[[CaseForm], 
         @functools.wraps(handle)
         def view(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             user = signed_in_user(request)
-            handle(request, access_report_for_team(slug, number, user, permission), user)
+            answer = handle(request, access_report_for_team(slug, number, user, permission), user)
+            if answer is not None:
+                return answer
             return redirect(reverse("report-page", args=[slug, number]) + (f"#{anchor}" if anchor else ""))
 
         return login_required(require_POST(view))
@@ -123,7 +126,7 @@ DECISIONS: dict[str, Decision] = {
 def _decide(decision: str, report: Report, user: User, form: QueryDict) -> None:
     """Apply one triage decision, or record one case event (``event:D``), from the case page."""
     if decision.startswith("event:"):
-        triage.do_record_case_event(report, CaseEvent(decision.removeprefix("event:")), acting_user=user)
+        case_events.do_record_case_event(report, CaseEvent(decision.removeprefix("event:")), acting_user=user)
         return
     if decision not in DECISIONS:
         raise SubmissionError({"decision": "choose a decision"})

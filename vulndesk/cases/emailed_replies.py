@@ -11,9 +11,9 @@ import re
 
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.models import Via
-from vulndesk.cases.replies import report_for_reply_address
 from vulndesk.intake.hooks import ReplyReceiver
 from vulndesk.intake.mail import parse_report_email
+from vulndesk.intake.replies import report_for_reply_address
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.openpgp.inbound import intake_key
 

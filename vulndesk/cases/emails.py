@@ -8,9 +8,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from vulndesk.accounts.models import User
-from vulndesk.cases.replies import reply_address
 from vulndesk.cases.wording import reporter_status_of
 from vulndesk.intake.models import Report
+from vulndesk.intake.replies import reply_address
 from vulndesk.notify.actions import Email
 from vulndesk.projects.calendar import BusinessCalendar
 

@@ -126,6 +126,11 @@ def record_evidence(report: Report, arrived: tuple[dict[str, str], int] | None =
     return stored
 
 
+def on_report_received(report: Report, fields: dict[str, str], attachments: int) -> None:
+    """Registered in ``intake.hooks.on_report_received``: intake hands over what just arrived."""
+    record_evidence(report, (fields, attachments))
+
+
 def evidence_of(report: Report) -> Evidence:
     """The stored reading, made now for a report that arrived before evidence was read."""
     stored = ReportEvidence.objects.filter(report=report).first() or record_evidence(report)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from django.db.models import Min
 from django.utils import timezone
 
-from vulndesk.advisories.models import Advisory
 from vulndesk.cases.clocks import CaseTimes, ClockState, clocks
 from vulndesk.cases.models import Author, FixPlan, InfoRequest, Message, Resolution, Triage, Visibility
 from vulndesk.cases.vultron import RMState
@@ -178,11 +177,12 @@ def report_histories(projects: list[Project], *, since: dt.datetime, now: dt.dat
             "report_id", "fix_available_at"
         )
     )
+    # By the reports' relation, not through the advisories domain, which builds on this one.
     disclosures = dict(
-        Advisory.objects.filter(**in_range, published_at__isnull=False)
-        .values("report_id")
-        .annotate(first=Min("published_at"))
-        .values_list("report_id", "first")
+        reports.filter(advisories__published_at__isnull=False)
+        .values("pk")
+        .annotate(first=Min("advisories__published_at"))
+        .values_list("pk", "first")
     )
     pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = {}
     for report_id, asked, answered in (

@@ -3,10 +3,13 @@
 The case page shows the stage (``cases/stage.py``) and the next one or two steps up front; each
 section below is its own include (``cases/sections/``). A form with free text lives on its own
 small page (``section_page``), so a press on one form never loses what was typed in another,
-with or without JavaScript (``static/vulndesk/unsaved.js`` adds a warning before leaving).
+with or without JavaScript (``static/vulndesk/unsaved.js`` adds a warning before leaving). The
+embargo and distributors sections are filled by their domains, through ``hooks.case_panels``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
+from vulndesk.cases import hooks
 from vulndesk.cases.actions import do_record_report_read, triage
 from vulndesk.cases.actions.acknowledgement import acknowledgement_text, already_acknowledged
 from vulndesk.cases.actions.fixes import backport_matrix, fix_plan_of, unsupported_lines
@@ -27,9 +31,7 @@ from vulndesk.cases.severity import LlmRisk, cwe_name
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState
-from vulndesk.distributors.desk_views import distributors_context
 from vulndesk.duplicates.views import suggestions_context
-from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report
 from vulndesk.projects.commitments import FIELD_LABELS
@@ -72,7 +74,7 @@ def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "public_bug_text": (
                 triage.public_bug_text(report) if case.resolution == Resolution.NOT_SECURITY else ""
             ),
-            **distributors_context(report),
+            **_panels(report, lambda panel: not panel.on_section_pages),
             **evidence_context(report),
             **suggestions_context(report),
         },
@@ -92,7 +94,7 @@ def section_page(request: HttpRequest, slug: str, number: int, section: str) -> 
         "cases/section_page.html",
         {
             **case_context(report),
-            **(distributors_context(report) if section == "distributors" else {}),
+            **_panels(report, lambda panel: not panel.on_section_pages and panel.section == section),
             "section": section,
             "section_title": SECTIONS[section],
             **saved_reply_prefill(request, report),
@@ -128,7 +130,7 @@ def case_context(report: Report) -> dict[str, object]:
         "llm_risks": list(LlmRisk),
         "cwe_names": {c: cwe_name(c) for c in case.cwes},
         **_fix_context(report),
-        **embargo_context(report),
+        **_panels(report, lambda panel: panel.on_section_pages),
         "embargo_action": reverse("report-embargo", args=[report.project.slug, report.number]),
         "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         "advisories": list(report.advisories.all()),
@@ -159,6 +161,15 @@ def section_states(stage: Stage) -> dict[str, str]:
         return "current" if now >= STAGES.index(due) else "later"
 
     return {name: state(due, complete) for name, (due, complete) in SECTION_STAGES.items()}
+
+
+def _panels(report: Report, shown: Callable[[hooks.CasePanel], bool]) -> dict[str, object]:
+    """The other domains' sections (``hooks.case_panels``) that this page shows."""
+    context: dict[str, object] = {}
+    for panel in hooks.case_panels:
+        if shown(panel):
+            context |= panel.context(report)
+    return context
 
 
 def _label(name: str) -> str:

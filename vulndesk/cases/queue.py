@@ -86,7 +86,7 @@ def queue_reports(user: User, filters: QueueFilters, now: dt.datetime) -> QueryS
 
 def matching(filters: QueueFilters, user: User, now: dt.datetime) -> Q:
     """The condition a report meets to be listed under ``filters``: the queue filters by it, and
-    the desk home counts by it (``cases/my_work.py``), all its counts in one pass."""
+    the desk home counts by it (``desk/my_work.py``), all its counts in one pass."""
     return (
         _by_state(filters.state)
         & (Q(project__slug=filters.project) if filters.project else Q())

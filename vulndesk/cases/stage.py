@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vulndesk.cases import hooks
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import CaseEvent, CaseState, RMState
 from vulndesk.intake.models import Report
@@ -97,22 +98,18 @@ def stage_of(facts: CaseFacts) -> Stage:
 
 
 def case_facts(report: Report, triage: Triage) -> CaseFacts:
-    from vulndesk.advisories.actions import draft_revision  # noqa: PLC0415  # advisories build on cases
-    from vulndesk.embargo.models import Embargo  # noqa: PLC0415  # embargo builds on cases
-
-    advisories = list(report.advisories.exclude(state="withdrawn"))
-    drafts = [d for d in (draft_revision(a) for a in advisories) if d is not None]
-    embargo = Embargo.objects.filter(report=report).first()
+    """The facts of ``report``; the embargo and the advisories domains answer for theirs."""
+    advisory = next((facts(report) for facts in hooks.advisory_facts), hooks.AdvisoryFacts())
     return CaseFacts(
         rm_state=RMState(report.rm_state),
         acknowledged=triage.acknowledged_at is not None
         or report.messages.filter(author_kind="team", visibility="shared").exists(),
         case_state=CaseState.parse(triage.case_state),
         affected_recorded=report.affected_packages.exists(),
-        embargo_agreed=embargo is not None and embargo.state in {"active", "revise"},
-        has_draft=bool(drafts),
-        draft_approved=any(d.approved_at is not None for d in drafts),
-        published=any(a.state == "published" for a in advisories),
+        embargo_agreed=any(agreed(report) for agreed in hooks.embargo_agreed),
+        has_draft=advisory.has_draft,
+        draft_approved=advisory.draft_approved,
+        published=advisory.published,
         no_fix_needed=triage.no_fix_needed_at is not None,
     )
 

@@ -4,7 +4,8 @@ Plain functions the tests call directly.
 The sweep runs every few minutes (it re-enqueues itself; ``vulndesk worker`` starts the chain):
 it reminds the case owner before a deadline, escalates to the team and the admins after it, warns
 a reporter who has not answered a question, and closes the report when the policy's wait is over.
-Each notice is sent once: an ``SlaNotice`` row records it.
+Each notice is sent once: an ``SlaNotice`` row records it. The domains above add their own
+safety nets (scheduled publication, embargo ends, final notices) through ``hooks.sweep_jobs``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from vulndesk.accounts.models import User
-from vulndesk.advisories.actions import publish_due
-from vulndesk.cases import emails
+from vulndesk.cases import emails, hooks
 from vulndesk.cases.actions.triage import do_close_unanswered
 from vulndesk.cases.clocks import ClockState
 from vulndesk.cases.metrics_snapshots import refresh_due, refresh_metrics
@@ -28,8 +28,6 @@ from vulndesk.cases.queue_entries import refresh_open_reports
 from vulndesk.cases.reply_notices import send_due_reply_notices
 from vulndesk.cases.sla import report_clocks
 from vulndesk.cases.vultron import RMState
-from vulndesk.distributors.notices import send_due_final_notices
-from vulndesk.embargo.actions import end_due_embargoes, send_embargo_ending_notices
 from vulndesk.intake.models import Report
 from vulndesk.notify.actions import queue_email
 from vulndesk.notify.models import NoticeKind
@@ -83,19 +81,20 @@ def sweep(now: dt.datetime | None = None) -> str:
     notices = _clock_notices(moment)
     closed = _expire_info_requests(moment)
     requeued = requeue_stranded(moment) + requeue_stranded_webhooks(moment)
-    # A safety net for scheduled publication: its own task normally runs at the moment itself.
-    published = publish_due(moment)
-    # Safety nets too: each has its own task at its moment (embargo end, final notice).
-    final_notices = send_due_final_notices(moment)
-    ended = end_due_embargoes(moment)
-    ending = send_embargo_ending_notices(moment)
+    # Safety nets of the domains above (scheduled publication, embargo ends, final notices): each
+    # has its own task at its moment.
+    done = [f"{job.run(moment)} {job.done}" for job in hooks.sweep_jobs]
     reply_notices = send_due_reply_notices(moment)
     refresh_open_reports(moment)  # heals an entry a crash left behind, and follows policy edits
     _queue_metrics_refresh(moment)
-    return (
-        f"{notices} notices, {closed} reports closed, {requeued} stranded mails requeued, "
-        f"{published} advisories published, {final_notices} final notices, {ended} embargoes ended, "
-        f"{reply_notices} reply notices, {ending} embargo-ending notices"
+    return ", ".join(
+        [
+            f"{notices} notices",
+            f"{closed} reports closed",
+            f"{requeued} stranded mails requeued",
+            *done,
+            f"{reply_notices} reply notices",
+        ]
     )
 
 

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
-from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.cases.models import FixPlan, Triage
 from vulndesk.cases.vultron import CaseEvent, CaseState, RMState
 
@@ -81,9 +80,10 @@ def _accepted_words(case: CaseState, facts: CaseFacts) -> str:
 
 def reporter_status_of(report: Report) -> ReporterStatus:
     """The words for this report as it stands, with its published advisory's address when public."""
+    # By the report's relation, not through the advisories domain, which builds on this one.
     advisory = (
-        Advisory.objects.filter(report=report, published_at__isnull=False)
-        .exclude(state=AdvisoryState.WITHDRAWN)
+        report.advisories.filter(published_at__isnull=False)
+        .exclude(state="withdrawn")
         .select_related("project")
         .first()
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.accounts.views import reauthentication_needed
+from vulndesk.cases.decisions import case_form
 from vulndesk.distributors.access import (
     access_organisation_for_team,
 )
@@ -37,9 +37,9 @@ from vulndesk.distributors.models import (
     OrganisationState,
     ReportedBy,
 )
-from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.models import Report, ReportAttachment
 from vulndesk.projects.access import access_project
+from vulndesk.web.forms import flash_outcome
 
 
 @login_required
@@ -79,12 +79,13 @@ def organisation_act(request: HttpRequest, slug: str, organisation_id: int) -> H
         confirm = reauthentication_needed(request, back)
         if confirm is not None:
             return confirm
-    try:
-        done = _team_act(organisation, request.POST, user)
-    except DistributorError as exc:
-        messages.error(request, f"Not done: {exc}.")
-    else:
-        messages.success(request, done)
+    flash_outcome(
+        request,
+        lambda: _team_act(organisation, request.POST, user),
+        refused=DistributorError,
+        not_done="Not done",
+        done=str,
+    )
     return redirect(back)
 
 
@@ -157,25 +158,22 @@ def _attachment_choices(
     return choices
 
 
-@login_required
-@require_POST
-def report_distributors(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="distributors")
+def report_distributors(request: HttpRequest, report: Report, user: User) -> HttpResponse | None:
     if request.POST.get("action") == "share":
         # Sharing sends the embargoed briefing outside the team: a recent sign-in is required.
-        confirm = reauthentication_needed(
-            request, reverse("report-page", args=[slug, number]) + "#distributors"
-        )
+        back = reverse("report-page", args=[report.project.slug, report.number]) + "#distributors"
+        confirm = reauthentication_needed(request, back)
         if confirm is not None:
             return confirm
-    try:
-        done = _report_act(report, request.POST, user)
-    except DistributorError as exc:
-        messages.error(request, f"Not done: {exc}.")
-    else:
-        messages.success(request, done)
-    return redirect(reverse("report-page", args=[slug, number]) + "#distributors")
+    flash_outcome(
+        request,
+        lambda: _report_act(report, request.POST, user),
+        refused=DistributorError,
+        not_done="Not done",
+        done=str,
+    )
+    return None
 
 
 def _report_act(report: Report, form: QueryDict, user: User) -> str:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from vulndesk.distributors.actions import DistributorError
 from vulndesk.distributors.models import MemberState, ProductState
+from vulndesk.web.forms import datetime_local, optional_datetime_local
 
 if TYPE_CHECKING:
     from vulndesk.intake.models import Report
@@ -22,14 +23,19 @@ def choice(kind: type[_Choice], value: str) -> _Choice:
         raise DistributorError(f"{value!r} is not one of {', '.join(kind.values)}") from None
 
 
+def _zone(zone: str, report: Report) -> dt.tzinfo:
+    """The zone a form's times are read in: the project's, or UTC, as the form says."""
+    return ZoneInfo(report.project.policy.calendar.timezone) if zone == "project" else dt.UTC
+
+
+def _not_a_moment(text: str) -> DistributorError:
+    return DistributorError(f"{text!r} is not a date and time")
+
+
 def moment(text: str, zone: str, report: Report) -> dt.datetime:
     """A datetime-local value, read in UTC or in the project's timezone as the form says."""
-    tz = ZoneInfo(report.project.policy.calendar.timezone) if zone == "project" else dt.UTC
-    try:
-        return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=tz).astimezone(dt.UTC)
-    except ValueError:
-        raise DistributorError(f"{text!r} is not a date and time") from None
+    return datetime_local(text, _zone(zone, report), _not_a_moment)
 
 
 def optional_moment(text: str, zone: str, report: Report) -> dt.datetime | None:
-    return moment(text, zone, report) if text.strip() else None
+    return optional_datetime_local(text, _zone(zone, report), _not_a_moment)

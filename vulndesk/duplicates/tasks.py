@@ -20,3 +20,8 @@ def suggest_duplicates(report_id: int) -> int:
 def queue_ranking(report: Report) -> None:
     """Inside the intake's transaction: the task row commits with the report, or not at all."""
     suggest_duplicates.enqueue(report.pk)
+
+
+def on_report_received(report: Report, _fields: dict[str, str], _attachments: int) -> None:
+    """Registered in ``intake.hooks.on_report_received``: the worker ranks the report after commit."""
+    queue_ranking(report)

@@ -3,7 +3,8 @@
 Anyone on the case may propose an end; the other side accepts, rejects or counters; the security
 team has the final say (it may set the end directly), as every seed policy states. When the case
 becomes public, an exploit is published or attacks are seen, the embargo exits and the team and the
-reporter are told at once; an agreed end also schedules the case's advisory for that moment.
+reporter are told at once; an agreed end also schedules the case's advisory for that moment (the
+advisories domain registers for that in ``hooks.on_embargo_agreed``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from vulndesk.advisories.actions import do_schedule_publication
-from vulndesk.advisories.models import Advisory, AdvisoryState
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.models import SlaNotice
 from vulndesk.cases.vultron import CaseEvent, EMState
 from vulndesk.embargo import emails, hooks
 from vulndesk.embargo.models import Embargo, EmbargoProposal, ExitReason, ProposalStatus, ProposerKind
@@ -197,8 +197,6 @@ ENDING_NOTICE_BEFORE = dt.timedelta(days=2)
 def send_embargo_ending_notices(now: dt.datetime | None = None) -> int:
     """Two days before an agreed end, the team hears of it once (an ``SlaNotice`` row per end:
     a new end agreed later is told again)."""
-    from vulndesk.cases.models import SlaNotice  # noqa: PLC0415 - the notice ledger of the cases domain
-
     moment = now or timezone.now()
     ending = Embargo.objects.select_related("report__project").filter(
         state=EMState.ACTIVE, ends_at__gt=moment, ends_at__lte=moment + ENDING_NOTICE_BEFORE
@@ -259,7 +257,8 @@ def _activate(embargo: Embargo, ends_at: dt.datetime, acting_user: User | None) 
         queue_email(
             emails.embargo_agreed_to_reporter(embargo), project=embargo.report.project, report=embargo.report
         )
-    _schedule_advisories(embargo, acting_user)
+    for hook in hooks.on_embargo_agreed:
+        hook(embargo, acting_user=acting_user)
     embargo_end_due.using(run_after=ends_at).enqueue()
     _notify_hooks(embargo)
 
@@ -270,13 +269,6 @@ def _settle(embargo: Embargo) -> None:
         return
     embargo.state = EMState.ACTIVE if embargo.ends_at else EMState.NONE
     embargo.save(update_fields=["state"])
-
-
-def _schedule_advisories(embargo: Embargo, acting_user: User | None) -> None:
-    """The advisory goes out when the embargo ends: the agreed moment is its publication time."""
-    for advisory in Advisory.objects.filter(report=embargo.report).exclude(state=AdvisoryState.WITHDRAWN):
-        if advisory.state == AdvisoryState.DRAFT:
-            do_schedule_publication(advisory, embargo.ends_at, acting_user=acting_user)
 
 
 def _notify_hooks(embargo: Embargo) -> None:

@@ -66,9 +66,8 @@ def embargo_exited(embargo: Embargo, *, to_team: bool) -> Email:
 
 
 def _advisory_published(embargo: Embargo) -> bool:
-    from vulndesk.advisories.models import Advisory, AdvisoryState  # noqa: PLC0415  # embargo builds on advisories
-
-    return Advisory.objects.filter(report=embargo.report, state=AdvisoryState.PUBLISHED).exists()
+    # By the report's relation, not through the advisories domain, which builds on this one.
+    return embargo.report.advisories.filter(state="published").exists()
 
 
 def embargo_agreed_to_reporter(embargo: Embargo) -> Email:

@@ -6,16 +6,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.cases.actions.fixes import fix_plan_of
+from vulndesk.cases.decisions import case_form
 from vulndesk.cases.models import Triage
 from vulndesk.embargo.actions import (
     EmbargoError,
@@ -35,9 +34,9 @@ from vulndesk.embargo.models import (
     ProposerKind,
 )
 from vulndesk.embargo.rules import latest_end, suggested_end
-from vulndesk.intake.access import access_report_by_tracking_token, access_report_for_team
+from vulndesk.intake.access import access_report_by_tracking_token
 from vulndesk.intake.models import Report
-from vulndesk.web.forms import datetime_local
+from vulndesk.web.forms import datetime_local, flash_outcome
 
 
 def embargo_context(report: Report, viewer: ProposerKind = ProposerKind.TEAM) -> dict[str, object]:
@@ -86,18 +85,16 @@ def _proposal(report: Report, form: QueryDict) -> EmbargoProposal:
     return found
 
 
-@login_required
-@require_POST
-def team_embargo(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    user = signed_in_user(request)
-    report = access_report_for_team(slug, number, user, Permission.PROJECT_CASE_COORDINATE)
-    try:
-        done = _team_act(report, request.POST, user)
-    except EmbargoError as exc:
-        messages.error(request, f"Embargo not changed: {exc}.")
-    else:
-        messages.success(request, done)
-    return redirect(reverse("report-page", args=[slug, number]) + "#embargo")
+@case_form(Permission.PROJECT_CASE_COORDINATE, anchor="embargo")
+def team_embargo(request: HttpRequest, report: Report, user: User) -> None:
+    # Each action says what it did.
+    flash_outcome(
+        request,
+        lambda: _team_act(report, request.POST, user),
+        refused=EmbargoError,
+        not_done="Embargo not changed",
+        done=str,
+    )
 
 
 def _team_act(report: Report, form: QueryDict, user: User) -> str:

@@ -14,9 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.evidence import record_evidence
-from vulndesk.duplicates.tasks import queue_ranking
-from vulndesk.intake import emails
+from vulndesk.intake import emails, hooks
 from vulndesk.intake.filenames import safe_filename
 from vulndesk.intake.models import Channel, Report, ReportAttachment
 from vulndesk.intake.search import index_report
@@ -170,8 +168,8 @@ def _create(
             store_reporter_key(report, origin.reporter_public_key, origin.reporter_key_fingerprint)
         _store_attachments(report, submission)
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
-        record_evidence(report, (report_fields, len(submission.attachments)))
-        queue_ranking(report)  # duplicate suggestions: the worker ranks it after this commits
+        for hook in hooks.on_report_received:  # evidence, then duplicate suggestions (after commit)
+            hook(report, report_fields, len(submission.attachments))
         record_event(
             "report.received",
             acting_user=acting_user,

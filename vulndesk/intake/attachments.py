@@ -88,7 +88,7 @@ def reporter_download(_request: HttpRequest, token: str, attachment: uuid.UUID) 
     found = access_attachment_by_tracking_token(token, attachment)
     record_download(found, acting_user=None, action="attachment.downloaded", by="reporter")
     response = attachment_download(found)
-    # The link is the reporter's key (see intake.views.tracking_page).
+    # The link is the reporter's key (see cases.tracking.tracking_page).
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

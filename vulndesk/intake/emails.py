@@ -11,8 +11,8 @@ import datetime as dt
 from django.conf import settings
 from django.urls import reverse
 
-from vulndesk.cases.replies import reply_address
 from vulndesk.intake.models import Report
+from vulndesk.intake.replies import reply_address
 from vulndesk.notify.actions import Email
 from vulndesk.projects.calendar import BusinessCalendar
 

@@ -1,14 +1,20 @@
-"""What other domains register to receive mail the SMTP intake accepts but does not store itself.
+"""What other domains register to hear of reports arriving and of mail the SMTP intake accepts but
+does not store itself.
 
-The intake sits below the cases domain, so it cannot call it: the cases domain registers here how
-a reporter's answer to a per-report reply address joins the report's conversation
-(``cases/emailed_replies.py``, registered in ``cases/apps.py``).
+The intake sits below the cases and duplicates domains, so it cannot call them: the cases domain
+registers here how a reporter's answer to a per-report reply address joins the report's
+conversation (``cases/emailed_replies.py``) and reads a new report's evidence
+(``cases/evidence.py``); the duplicates domain queues its ranking (``duplicates/tasks.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vulndesk.intake.models import Report
 
 
 @dataclass(frozen=True)
@@ -21,3 +27,8 @@ class ReplyReceiver:
 
 
 reply_receivers: list[ReplyReceiver] = []
+
+
+on_report_received: list[Callable[[Report, dict[str, str], int], None]] = []
+"""Called inside the transaction that stores a new report, with its fields as they arrived (before
+sealing: nothing to open) and how many files it carries. What a hook queues commits with the report."""

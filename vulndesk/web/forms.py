@@ -32,14 +32,14 @@ def flash_outcome(
     *,
     refused: type[Exception] | tuple[type[Exception], ...],
     not_done: str | Callable[[Exception], str],
-    done: str,
+    done: str | Callable[[object], str],
 ) -> bool:
-    """Run ``act``; say ``done``, or why not (``"<not_done>: <the error>."``, or ``not_done(error)``)
-    when it raises one of ``refused``. Whether it was done."""
+    """Run ``act``; say ``done`` (or ``done(what act returned)``), or why not (``"<not_done>: <the
+    error>."``, or ``not_done(error)``) when it raises one of ``refused``. Whether it was done."""
     try:
-        act()
+        outcome = act()
     except refused as exc:
         messages.error(request, not_done(exc) if callable(not_done) else f"{not_done}: {exc}.")
         return False
-    messages.success(request, done)
+    messages.success(request, done(outcome) if callable(done) else done)
     return True

@@ -1,5 +1,5 @@
 """Pages of no single domain: the health check (the home page, a list of projects, is
-``projects/views.home``; the desk home ``cases/my_work.py``)."""
+``projects/views.home``; the desk home ``desk/my_work.py``)."""
 
 from __future__ import annotations
 

@@ -30,10 +30,11 @@ from vulndesk.advisories.content import (
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState, Subscription
 from vulndesk.advisories.publication_check import export_problems
 from vulndesk.audit.actions import record_event
+from vulndesk.cases.actions.case_events import do_record_case_public
 from vulndesk.cases.actions.fixes import fix_plan_of
-from vulndesk.cases.actions.triage import do_record_case_public
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import EMState
+from vulndesk.embargo.actions import do_exit_embargo
 from vulndesk.embargo.models import EarlyDisclosure, Embargo, ExitReason
 from vulndesk.intake.models import CreditPreference, Report
 from vulndesk.notify.actions import queue_email
@@ -296,9 +297,16 @@ def do_schedule_publication(
 
 
 def _queue_publication(at: dt.datetime) -> None:
-    from vulndesk.advisories.tasks import queue_publication  # noqa: PLC0415  # the task module imports this one
+    # The task module builds on this one (its task publishes): it registers how it is queued.
+    for queue in hooks.publication_queues:
+        queue(at)
 
-    queue_publication(at)
+
+def schedule_at_embargo_end(embargo: Embargo, *, acting_user: User | None) -> None:
+    """The advisory goes out when the embargo ends: the agreed moment is its publication time
+    (registered in ``embargo.hooks.on_embargo_agreed``)."""
+    for advisory in Advisory.objects.filter(report=embargo.report, state=AdvisoryState.DRAFT):
+        do_schedule_publication(advisory, embargo.ends_at, acting_user=acting_user)
 
 
 def do_publish_advisory(
@@ -416,8 +424,6 @@ def _announce(advisory: Advisory, revision: AdvisoryRevision, *, first: bool) ->
 
 def _end_embargo(report: Report, acting_user: User | None, early: EarlyDisclosure | None) -> None:
     """Publication is the disclosure the embargo waited for, or, early, the team's decision."""
-    from vulndesk.embargo.actions import do_exit_embargo  # noqa: PLC0415  # embargo builds on advisories
-
     if Embargo.objects.filter(report=report).exclude(state__in=[EMState.NONE, EMState.EXITED]).exists():
         reason, note = (early.reason, early.note) if early else (ExitReason.DISCLOSED, "")
         do_exit_embargo(report, reason=reason, note=note, acting_user=acting_user)

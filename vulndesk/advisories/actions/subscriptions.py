@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from vulndesk.accounts.models import User
 from vulndesk.advisories import emails
+from vulndesk.advisories.announce_tokens import CONFIRM_SALT, UNSUBSCRIBE_SALT, confirm_token
 from vulndesk.advisories.models import Subscription
 from vulndesk.audit.actions import record_event
 from vulndesk.notify.actions import queue_email
 from vulndesk.projects.models import Project
 
-CONFIRM_SALT, UNSUBSCRIBE_SALT = "vulndesk.announce.confirm", "vulndesk.announce.unsubscribe"
 CONFIRM_WITHIN = 7 * 24 * 3600  # seconds a confirmation link stays valid
 
 
@@ -34,14 +34,6 @@ class SubscriptionError(ValueError):
 def address_digest(address: str) -> str:
     key = hmac.new(settings.SECRET_KEY.encode(), b"vulndesk announce addresses v1", hashlib.sha256).digest()
     return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
-
-
-def confirm_token(subscription: Subscription) -> str:
-    return signing.dumps(str(subscription.uid), salt=CONFIRM_SALT)
-
-
-def unsubscribe_token(subscription: Subscription) -> str:
-    return signing.dumps(str(subscription.uid), salt=UNSUBSCRIBE_SALT)
 
 
 def do_subscribe(project: Project, address: str, *, acting_user: User | None) -> None:

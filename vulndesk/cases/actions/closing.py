@@ -3,7 +3,7 @@
 That is when the advisory is published and the fix is recorded as deployed (Vultron D), or the
 team recorded that no fix is needed. Whichever of the two comes last closes the case, as Vultron
 RM allows (Accepted→Closed, or Deferred→Closed): publication calls ``close_if_done`` through
-``advisories.hooks.on_published`` (registered in ``cases/apps.py``), and recording D or "no fix
+``advisories.hooks.on_published`` (registered in ``advisories/apps.py``), and recording D or "no fix
 needed" calls it directly. Once closed, every SLA clock stops (``cases/clocks.py``).
 """
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
 from vulndesk.cases.actions.affected import is_affected, parse_range
-from vulndesk.cases.actions.triage import do_record_case_event, triage_of
+from vulndesk.cases.actions.case_events import do_record_case_event
+from vulndesk.cases.actions.triage import triage_of
 from vulndesk.cases.models import AffectedPackage, BackportEntry, BackportStatus, FixPlan
 from vulndesk.cases.vultron import CaseEvent, CaseState
 from vulndesk.projects.releases import (
