@@ -15,6 +15,11 @@ flagged shares at other thresholds.
 on the whole set and prints them. ``--folds K`` guards against tuning to one set: the projects are
 split into K folds, and each fold is measured with weights and threshold fitted on the other folds
 only (for BM25 alone, its threshold); the held-out figures are pooled over the folds.
+
+``--embeddings`` adds a sixth measurement to the fitted model: the cosine of the two reports'
+sentence embeddings (``bench.duplicates_embeddings``; its packages are not vulndesk's and are
+imported only then). The shipped weights have no slope for it, so it is measured by ``--fit`` (which
+it implies) and ``--folds``.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.duplicates_embeddings import Embedder, EmbeddingsMissingError, cosine, load_embedder
 from bench.duplicates_fit import NEGATIVES_LIMIT, THRESHOLDS, fit
 from vulndesk.duplicates import ranking
 from vulndesk.duplicates.fingerprints import Profile, profile
@@ -114,16 +120,41 @@ def negatives_flagged(negatives: list[Outcome], threshold: float) -> float:
     return sum(bool(n.ranked) and n.ranked[0][1] >= threshold for n in negatives) / len(negatives)
 
 
-def weighed_set(folder: Path) -> list[Weighed]:
+def weighed_set(folder: Path, embed: Embedder | None = None) -> list[Weighed]:
+    """Every labelled new report with its candidates' evidence; with ``embed``, the evidence
+    carries the cosine of the two reports' embeddings too."""
     by_package = projects(folder)
+    new_reports = load(folder, "queries.jsonl") + load(folder, "negatives.jsonl")
+    vectors = embedded(folder, new_reports, embed) if embed else {}
     weighed = []
-    for item in load(folder, "queries.jsonl") + load(folder, "negatives.jsonl"):
+    for item in new_reports:
         query, candidates = profile(item["title"], item["description"]), by_package[item["package"]]
         corpus = ranking.Corpus([query, *(p for _, p in candidates)])
         evidence = [(str(key), e) for key, e in ranking.weigh(corpus, query, candidates)]
+        if vectors:
+            mine = vectors[_text(item)]
+            evidence = [(key, replace(e, semantic=cosine(mine, vectors[key]))) for key, e in evidence]
         baseline = bm25_alone(query, candidates)
         weighed.append(Weighed(item["package"], item["duplicate_of"], evidence, baseline))
     return weighed
+
+
+def embedded(
+    folder: Path, new_reports: list[dict[str, str]], embed: Embedder
+) -> dict[str, tuple[float, ...]]:
+    """Each original's vector by its id, and each new report's by its text; prints the time."""
+    originals = load(folder, "originals.jsonl")
+    texts = [_text(o) for o in originals] + [_text(n) for n in new_reports]
+    started = time.perf_counter()
+    vectors = embed(texts)
+    spent = time.perf_counter() - started
+    print(f"embeddings: {len(texts)} reports in {spent:.1f} s, {spent / len(texts) * 1000:.0f} ms each")
+    by_text = dict(zip(texts, vectors, strict=True))
+    return {**{o["id"]: by_text[_text(o)] for o in originals}, **by_text}
+
+
+def _text(report: dict[str, str]) -> str:
+    return f"{report['title']}\n\n{report['description']}"
 
 
 def outcomes(weighed: list[Weighed], weights: tuple[float, ...]) -> tuple[list[Outcome], list[Outcome]]:
@@ -206,10 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--folds", type=int, default=0, help="cross-validate over this many folds of projects"
     )
+    parser.add_argument(
+        "--embeddings", action="store_true", help="add the embeddings' cosine to the fitted model"
+    )
     options = parser.parse_args(argv)
     folder = Path(options.folder)
     if not (folder / "originals.jsonl").is_file():
         print(f"no labelled set in {folder}: pass its folder or set VULNDESK_DUPES_DIR", file=sys.stderr)
+        return 2
+    try:
+        embed = load_embedder() if options.embeddings else None
+    except EmbeddingsMissingError as missing:
+        print(f"{missing}; they are not vulndesk's dependencies, install them beside it", file=sys.stderr)
         return 2
     queries, negatives, per_report = run(folder, options.ranker)
     print(f"ranker {options.ranker}: {len(queries)} duplicates, {len(negatives)} negatives")
@@ -219,15 +258,26 @@ def main(argv: list[str] | None = None) -> int:
         duplicates, wrong = flagged_at_rank_1(queries, threshold), negatives_flagged(negatives, threshold)
         shares = f"duplicates flagged at rank 1 {duplicates:.1%}, negatives flagged {wrong:.1%}"
         print(f"threshold {threshold:.2f}: {shares}")
-    if options.fit:
-        weights, threshold = fitted(weighed_set(folder))
-        shown = ", ".join(f"{w:.2f}" for w in weights)
-        print(f"fitted on the whole set: weights {shown}, threshold {threshold:.2f}")
+    weighed = weighed_set(folder, embed) if options.fit or options.folds > 1 or embed else []
+    if options.fit or embed:
+        _print_fitted(weighed, "words, marks and embeddings" if embed else "words and marks")
     if options.folds > 1:
-        _print_cross_validated(weighed_set(folder), options.folds, options.ranker)
+        _print_cross_validated(weighed, options.folds, options.ranker)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"time per report {per_report * 1000:.1f} ms, peak memory {peak:.0f} MB")
     return 0
+
+
+def _print_fitted(weighed: list[Weighed], measured: str) -> None:
+    weights, threshold = fitted(weighed)
+    queries, negatives = outcomes(weighed, weights)
+    shown = ", ".join(f"{w:.2f}" for w in weights)
+    print(
+        f"fitted on the whole set: weights {shown}, threshold {threshold:.2f} ({measured}): "
+        f"recall@1 {recall_at(queries, 1):.3f}  recall@5 {recall_at(queries, 5):.3f}; duplicates "
+        f"flagged at rank 1 {flagged_at_rank_1(queries, threshold):.1%}, negatives flagged "
+        f"{negatives_flagged(negatives, threshold):.1%}"
+    )
 
 
 def _print_cross_validated(weighed: list[Weighed], count: int, ranker: str) -> None:

