@@ -329,25 +329,30 @@ def test_an_answer_that_is_not_http_fails_the_delivery_with_its_kind(
     assert requeue_stranded_webhooks(timezone.now() + dt.timedelta(days=1)) == 0
 
 
+def _announced_to_a_stored_address(project_b: Project, bob: User, admin: User, stored: str) -> list[str]:
+    """A webhook added with a public address whose stored address became ``stored``; what the
+    worker's delivery of the next announcement comes to."""
+    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
+    Webhook.objects.update(url=stored)
+    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
+    return _run_due()
+
+
 def test_a_stored_address_with_a_line_break_fails_at_once_instead_of_for_ever(
     project_b: Project, bob: User, admin: User
 ) -> None:
-    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
     # An address saved before the check existed.
-    Webhook.objects.update(url="https://93.184.215.14/hook\r\nX-Injected: 1")
-    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
-    assert _run_due() == ["failed"]
+    assert _announced_to_a_stored_address(
+        project_b, bob, admin, "https://93.184.215.14/hook\r\nX-Injected: 1"
+    ) == ["failed"]
     assert "printable ASCII only" in OutboundWebhook.objects.get().last_error
 
 
 def test_a_host_that_does_not_resolve_at_delivery_is_tried_again_later(
     project_b: Project, bob: User, admin: User
 ) -> None:
-    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
     # As if its name stopped resolving for a while (the .invalid domain never resolves, RFC 6761).
-    Webhook.objects.update(url="https://hooks.invalid/hook")
-    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
-    assert _run_due() == ["deferred"]
+    assert _announced_to_a_stored_address(project_b, bob, admin, "https://hooks.invalid/hook") == ["deferred"]
     delivery = OutboundWebhook.objects.get()
     assert delivery.status == OutboundStatus.QUEUED
     assert "does not resolve" in delivery.last_error
