@@ -35,6 +35,9 @@ from vulndesk.projects.policy import Policy, parse_policy_toml
 
 from . import totp
 
+# The browser fixtures (Chromium, the module's live server, a signed-in desk page) for every test file.
+pytest_plugins = ["tests.browser"]
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "policies"
 PASSWORD = "correct horse battery staple"

@@ -7,6 +7,8 @@ state with the test database or with another server.
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import http.cookiejar
 import json
 import os
@@ -22,6 +24,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -233,9 +236,61 @@ class Browser:
                 return exc.code, exc.read().decode(errors="replace")
 
 
+def add_team_member(server: LiveServer, email: str, project: str, password: str) -> None:
+    """A member of ``project``'s security team, created with the operator's command."""
+    created = server.cli(
+        "user", "create", email, "--role", "team", "--project", project, "--password-stdin",
+        stdin=password + "\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+
+
+def signed_in_member(server: LiveServer, email: str, project: str, password: str) -> Browser:
+    """A new member of ``project``'s team, signed in with the second factor in a form client."""
+    add_team_member(server, email, project, password)
+    member = Browser(server)
+    member.sign_in(email, password)
+    return member
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *_args: object, **_kwargs: object) -> None:
         return None
+
+
+def mails(server: LiveServer) -> list[EmailMessage]:
+    """The mail the server wrote to its folder (one raw RFC 5322 message a file), oldest first."""
+    folder = Path(server.env["VULNDESK_DATA_DIR"]) / "mail"
+    found = []
+    for path in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime):
+        raw = path.read_bytes().split(b"\n" + b"-" * 79)[0]
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def wait_for_link(server: LiveServer, to: str, path: str, *, seen: int = 0) -> str:
+    """The link to ``path`` in the newest mail to ``to``, once more than ``seen`` such mails arrived."""
+    pattern = re.compile(re.escape(server.url) + re.escape(path) + r"[A-Za-z0-9_-]+/")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        links = [
+            link
+            for message in mails(server)
+            if to in str(message["To"])
+            for link in pattern.findall(text_of(message))
+        ]
+        if len(links) > seen:
+            return str(links[-1])
+        time.sleep(0.3)
+    raise AssertionError(f"no mail to {to} with a link to {path}")
 
 
 def post_json(

@@ -652,6 +652,19 @@ def _suggestion_leaks(name: str, persona: str, check: Check, response: HttpRespo
     ]
 
 
+def _matrix_of(cast: dict[str, object], **ids: tuple[int, int]) -> dict[str, list[Check]]:
+    """The matrix over the cast's report, shared case, applicant, token and attachments."""
+    return _matrix(
+        int(str(cast["number"])),
+        str(cast["tracking"]),
+        int(str(cast["shared"])),
+        int(str(cast["applicant"])),
+        int(str(cast["alices_token"])),
+        attachments=cast["attachments"],  # type: ignore[arg-type]
+        **ids,
+    )
+
+
 def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
     matrix = _matrix(int(str(cast["number"])), str(cast["tracking"]), int(str(cast["shared"])))
     missing = set(_route_names(get_resolver().url_patterns)) - set(matrix)
@@ -660,15 +673,7 @@ def test_every_route_is_in_the_access_matrix(cast: dict[str, object]) -> None:
 
 def test_every_persona_gets_exactly_what_the_matrix_says(cast: dict[str, object]) -> None:
     users: dict[str, User] = cast["users"]  # type: ignore[assignment]
-    matrix = _matrix(
-        int(str(cast["number"])),
-        str(cast["tracking"]),
-        int(str(cast["shared"])),
-        int(str(cast["applicant"])),
-        int(str(cast["alices_token"])),
-        attachments=cast["attachments"],  # type: ignore[arg-type]
-        saved_replies=cast["saved_replies"],  # type: ignore[arg-type]
-    )
+    matrix = _matrix_of(cast, saved_replies=cast["saved_replies"])  # type: ignore[arg-type]
     wrong = []
     for name, checks in matrix.items():
         for check in checks:
@@ -734,14 +739,7 @@ def _tables() -> dict[str, str]:
 def test_reading_a_page_writes_nothing_but_the_audit_log(cast: dict[str, object]) -> None:
     """Every GET of the matrix, as every persona: only the audit log (and the session) may change."""
     users: dict[str, User] = cast["users"]  # type: ignore[assignment]
-    matrix = _matrix(
-        int(str(cast["number"])),
-        str(cast["tracking"]),
-        int(str(cast["shared"])),
-        int(str(cast["applicant"])),
-        int(str(cast["alices_token"])),
-        attachments=cast["attachments"],  # type: ignore[arg-type]
-    )
+    matrix = _matrix_of(cast)
     wrote = []
     for name, checks in matrix.items():
         for check in (c for c in checks if c.method == "GET"):

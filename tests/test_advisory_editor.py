@@ -40,20 +40,20 @@ def _draft(project: Project, author: User, **content: object) -> Advisory:
     return advisory
 
 
-def _editor(advisory: Advisory) -> str:
+def editor_path(advisory: Advisory) -> str:
     return f"/desk/p/{advisory.project.slug}/advisories/{advisory.identifier}/"
 
 
-def _value(page: str, name: str) -> str:
+def field_value(page: str, name: str) -> str:
     found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
     assert found, f"no field {name}"
     return html.unescape(found.group(1))
 
 
-def _selected(page: str, name: str) -> str:
+def chosen_option(page: str, name: str) -> str:
     select = re.search(rf'<select [^>]*name="{re.escape(name)}".*?</select>', page, re.DOTALL)
     assert select, f"no select {name}"
-    chosen = re.search(r'<option value="([^"]+)" selected>', select.group(0))
+    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0))
     return chosen.group(1) if chosen else ""
 
 
@@ -61,15 +61,15 @@ def test_the_editor_shows_each_credit_reference_and_package_as_a_row_with_empty_
     alice: User, project_a: Project
 ) -> None:
     advisory = _draft(project_a, alice, cvss31_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N")
-    page = signed_in(alice).get(_editor(advisory)).content.decode()
+    page = signed_in(alice).get(editor_path(advisory)).content.decode()
     assert "Score: 7.5 High" in page
-    assert _value(page, "credits-0-name") == "Rita Researcher"
-    assert _selected(page, "credits-0-type") == "finder"
-    assert _value(page, "references-0-url") == "https://example.org/fix/1"
-    assert _selected(page, "references-0-type") == "FIX"
-    assert _value(page, "affected-0-package") == "pkg:pypi/llm-d"
-    assert _value(page, "affected-0-affected") == "vers:pypi/>=0.1.0|<0.4.2"
-    assert _value(page, "credits-2-name") == ""  # two empty rows under the filled one
+    assert field_value(page, "credits-0-name") == "Rita Researcher"
+    assert chosen_option(page, "credits-0-type") == "finder"
+    assert field_value(page, "references-0-url") == "https://example.org/fix/1"
+    assert chosen_option(page, "references-0-type") == "FIX"
+    assert field_value(page, "affected-0-package") == "pkg:pypi/llm-d"
+    assert field_value(page, "affected-0-affected") == "vers:pypi/>=0.1.0|<0.4.2"
+    assert field_value(page, "credits-2-name") == ""  # two empty rows under the filled one
     assert 'name="credits-3-name"' not in page
     assert "name | role" not in page
 
@@ -89,13 +89,13 @@ def test_adding_a_row_without_javascript_keeps_what_was_typed_and_saves_nothing(
         "credits-2-type": "finder",
         "add_row": "credits",
     }
-    response = signed_in(alice).post(_editor(advisory), typed)
+    response = signed_in(alice).post(editor_path(advisory), typed)
     assert response.status_code == 200
     page = response.content.decode()
-    assert _value(page, "title") == "A new title, not saved yet"
-    assert _value(page, "credits-1-name") == "Alex Analyst"
-    assert _selected(page, "credits-1-type") == "analyst"
-    assert _value(page, "credits-3-name") == ""  # the row asked for
+    assert field_value(page, "title") == "A new title, not saved yet"
+    assert field_value(page, "credits-1-name") == "Alex Analyst"
+    assert chosen_option(page, "credits-1-type") == "analyst"
+    assert field_value(page, "credits-3-name") == ""  # the row asked for
     assert 'name="credits-4-name"' not in page
     saved = AdvisoryContent.from_json(draft_revision(advisory).content)  # type: ignore[union-attr]
     assert saved.title == "Tool output reaches eval()"
@@ -123,7 +123,7 @@ def test_saving_rows_stores_structured_entries_and_ignores_the_empty_ones(
         "references-1-url": "",
         "references-1-type": "WEB",
     }
-    assert signed_in(alice).post(_editor(advisory), form).status_code == 302
+    assert signed_in(alice).post(editor_path(advisory), form).status_code == 302
     saved = AdvisoryContent.from_json(draft_revision(advisory).content)  # type: ignore[union-attr]
     assert saved.credits == [
         {"name": "Rita Researcher", "type": "finder"},
@@ -142,19 +142,19 @@ def test_a_wrong_row_is_named_and_the_form_comes_back_as_typed(alice: User, proj
         "credits-0-name": "Rita Researcher",
         "credits-0-type": "not a role",
     }
-    response = signed_in(alice).post(_editor(advisory), form)
+    response = signed_in(alice).post(editor_path(advisory), form)
     assert response.status_code == 400
     page = response.content.decode()
     assert "references 1: must be an https:// address" in page
     assert "credits 1: the role must be one of" in page
-    assert _value(page, "references-0-url") == "http://example.org/plain"
+    assert field_value(page, "references-0-url") == "http://example.org/plain"
 
 
 def test_the_team_previews_the_public_page_of_a_draft_that_nobody_else_can_see(
     client: Client, alice: User, bob: User, project_a: Project
 ) -> None:
     advisory = _draft(project_a, alice)
-    preview = f"{_editor(advisory)}preview/"
+    preview = f"{editor_path(advisory)}preview/"
     response = signed_in(alice).get(preview)
     page = response.content.decode()
     assert response.status_code == 200
@@ -192,9 +192,9 @@ def test_the_diff_shows_field_by_field_what_a_revision_changed(
     alice: User, admin: User, bob: User, project_a: Project
 ) -> None:
     advisory = _published_then_revised(project_a, alice, admin)
-    editor = signed_in(alice).get(_editor(advisory)).content.decode()
+    editor = signed_in(alice).get(editor_path(advisory)).content.decode()
     assert "What changed since revision 1" in editor
-    response = signed_in(alice).get(f"{_editor(advisory)}diff/")
+    response = signed_in(alice).get(f"{editor_path(advisory)}diff/")
     page = response.content.decode()
     assert response.status_code == 200
     assert "<h2>Summary</h2>" in page
@@ -203,10 +203,10 @@ def test_the_diff_shows_field_by_field_what_a_revision_changed(
     assert '<span class="visually-hidden">Removed: </span><del>https://example.org/fix/1 (FIX)</del>' in page
     assert "Unchanged: Title, Details, Affected packages" in page
     assert "(draft): “Name the fixed version.”</p>" in page
-    same = signed_in(alice).get(f"{_editor(advisory)}diff/?from=2&to=2").content.decode()
+    same = signed_in(alice).get(f"{editor_path(advisory)}diff/?from=2&to=2").content.decode()
     assert "Choose two different revisions." in same
-    assert signed_in(alice).get(f"{_editor(advisory)}diff/?from=1&to=3").status_code == 404
-    assert signed_in(bob).get(f"{_editor(advisory)}diff/").status_code == 404
+    assert signed_in(alice).get(f"{editor_path(advisory)}diff/?from=1&to=3").status_code == 404
+    assert signed_in(bob).get(f"{editor_path(advisory)}diff/").status_code == 404
 
 
 def test_the_editor_lists_every_problem_the_exports_would_raise_before_approval(
@@ -217,16 +217,16 @@ def test_the_editor_lists_every_problem_the_exports_would_raise_before_approval(
         {"package": "pkg:pypi/llm-d", "affected": "vers:pypi/>0.1.0|<0.4.2"},
     ]
     advisory = _draft(project_a, alice, affected=affected, summary="")
-    page = html.unescape(signed_in(alice).get(_editor(advisory)).content.decode())
+    page = html.unescape(signed_in(alice).get(editor_path(advisory)).content.decode())
     assert "Before publication" in page
     assert "summary: is required to publish" in page
     assert "OSV</strong>: OSV has no ecosystem for generic packages (pkg:generic/llm-d-chart)" in page
     assert re.search(r"OSV, CVE JSON 5\.1, CSAF 2\.0, CSAF 2\.0 VEX, OpenVEX</strong>: [^<]*>0\.1\.0", page)
-    preview = html.unescape(signed_in(alice).get(f"{_editor(advisory)}preview/").content.decode())
+    preview = html.unescape(signed_in(alice).get(f"{editor_path(advisory)}preview/").content.decode())
     assert "OSV has no ecosystem for generic packages" in preview
 
     fixable = _draft(project_a, alice, affected=affected[:1])
-    approved = signed_in(admin).post(f"{_editor(fixable)}approve/", follow=True).content.decode()
+    approved = signed_in(admin).post(f"{editor_path(fixable)}approve/", follow=True).content.decode()
     assert "Approved" in approved
     assert "Once published, some exports will be refused: OSV: OSV has no ecosystem for generic" in (
         html.unescape(approved)
@@ -235,7 +235,7 @@ def test_the_editor_lists_every_problem_the_exports_would_raise_before_approval(
 
 def test_a_draft_every_export_can_express_says_so(alice: User, project_a: Project) -> None:
     advisory = _draft(project_a, alice)
-    page = signed_in(alice).get(_editor(advisory)).content.decode()
+    page = signed_in(alice).get(editor_path(advisory)).content.decode()
     assert "every export (OSV, CVE JSON 5.1, CSAF 2.0, CSAF VEX, OpenVEX) can express this draft" in page
 
 
@@ -246,7 +246,7 @@ def test_the_preview_of_a_published_advisory_without_a_draft_shows_when_it_was_p
     do_approve_draft(advisory, acting_user=admin)
     do_publish_advisory(advisory, acting_user=admin)
     advisory.refresh_from_db()
-    page = signed_in(alice).get(f"{_editor(advisory)}preview/").content.decode()
+    page = signed_in(alice).get(f"{editor_path(advisory)}preview/").content.decode()
     assert "Preview of revision 1, already published." in page
     assert "not published" not in page
     assert "Not yet" not in page

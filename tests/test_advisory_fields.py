@@ -6,7 +6,6 @@ checked by the same official validators as every other export."""
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 import pytest
@@ -30,11 +29,11 @@ from vulndesk.advisories.document import (
 )
 from vulndesk.advisories.documents import severity_of
 from vulndesk.advisories.exports.context import ExportContext, ReleasedVersion
-from vulndesk.advisories.models import Advisory
 from vulndesk.advisories.revision_diff import diff_contents
 from vulndesk.projects.models import Project
 
 from .conftest import signed_in
+from .test_advisory_editor import chosen_option, editor_path, field_value
 from .test_advisory_exports import (
     CONTEXT,
     advisory_document,
@@ -244,23 +243,6 @@ def test_the_advisorys_own_id_and_cve_id_are_neither_further_aliases_nor_related
 # --- the editor --------------------------------------------------------------------------------
 
 
-def _editor(advisory: Advisory) -> str:
-    return f"/desk/p/{advisory.project.slug}/advisories/{advisory.identifier}/"
-
-
-def _value(page: str, name: str) -> str:
-    found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
-    assert found, f"no field {name}"
-    return html.unescape(found.group(1))
-
-
-def _selected(page: str, name: str) -> str:
-    select = re.search(rf'<select [^>]*name="{re.escape(name)}".*?</select>', page, re.DOTALL)
-    assert select, f"no select {name}"
-    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0))
-    return chosen.group(1) if chosen else ""
-
-
 TYPED = {
     "title": "Path traversal in the model loader",
     "summary": "A crafted model name reads files outside the model directory.",
@@ -279,7 +261,7 @@ TYPED = {
 
 def test_the_editor_saves_the_new_fields_and_shows_them_again(alice: User, project_a: Project) -> None:
     advisory = do_create_advisory(project_a, acting_user=alice)
-    assert signed_in(alice).post(_editor(advisory), TYPED).status_code == 302
+    assert signed_in(alice).post(editor_path(advisory), TYPED).status_code == 302
     saved = AdvisoryContent.from_json(draft_revision(advisory).content)  # type: ignore[union-attr]
     assert (saved.severity, saved.aliases) == ("moderate", [GHSA, "PYSEC-2026-17"])
     assert (saved.related, saved.upstream) == (["CVE-2025-40001"], ["GHSA-6w3r-pq8v-m4xj"])
@@ -291,25 +273,25 @@ def test_the_editor_saves_the_new_fields_and_shows_them_again(alice: User, proje
             "contact": ["mailto:jane@example.org", "https://jane.example.org"],
         }
     ]
-    page = signed_in(alice).get(_editor(advisory)).content.decode()
-    assert _selected(page, "severity") == "moderate"
-    assert _value(page, "aliases") == f"{GHSA} PYSEC-2026-17"
-    assert _value(page, "related") == "CVE-2025-40001"
-    assert _value(page, "upstream") == "GHSA-6w3r-pq8v-m4xj"
-    assert _value(page, "affected-0-functions") == " ".join(LOADER)
-    assert _value(page, "credits-0-contact") == "jane@example.org https://jane.example.org"
-    assert _value(page, "credits-1-contact") == ""  # an empty row to add a credit
+    page = signed_in(alice).get(editor_path(advisory)).content.decode()
+    assert chosen_option(page, "severity") == "moderate"
+    assert field_value(page, "aliases") == f"{GHSA} PYSEC-2026-17"
+    assert field_value(page, "related") == "CVE-2025-40001"
+    assert field_value(page, "upstream") == "GHSA-6w3r-pq8v-m4xj"
+    assert field_value(page, "affected-0-functions") == " ".join(LOADER)
+    assert field_value(page, "credits-0-contact") == "jane@example.org https://jane.example.org"
+    assert field_value(page, "credits-1-contact") == ""  # an empty row to add a credit
 
 
 def test_adding_a_row_keeps_the_functions_and_contacts_typed(alice: User, project_a: Project) -> None:
     advisory = do_create_advisory(project_a, acting_user=alice)
-    response = signed_in(alice).post(_editor(advisory), {**TYPED, "add_row": "credits"})
+    response = signed_in(alice).post(editor_path(advisory), {**TYPED, "add_row": "credits"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert _value(page, "affected-0-functions") == " ".join(LOADER)
-    assert _value(page, "credits-0-contact") == "jane@example.org https://jane.example.org"
-    assert _value(page, "credits-1-contact") == ""  # the row asked for
-    assert _selected(page, "severity") == "moderate"
+    assert field_value(page, "affected-0-functions") == " ".join(LOADER)
+    assert field_value(page, "credits-0-contact") == "jane@example.org https://jane.example.org"
+    assert field_value(page, "credits-1-contact") == ""  # the row asked for
+    assert chosen_option(page, "severity") == "moderate"
     assert AdvisoryContent.from_json(draft_revision(advisory).content).aliases == []  # type: ignore[union-attr]
 
 
@@ -321,15 +303,15 @@ def test_a_wrong_new_field_is_named_and_the_form_comes_back_as_typed(alice: User
         "aliases": "GHSA-nope",
         "credits-0-contact": "http://jane.example.org",
     }
-    response = signed_in(alice).post(_editor(advisory), typed)
+    response = signed_in(alice).post(editor_path(advisory), typed)
     assert response.status_code == 400
     page = html.unescape(response.content.decode())
     assert "severity: leave it empty when a CVSS vector is given" in page
     assert "aliases: 'GHSA-nope' is not a GitHub advisory id" in page
     assert "credits 1: the contact 'http://jane.example.org' must be an https:// address" in page
-    assert _value(page, "aliases") == "GHSA-nope"
-    assert _value(page, "credits-0-contact") == "http://jane.example.org"
-    assert _value(page, "affected-0-functions") == " ".join(LOADER)
+    assert field_value(page, "aliases") == "GHSA-nope"
+    assert field_value(page, "credits-0-contact") == "http://jane.example.org"
+    assert field_value(page, "affected-0-functions") == " ".join(LOADER)
 
 
 # --- the public page ---------------------------------------------------------------------------
@@ -339,7 +321,7 @@ def test_the_public_page_shows_aliases_severity_related_upstream_functions_and_c
     client: Client, alice: User, admin: User, project_a: Project
 ) -> None:
     advisory = do_create_advisory(project_a, acting_user=alice)
-    assert signed_in(alice).post(_editor(advisory), TYPED).status_code == 302
+    assert signed_in(alice).post(editor_path(advisory), TYPED).status_code == 302
     do_approve_draft(advisory, acting_user=admin)
     do_publish_advisory(advisory, acting_user=admin)
     page = client.get(f"/p/llm-d/advisories/{advisory.identifier}/").content.decode()
@@ -366,7 +348,7 @@ def test_the_public_page_of_a_scored_advisory_names_no_separate_severity(
     advisory = do_create_advisory(project_a, acting_user=alice)
     scored = {**TYPED, "severity": "", "cvss31_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}
     scored.pop("affected-0-functions")
-    assert signed_in(alice).post(_editor(advisory), scored).status_code == 302
+    assert signed_in(alice).post(editor_path(advisory), scored).status_code == 302
     do_approve_draft(advisory, acting_user=admin)
     do_publish_advisory(advisory, acting_user=admin)
     page = client.get(f"/p/llm-d/advisories/{advisory.identifier}/").content.decode()

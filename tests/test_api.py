@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -14,6 +15,16 @@ from vulndesk.projects.models import Project
 def _bearer(user: User, scopes: list[Permission] | None = None) -> dict[str, str]:
     raw = do_create_api_token(user, scopes=scopes, acting_user=None).raw
     return {"Authorization": f"Bearer {raw}"}
+
+
+def _put_policy(client: Client, document: object, headers: dict[str, str]) -> Any:
+    """llm-d's whole policy replaced through the API, as a policy-as-code pipeline does."""
+    return client.put(
+        "/api/v1/projects/llm-d/policy",
+        json.dumps(document),
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 @pytest.mark.django_db
@@ -61,12 +72,7 @@ def test_me_needs_a_valid_token(client: Client, alice: User) -> None:
 def test_an_admin_replaces_a_policy_through_the_api(client: Client, admin: User, project_a: Project) -> None:
     document = project_a.policy.as_json()
     document["sla"]["acknowledge_working_days"] = 2
-    response = client.put(
-        "/api/v1/projects/llm-d/policy",
-        json.dumps(document),
-        content_type="application/json",
-        headers=_bearer(admin),
-    )
+    response = _put_policy(client, document, _bearer(admin))
     assert response.status_code == 200
     assert response.json()["version"] == 2
 
@@ -76,12 +82,7 @@ def test_a_bad_policy_through_the_api_names_the_field(
 ) -> None:
     document = project_a.policy.as_json()
     document["disclosure"]["maximum_embargo_days"] = 1
-    response = client.put(
-        "/api/v1/projects/llm-d/policy",
-        json.dumps(document),
-        content_type="application/json",
-        headers=_bearer(admin),
-    )
+    response = _put_policy(client, document, _bearer(admin))
     assert response.status_code == 422
     assert response.json()["problems"] == [
         "disclosure.maximum_embargo_days: cannot be shorter than default_embargo_days"
@@ -92,12 +93,7 @@ def test_a_team_member_of_another_project_gets_404_not_403(
     client: Client, bob: User, project_a: Project
 ) -> None:
     document = project_a.policy.as_json()
-    response = client.put(
-        "/api/v1/projects/llm-d/policy",
-        json.dumps(document),
-        content_type="application/json",
-        headers=_bearer(bob),
-    )
+    response = _put_policy(client, document, _bearer(bob))
     assert response.status_code == 404
 
 
@@ -105,12 +101,7 @@ def test_a_token_scoped_without_policy_edit_cannot_edit(
     client: Client, admin: User, project_a: Project
 ) -> None:
     headers = _bearer(admin, scopes=[Permission.PROJECT_REPORT_READ])
-    response = client.put(
-        "/api/v1/projects/llm-d/policy",
-        json.dumps(project_a.policy.as_json()),
-        content_type="application/json",
-        headers=headers,
-    )
+    response = _put_policy(client, project_a.policy.as_json(), headers)
     assert response.status_code == 404
 
 

@@ -66,33 +66,31 @@ def _as_an_attacker_with_the_database() -> None:
             cursor.execute(statement)
 
 
-def test_verify_names_the_first_event_changed_behind_the_apps_back(project_a: Project, alice: User) -> None:
-    table = AuditEvent._meta.db_table
+def _broken_after(statement: str, params: list[str | int]) -> tuple[int, str]:
+    """Where verify_chain finds the chain broken, and why, once an attacker with the database ran
+    ``statement`` on the events' table."""
     _as_an_attacker_with_the_database()
-    _raw_update(f"UPDATE {table} SET action = %s WHERE seq = %s", ["forged", 2])  # noqa: S608
+    _raw_update(statement.format(table=AuditEvent._meta.db_table), params)
     broken = verify_chain()
     assert broken is not None
-    assert broken.seq == 2
-    assert "changed" in broken.reason
+    return broken.seq, broken.reason
+
+
+def test_verify_names_the_first_event_changed_behind_the_apps_back(project_a: Project, alice: User) -> None:
+    seq, reason = _broken_after("UPDATE {table} SET action = %s WHERE seq = %s", ["forged", 2])
+    assert seq == 2
+    assert "changed" in reason
 
 
 def test_verify_names_a_deleted_event(project_a: Project, alice: User) -> None:
-    table = AuditEvent._meta.db_table
-    _as_an_attacker_with_the_database()
-    _raw_update(f"DELETE FROM {table} WHERE seq = %s", [2])  # noqa: S608
-    broken = verify_chain()
-    assert broken is not None
-    assert broken.seq == 2
-    assert "missing" in broken.reason
+    seq, reason = _broken_after("DELETE FROM {table} WHERE seq = %s", [2])
+    assert seq == 2
+    assert "missing" in reason
 
 
 def test_verify_notices_the_newest_events_deleted(project_a: Project, alice: User) -> None:
-    table = AuditEvent._meta.db_table
-    _as_an_attacker_with_the_database()
-    _raw_update(f"DELETE FROM {table} WHERE seq = %s", [3])  # noqa: S608
-    broken = verify_chain()
-    assert broken is not None
-    assert "deleted" in broken.reason
+    _, reason = _broken_after("DELETE FROM {table} WHERE seq = %s", [3])
+    assert "deleted" in reason
 
 
 def test_verify_names_an_inserted_event_and_the_command_fails(

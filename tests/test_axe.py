@@ -11,124 +11,28 @@ Content-Security-Policy: the product's ``script-src 'self'`` stays as it is, and
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from . import totp
-from .live import LiveServer, live_server, post_json
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from .browser import ATM_IDENTIFIER, WIDE, Audit, draft_advisory, first_sign_in, send_report
+from .live import LiveServer
 from .test_distributors import _person
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-AXE_FOLDER = Path(__file__).resolve().parent / "axe"
-AXE_SCRIPT = AXE_FOLDER / "node_modules" / "axe-core" / "axe.min.js"
-WIDE = ViewportSize(width=1280, height=900)
-PHONE = ViewportSize(width=375, height=740)
 PROJECT = "agentic-tool-mesh"
 DISTRIBUTOR, DISTRIBUTOR_PASSWORD = "ada@distro-a.test", "a distributor's long password"
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE_SCRIPT.exists():
-        if shutil.which("npm") is None or shutil.which("node") is None:
-            pytest.skip("node and npm are not installed: axe-core (tests/axe/) cannot be installed")
-        # `make test` installs it; a direct pytest run installs the same lock here.
-        subprocess.run(
-            ["npm", "ci", "--prefix", str(AXE_FOLDER), "--no-audit", "--no-fund"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return AXE_SCRIPT.read_text()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("axe"), "--no-smtp") as running:
-        yield running
-
-
-class Audit:
-    """Runs axe-core on pages and keeps every violation, so one run names them all."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.violations: dict[str, list[str]] = {}
-        self.pages: list[str] = []
-
-    def check(self, page: Page, name: str) -> None:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for viewport in (WIDE, PHONE):
-            page.set_viewport_size(viewport)
-            label = f"{name} at {viewport['width']} px"
-            self.pages.append(label)
-            found = self._run(page)
-            page.screenshot(path=str(SCREENSHOTS / f"axe-{_file_name(label)}.png"), full_page=True)
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > viewport["width"]:
-                found.append(f"the page is {width} px wide: it scrolls sideways")
-            if found:
-                self.violations[f"{label} ({page.url})"] = found
-        page.set_viewport_size(WIDE)
-
-    def _run(self, page: Page) -> list[str]:
-        if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.evaluate(self.source)
-        # Folded sections are checked too: axe skips what is hidden.
-        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-        results = page.evaluate("axe.run(document)")
-        assert results["passes"], "axe-core checked nothing"
-        found = [*results["violations"], *results["incomplete"]]
-        return [
-            f"{result['id']} ({result['impact']}): {result['help']} at {node['target']}: "
-            f"{node['failureSummary'] or ''}"
-            for result in found
-            for node in result["nodes"]
-            if not _decorative(result["id"], node)
-        ]
-
-    def assert_clean(self) -> None:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        (SCREENSHOTS / "axe-violations.json").write_text(json.dumps(self.violations, indent=2))
-        assert self.violations == {}, "\n".join(
-            f"{where}:\n  " + "\n  ".join(found) for where, found in self.violations.items()
-        )
-
-
-def _file_name(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-
-
-def _decorative(rule: str, node: dict[str, Any]) -> bool:
-    """A glyph hidden from assistive technology (the brand's diamond) has no text whose contrast
-    axe could judge; it leaves it "to review", and there is nothing to review."""
-    messages = [check["message"] for check in node["any"]]
-    return rule == "color-contrast" and any("only non-text characters" in message for message in messages)
+# The sign-in's pages the audit checks, by the names its report gives them.
+SIGN_IN_PAGES = {"mfa-setup": "authenticator setup", "recovery-codes": "recovery codes"}
 
 
 @pytest.fixture
 def audit(axe_source: str) -> Audit:
+    """Not asserted at the end: the first test asserts it clean, the second reads what it found."""
     return Audit(axe_source)
 
 
@@ -236,20 +140,14 @@ def _saved_replies(page: Page, audit: Audit, base: str) -> None:
     audit.check(page, "saved reply inserted")
 
 
-def _sign_in(page: Page, audit: Audit, base: str, email: str, password: str) -> None:
+def _sign_in(page: Page, audit: Audit, server: LiveServer, email: str, password: str) -> None:
     """A first sign-in: password, the authenticator's setup, the recovery codes."""
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/accounts/login/setup/**")
-    audit.check(page, "authenticator setup")
-    totp.remember_from_page(email, page.content())
-    page.get_by_label("The code your app shows").fill(totp.code_for(email))
-    page.get_by_role("button", name="Confirm and sign in").click()
-    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
-    audit.check(page, "recovery codes")
-    page.get_by_role("link", name="I saved them: continue").click()
+
+    def at_step(step: str) -> None:
+        if step in SIGN_IN_PAGES:
+            audit.check(page, SIGN_IN_PAGES[step])
+
+    first_sign_in(page, server, email, password, at_step=at_step, landing=None)
 
 
 def _apply_to_the_list(page: Page, audit: Audit, base: str, public_key: str) -> None:
@@ -300,9 +198,7 @@ def _a_case_moves_on(page: Page, audit: Audit, base: str, tracking: str) -> None
     page.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_text("Decision recorded; the reporter has been told.")).to_be_visible()
     audit.check(page, "case confirmed, with a conversation")
-    page.locator("details#advisory").evaluate("details => { details.open = true; }")
-    page.get_by_role("button", name="Draft an advisory").click()
-    page.wait_for_url(re.compile(r".*/advisories/x_ATM-\d{4}-\d{4}/$"))
+    draft_advisory(page, ATM_IDENTIFIER)
     audit.check(page, "draft advisory editor")
     page.get_by_role("link", name="Preview the public page").click()
     audit.check(page, "draft advisory preview")
@@ -324,7 +220,7 @@ def _distributor_pages(chromium: Browser, team: Page, audit: Audit, server: Live
     member.locator("#id_new_password1").fill(DISTRIBUTOR_PASSWORD)
     member.locator("#id_new_password2").fill(DISTRIBUTOR_PASSWORD)
     member.get_by_role("button", name="Set password").click()
-    _sign_in(member, audit, server.url, DISTRIBUTOR, DISTRIBUTOR_PASSWORD)
+    _sign_in(member, audit, server, DISTRIBUTOR, DISTRIBUTOR_PASSWORD)
     _visit(member, audit, server.url + "/distributor/", "distributor portal")
     expect(member.get_by_role("heading", name="LLM Agentic Tool Mesh · Distro A")).to_be_visible()
     member.close()
@@ -336,13 +232,10 @@ def _duplicate_suggestions(page: Page, audit: Audit, server: LiveServer) -> None
 
     from .test_duplicate_suggestions import ORIGINAL, SAME_FLAW  # noqa: PLC0415
 
-    numbers = []
-    for report in (ORIGINAL, SAME_FLAW):
-        status, body = post_json(
-            server, f"/api/v1/projects/{PROJECT}/reports", {**report, "reporter_email": "sam@finder.test"}
-        )
-        assert status == 201
-        numbers.append(body["number"])
+    numbers = [
+        send_report(server, PROJECT, **report, reporter_email="sam@finder.test")["number"]
+        for report in (ORIGINAL, SAME_FLAW)
+    ]
     case = f"{server.url}/desk/p/{PROJECT}/reports/{numbers[1]}/"
     deadline = time.monotonic() + 120
     while not page.goto(case) or not page.locator("details#duplicates").count():
@@ -356,7 +249,7 @@ def test_axe_finds_no_violation_on_any_page(chromium: Browser, server: LiveServe
     page = chromium.new_page(viewport=WIDE)
     _public_pages(page, audit, server.url)
     tracking = _report_and_track(page, audit, server.url)
-    _sign_in(page, audit, server.url, server.admin_email, server.admin_password)
+    _sign_in(page, audit, server, server.admin_email, server.admin_password)
     page.wait_for_url("**/desk/")
     _desk_pages(page, audit, server.url)
     _saved_replies(page, audit, server.url)

@@ -1,87 +1,25 @@
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
-from . import totp
-from .live import LiveServer, live_server, post_json
+from .browser import phone_page, shot, sign_in
+from .live import LiveServer, post_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = os.environ.get("VULNDESK_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
-# No network beyond loopback: keep Chromium from reaching for Google's services.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `apt-get install chromium` (.ci/run does)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("browser"), "--no-smtp") as running:
-        yield running
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, server: LiveServer, *, shoot: bool = False) -> None:
-    """Password, then the authenticator: set up on the first sign-in (with recovery codes)."""
-    page.get_by_label("Email").fill(server.admin_email)
-    page.get_by_label("Password").fill(server.admin_password)
-    if shoot:
-        shot(page, "login")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/accounts/login/(setup|code)/$"))
-    if page.url.endswith("/setup/"):
-        totp.remember_from_page(server.admin_email, page.content())
-        if shoot:
-            shot(page, "mfa-setup")
-        page.get_by_label("The code your app shows").fill(totp.code_for(server.admin_email))
-        page.get_by_role("button", name="Confirm and sign in").click()
-        expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
-        assert len(page.locator(".recovery-codes li").all()) == 10
-        if shoot:
-            shot(page, "recovery-codes")
-        page.get_by_role("link", name="I saved them: continue").click()
-    else:
-        page.get_by_label("Code").fill(totp.code_for(server.admin_email))
-        page.get_by_role("button", name="Sign in").click()
-
-
-def test_an_admin_signs_in_and_opens_a_projects_policy_page(browser: Browser, server: LiveServer) -> None:
-    page = browser.new_page()
+def test_an_admin_signs_in_and_opens_a_projects_policy_page(chromium: Browser, server: LiveServer) -> None:
+    page = chromium.new_page()
     page.goto(server.url + "/")
     shot(page, "home")
     page.get_by_role("link", name="Sign in").click()
-    sign_in(page, server, shoot=True)
-    page.wait_for_url("**/desk/")
+    page.wait_for_url("**/accounts/login/")
+    sign_in(page, server, at_step=lambda step: shot(page, step))
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
     shot(page, "desk")
     page.get_by_role("link", name="LLM Agentic Tool Mesh").click()
@@ -91,8 +29,8 @@ def test_an_admin_signs_in_and_opens_a_projects_policy_page(browser: Browser, se
     page.close()
 
 
-def test_a_wrong_password_is_refused_with_a_message(browser: Browser, server: LiveServer) -> None:
-    page = browser.new_page()
+def test_a_wrong_password_is_refused_with_a_message(chromium: Browser, server: LiveServer) -> None:
+    page = chromium.new_page()
     page.goto(server.url + "/accounts/login/")
     page.get_by_label("Email").fill(server.admin_email)
     page.get_by_label("Password").fill("not the password")
@@ -102,10 +40,9 @@ def test_a_wrong_password_is_refused_with_a_message(browser: Browser, server: Li
 
 
 def test_pages_fit_a_phone_screen_and_load_nothing_from_elsewhere(
-    browser: Browser, server: LiveServer
+    chromium: Browser, server: LiveServer
 ) -> None:
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    page = context.new_page()
+    page = phone_page(chromium)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(server.url + "/p/llm-d/")
@@ -113,13 +50,13 @@ def test_pages_fit_a_phone_screen_and_load_nothing_from_elsewhere(
     assert width <= 375, "the page scrolls sideways on a phone"
     shot(page, "policy-phone")
     assert all(url.startswith(server.url) for url in requested), requested
-    context.close()
+    page.context.close()
 
 
 def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
-    browser: Browser, server: LiveServer
+    chromium: Browser, server: LiveServer, desk_page: Page, reporter_page: Page
 ) -> None:
-    context = browser.new_context(java_script_enabled=False)
+    context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(server.url + "/p/agentic-tool-mesh/")
     page.get_by_role("link", name="Report a vulnerability privately").click()
@@ -148,9 +85,7 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
     shot(page, "tracking")
     context.close()
 
-    team = browser.new_page()
-    team.goto(server.url + "/accounts/login/")
-    sign_in(team, server)
+    team = desk_page
     team.goto(server.url + "/desk/reports/")
     shot(team, "queue")
     team.get_by_role(
@@ -167,14 +102,12 @@ def test_a_reporter_without_javascript_reports_and_the_team_reads_it(
     team.get_by_role("button", name="Record the decision").click()
     expect(team.get_by_text("Decision recorded; the reporter has been told.")).to_be_visible()
     shot(team, "report-page")
-    team.close()
 
-    reporter = browser.new_page()
+    reporter = reporter_page
     reporter.goto(tracking_url)
     expect(reporter.get_by_text("Confirmed as a vulnerability")).to_be_visible()
     expect(reporter.get_by_text("Thanks, we reproduced it on 0.3.")).to_be_visible()
     shot(reporter, "tracking-after-triage")
-    reporter.close()
     mail_dir = Path(server.env["VULNDESK_DATA_DIR"]) / "mail"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not any(
@@ -201,7 +134,9 @@ HOSTILE_PARTS = (
 HOSTILE = "\n\n".join(HOSTILE_PARTS)
 
 
-def test_stored_markup_stays_inert_in_a_real_browser(browser: Browser, server: LiveServer) -> None:
+def test_stored_markup_stays_inert_in_a_real_browser(
+    chromium: Browser, server: LiveServer, reporter_page: Page
+) -> None:
     status, body = post_json(
         server,
         "/api/v1/projects/llm-d/reports",
@@ -210,14 +145,13 @@ def test_stored_markup_stays_inert_in_a_real_browser(browser: Browser, server: L
     assert status == 201
     number = body["number"]
     # The reporter's reply goes through markdown on the team's page: the same attempts again.
-    reporter = browser.new_page()
+    reporter = reporter_page
     reporter.goto(str(body["tracking_url"]))
     reporter.get_by_label("Write to the").fill(HOSTILE)
     reporter.get_by_role("button", name="Send", exact=True).click()
     expect(reporter.get_by_text("Your message was sent to the team.")).to_be_visible()
     assert reporter.evaluate("window.__xss") is None
-    reporter.close()
-    page = browser.new_page()
+    page = chromium.new_page()
     dialogs: list[str] = []
 
     def on_dialog(dialog: Dialog) -> None:

@@ -3,16 +3,12 @@ place carries its contact field) and read on the public page, at 1280 and 375 px
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from .live import LiveServer, live_server, post_json
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, sign_in
-from .test_browser_severity_and_advisory_editor import WIDE, _both_widths, _reviewer
+from .browser import ATM_IDENTIFIER, both_widths, case_url, draft_advisory, send_report
+from .live import LiveServer
+from .test_browser_severity_and_advisory_editor import _reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -20,34 +16,10 @@ PROJECT = "agentic-tool-mesh"
 GHSA = "GHSA-2c8m-4x9q-wp7v"
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("fields"), "--no-smtp") as running:
-        yield running
-
-
 def _draft(page: Page, server: LiveServer) -> str:
-    status, body = post_json(
-        server,
-        f"/api/v1/projects/{PROJECT}/reports",
-        {"title": "Planner follows symlinks", "description": "d", "reporter_email": "rita@researcher.test"},
-    )
-    assert status == 201
-    page.goto(f"{server.url}/desk/p/{PROJECT}/reports/{body['number']}/")
-    page.locator("details#advisory").evaluate("details => { details.open = true; }")
-    page.get_by_role("button", name="Draft an advisory").click()
-    page.wait_for_url(re.compile(r".*/advisories/x_ATM-\d{4}-\d{4}/$"))
-    return page.url
+    sent = send_report(server, PROJECT, "Planner follows symlinks", reporter_email="rita@researcher.test")
+    page.goto(case_url(server, PROJECT, sent["number"]))
+    return draft_advisory(page, ATM_IDENTIFIER)
 
 
 def _fill(page: Page) -> None:
@@ -65,11 +37,9 @@ def _fill(page: Page) -> None:
     page.get_by_label("Related vulnerabilities").fill("CVE-2025-40001")
 
 
-def test_the_new_fields_go_from_the_editor_to_the_public_page(chromium: Browser, server: LiveServer) -> None:
+def test_the_new_fields_go_from_the_editor_to_the_public_page(server: LiveServer, desk_page: Page) -> None:
     reviewer = _reviewer(server)
-    page = chromium.new_page(viewport=WIDE)
-    page.goto(server.url + "/accounts/login/")
-    sign_in(page, server)
+    page = desk_page
     editor = _draft(page, server)
     _fill(page)
     page.get_by_role("button", name="Save the draft", exact=True).last.click()
@@ -93,5 +63,5 @@ def test_the_new_fields_go_from_the_editor_to_the_public_page(chromium: Browser,
     expect(page.get_by_role("link", name="rita@researcher.test")).to_have_attribute(
         "href", "mailto:rita@researcher.test"
     )
-    _both_widths(page, "advisory-fields-page")
+    both_widths(page, "advisory-fields-page")
     page.close()

@@ -6,77 +6,29 @@ turn "overdue" off. Pages are photographed at 1280 and 375 px and checked by axe
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from . import totp
-from .live import LiveServer, live_server, post_json
-from .test_axe import Audit, axe_source  # noqa: F401 - axe_source is a fixture used by name
-from .test_browser import CHROMIUM, CHROMIUM_ARGS
-from .test_browser_team import DESKTOP, mails, shoot, sign_in_admin, text_of, wait_for_link
+from .browser import WIDE, Audit, case_url, draft_advisory, first_sign_in, send_report
+from .live import LiveServer, add_team_member, mails, text_of, wait_for_link
+from .test_browser_team import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 DAVE, DAVE_PASSWORD = "dave@llm-d-team.test", "dave's long team password"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("notices"), "--no-smtp") as running:
-        yield running
-
-
-@pytest.fixture
-def audit(axe_source: str) -> Iterator[Audit]:  # noqa: F811 - the fixture imported above
-    found = Audit(axe_source)
-    yield found
-    found.assert_clean()
-
-
-def _member(browser: Browser, server: LiveServer) -> Page:
-    created = server.cli(
-        "user", "create", DAVE, "--role", "team", "--project", "llm-d", "--password-stdin",
-        stdin=DAVE_PASSWORD + "\n",
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
-    page = browser.new_context(viewport=DESKTOP).new_page()
-    page.goto(server.url + "/accounts/login/")
-    page.get_by_label("Email").fill(DAVE)
-    page.get_by_label("Password").fill(DAVE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/accounts/login/setup/")
-    totp.remember_from_page(DAVE, page.content())
-    page.get_by_label("The code your app shows").fill(totp.code_for(DAVE))
-    page.get_by_role("button", name="Confirm and sign in").click()
-    page.get_by_role("link", name="I saved them: continue").click()
-    page.wait_for_url("**/desk/")
+def _member(chromium: Browser, server: LiveServer) -> Page:
+    add_team_member(server, DAVE, "llm-d", DAVE_PASSWORD)
+    page = chromium.new_page(viewport=WIDE)
+    first_sign_in(page, server, DAVE, DAVE_PASSWORD)
     return page
 
 
 def _draft_for_a_new_report(page: Page, server: LiveServer) -> str:
-    status, body = post_json(
-        server, "/api/v1/projects/llm-d/reports", {"title": "Cache poisoning", "description": "Details."}
-    )
-    assert status == 201
-    page.goto(f"{server.url}/desk/p/llm-d/reports/{body['number']}/")
-    page.locator("details#advisory").evaluate("details => { details.open = true; }")
-    page.get_by_role("button", name="Draft an advisory").click()
-    page.wait_for_url(re.compile(r".*/advisories/[^/]+/$"))
-    return page.url
+    sent = send_report(server, "llm-d", "Cache poisoning", description="Details.")
+    page.goto(case_url(server, "llm-d", sent["number"]))
+    return draft_advisory(page)
 
 
 def _request_review(page: Page, editor: str, reviewer: str) -> None:
@@ -91,11 +43,10 @@ def _requests_to(server: LiveServer, to: str) -> int:
 
 
 def test_a_member_asks_for_a_review_and_the_reviewers_choice_decides_how_they_hear(
-    browser: Browser, server: LiveServer, audit: Audit
+    chromium: Browser, server: LiveServer, audit: Audit, desk_page: Page
 ) -> None:
-    admin = browser.new_context(viewport=DESKTOP).new_page()
-    sign_in_admin(admin, server)
-    dave = _member(browser, server)
+    admin = desk_page
+    dave = _member(chromium, server)
     editor = _draft_for_a_new_report(dave, server)
     _request_review(dave, editor, server.admin_email)
     shoot(dave, "review-requested", audit)
@@ -112,7 +63,7 @@ def test_a_member_asks_for_a_review_and_the_reviewers_choice_decides_how_they_he
     waiting = admin.get_by_role("list", name="Waiting for my review")
     expect(waiting.get_by_role("listitem").first).to_contain_text("review requested from you")
     shoot(admin, "desk-review-requested", audit)
-    admin.set_viewport_size(DESKTOP)
+    admin.set_viewport_size(WIDE)
 
     # The reviewer turns review requests off on the account page: the next one is not mailed.
     admin.goto(server.url + "/accounts/#notices")
@@ -136,15 +87,11 @@ def test_a_member_asks_for_a_review_and_the_reviewers_choice_decides_how_they_he
 
 
 def test_the_owner_of_a_case_cannot_turn_overdue_off(
-    browser: Browser, server: LiveServer, audit: Audit
+    server: LiveServer, audit: Audit, desk_page: Page
 ) -> None:
-    admin = browser.new_context(viewport=DESKTOP).new_page()
-    sign_in_admin(admin, server)
-    status, body = post_json(
-        server, "/api/v1/projects/llm-d/reports", {"title": "Owner test", "description": "Details."}
-    )
-    assert status == 201
-    admin.goto(f"{server.url}/desk/p/llm-d/reports/{body['number']}/edit/people/")
+    admin = desk_page
+    sent = send_report(server, "llm-d", "Owner test", description="Details.")
+    admin.goto(case_url(server, "llm-d", sent["number"]) + "edit/people/")
     admin.get_by_label("Owner").select_option(label=server.admin_email)
     admin.locator("main form").get_by_role("button", name="Save", exact=True).click()
     expect(admin.get_by_role("status")).to_contain_text("Owner and assignees saved.")

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
+from .browser import both_widths, shot
 from .conftest import Relay
 from .live import LiveServer, free_port, live_server, post_json
-from .test_browser import browser, shot, sign_in  # noqa: F401 - the module's browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -99,36 +99,24 @@ def _send_reports(server: LiveServer) -> dict[str, int]:
     return numbers
 
 
-def _both_widths(page: Page, name: str) -> None:
-    shot(page, f"{name}-1280")
-    page.set_viewport_size({"width": 375, "height": 740})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375, f"{name} scrolls sideways"
-    shot(page, f"{name}-375")
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_bulk_closing_ten_reports_tells_each_reporter_the_reason(
-    browser: Browser,  # noqa: F811 - the fixture imported above
-    server: LiveServer,
-    relay: Relay,
+    server: LiveServer, relay: Relay, desk_page: Page, reporter_page: Page
 ) -> None:
     numbers = _send_reports(server)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(server.url + "/accounts/login/")
-    sign_in(page, server)
-    page.wait_for_url("**/desk/")
+    page = desk_page
+    page.goto(server.url + "/desk/")  # signed in before the reports came: count them now
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
     waiting = page.get_by_role("link", name=re.compile(r"Waiting for acknowledgement"))
     count = int(waiting.locator(".my-work-count").inner_text())
     assert count >= 10  # the example projects' own reports wait too
-    _both_widths(page, "my-work")
+    both_widths(page, "my-work")
     waiting.click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()
     assert page.locator('input[name="report"]').count() == count  # the desk's count is the queue's
     page.get_by_label("Project").select_option("llm-d")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_label("Waiting for")).to_have_value("acknowledgement")
-    _both_widths(page, "queue")
+    both_widths(page, "queue")
     for number in numbers.values():
         page.locator(f'input[name="report"][value="llm-d/{number}"]').check()
     page.get_by_label("Action").select_option("not_security")
@@ -136,9 +124,8 @@ def test_bulk_closing_ten_reports_tells_each_reporter_the_reason(
     page.get_by_role("button", name="Apply to the selected reports").click()
     expect(page.get_by_text("10 closed as not a security issue")).to_be_visible()
     shot(page, "queue-after-bulk-close")
-    page.close()
 
-    reader = browser.new_page()
+    reader = reporter_page
     for reporter, number in numbers.items():
         changed = _wait_for(relay, reporter, f"updated your security report #{number} for")
         assert "Their explanation is on your private tracking page" in _text_of(changed)
@@ -148,4 +135,3 @@ def test_bulk_closing_ten_reports_tells_each_reporter_the_reason(
         reader.goto(link.group(1))
         expect(reader.get_by_text(REASON)).to_be_visible()
     shot(reader, "tracking-after-bulk-close")
-    reader.close()

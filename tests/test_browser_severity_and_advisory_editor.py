@@ -4,73 +4,42 @@ preview and its diff work and fit a phone. Screenshots go to test-artifacts/ at 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from .browser import (
+    ATM_IDENTIFIER,
+    PHONE,
+    WIDE,
+    both_widths,
+    case_url,
+    draft_advisory,
+    open_section,
+    send_report,
+    shot,
+    sign_in,
+)
 from .live import Browser as FormClient
-from .live import LiveServer, live_server, post_json
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, shot, sign_in
+from .live import LiveServer, signed_in_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PROJECT = "agentic-tool-mesh"
 REVIEWER, REVIEWER_PASSWORD = "reviewer@atm.test", "a reviewer's long password"
-WIDE = ViewportSize(width=1280, height=900)
-PHONE = ViewportSize(width=375, height=740)
 V40 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:N/SI:N/SA:N"
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("editor"), "--no-smtp") as running:
-        yield running
-
-
 def _case(server: LiveServer, title: str) -> str:
-    status, body = post_json(
-        server,
-        f"/api/v1/projects/{PROJECT}/reports",
-        {"title": title, "description": "d", "reporter_email": "rita@researcher.test"},
+    return case_url(
+        server, PROJECT, send_report(server, PROJECT, title, reporter_email="rita@researcher.test")["number"]
     )
-    assert status == 201
-    return f"{server.url}/desk/p/{PROJECT}/reports/{body['number']}/"
-
-
-def _open_section(page: Page, section: str) -> None:
-    """Unfold a section of the case page that its stage keeps folded, as a click on its summary would."""
-    page.locator(f"details#{section}").evaluate("details => { details.open = true; }")
-
-
-def _both_widths(page: Page, name: str) -> None:
-    """A screenshot at 1280 px and at 375 px; at 375 px nothing may scroll sideways."""
-    page.set_viewport_size(WIDE)
-    shot(page, f"{name}-1280")
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    shot(page, f"{name}-375")
-    page.set_viewport_size(WIDE)
-    assert width <= PHONE["width"], f"{name} is {width} px wide on a phone"
 
 
 def test_the_score_follows_each_cvss_choice_and_a_pasted_vector_selects_its_radios(
-    chromium: Browser, server: LiveServer
+    server: LiveServer, desk_page: Page
 ) -> None:
-    page = chromium.new_page(viewport=WIDE)
-    page.goto(server.url + "/accounts/login/")
-    sign_in(page, server)
+    page = desk_page
     page.goto(_case(server, "Router runs shell commands") + "edit/severity/")  # the section's own page
     calculator = page.locator("fieldset.cvss-calculator", has=page.locator("legend", has_text="CVSS 3.1"))
     for metric, value in (
@@ -112,27 +81,13 @@ def test_the_score_follows_each_cvss_choice_and_a_pasted_vector_selects_its_radi
     page.goto(page.url.split("#")[0] + "edit/severity/")
     shot(page, "severity-calculator-375")
     severity_form = page.locator("form", has=page.locator("#cvss31"))
-    severity_form.screenshot(path=str(SCREENSHOTS / "severity-calculator-375-section.png"))
+    shot(severity_form, "severity-calculator-375-section")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.close()
 
 
 def _reviewer(server: LiveServer) -> FormClient:
-    created = server.cli(
-        "user",
-        "create",
-        REVIEWER,
-        "--role",
-        "team",
-        "--project",
-        PROJECT,
-        "--password-stdin",
-        stdin=REVIEWER_PASSWORD + "\n",
-    )
-    assert created.returncode == 0, created.stderr
-    reviewer = FormClient(server)
-    reviewer.sign_in(REVIEWER, REVIEWER_PASSWORD)
-    return reviewer
+    return signed_in_member(server, REVIEWER, PROJECT, REVIEWER_PASSWORD)
 
 
 def _fill_the_draft(page: Page) -> None:
@@ -155,29 +110,24 @@ def _fill_the_draft(page: Page) -> None:
     page.get_by_label("Kind of reference 1").select_option("FIX")
 
 
-def test_the_team_writes_previews_and_compares_an_advisory(chromium: Browser, server: LiveServer) -> None:
+def test_the_team_writes_previews_and_compares_an_advisory(server: LiveServer, desk_page: Page) -> None:
     reviewer = _reviewer(server)
-    page = chromium.new_page(viewport=WIDE)
-    page.goto(server.url + "/accounts/login/")
-    sign_in(page, server)
+    page = desk_page
     page.goto(_case(server, "Tool output reaches eval()"))
-    _open_section(page, "advisory")
-    page.get_by_role("button", name="Draft an advisory").click()
-    page.wait_for_url(re.compile(r".*/advisories/x_ATM-\d{4}-\d{4}/$"))
-    editor = page.url
+    editor = draft_advisory(page, ATM_IDENTIFIER)
     _fill_the_draft(page)
     page.get_by_role("button", name="Save the draft", exact=True).last.click()
     expect(page.get_by_text("Draft saved.")).to_be_visible()
     expect(page.get_by_label("Name of credit 2")).to_have_value("Alex Analyst")
     expect(page.locator(".publication-check")).to_contain_text("OSV has no ecosystem for generic packages")
-    _both_widths(page, "advisory-editor")
+    both_widths(page, "advisory-editor")
 
     page.get_by_role("link", name="Preview the public page").click()
     expect(page.get_by_text("Preview — not published.")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(r"Tool output reaches eval\(\)"))).to_be_visible()
     expect(page.get_by_text("Alex Analyst (Analyst)")).to_be_visible()
     expect(page.locator("dl.facts")).to_contain_text("Not yet")
-    _both_widths(page, "advisory-preview")
+    both_widths(page, "advisory-preview")
 
     page.goto(editor)
     # A row is removed by emptying it.
@@ -201,7 +151,7 @@ def test_the_team_writes_previews_and_compares_an_advisory(chromium: Browser, se
     expect(page.get_by_role("heading", name="Summary")).to_be_visible()
     expect(page.locator("ins").first).to_contain_text("Fixed in 0.4.2; upgrade now.")
     expect(page.locator("del")).to_contain_text(["Alex Analyst (analyst)"])
-    _both_widths(page, "advisory-diff")
+    both_widths(page, "advisory-diff")
     page.close()
 
 
@@ -210,10 +160,9 @@ def test_without_javascript_another_row_comes_from_the_server_with_the_typing_ke
 ) -> None:
     context = chromium.new_context(java_script_enabled=False, viewport=WIDE)
     page = context.new_page()
-    page.goto(server.url + "/accounts/login/")
     sign_in(page, server)
     page.goto(_case(server, "Planner loops forever"))
-    _open_section(page, "advisory")
+    open_section(page, "advisory")
     page.get_by_role("button", name="Draft an advisory").click()
     page.get_by_label("Summary (one paragraph").fill("Typed before adding a row.")
     page.get_by_label("Name of credit 1").fill("Rita Researcher")

@@ -8,124 +8,30 @@ Each page is photographed at 1280 and 375 px wide, and none scrolls sideways on 
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
-import time
-from collections.abc import Iterator
-from email.message import EmailMessage
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from . import totp
-from .live import LiveServer, live_server
-from .test_axe import Audit, axe_source  # noqa: F401 - axe_source is a fixture used by name
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from .browser import WIDE, Audit, both_widths, enter_code, set_up_authenticator, submit_password
+from .live import LiveServer, mails, wait_for_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-PHONE: ViewportSize = {"width": 375, "height": 740}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 CAROL = "carol@atm-team.test"
 FIRST_PASSWORD = "carol's first long password"
 NEW_PASSWORD = "carol's second long password"
 PROJECT = "agentic-tool-mesh"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("team"), "--no-smtp") as running:
-        yield running
-
-
-@pytest.fixture
-def audit(axe_source: str) -> Iterator[Audit]:  # noqa: F811 - the fixture imported above
-    """axe-core on every page photographed; a test fails on any violation it found."""
-    found = Audit(axe_source)
-    yield found
-    found.assert_clean()
-
-
 def shoot(page: Page, name: str, audit: Audit) -> None:
     """Both widths, checked by axe; on the phone the page must not scroll sideways."""
     audit.check(page, f"team {name}")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(SCREENSHOTS / f"team-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
-    page.screenshot(path=str(SCREENSHOTS / f"team-{name}-375.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-
-
-def mails(server: LiveServer) -> list[EmailMessage]:
-    folder = Path(server.env["VULNDESK_DATA_DIR"]) / "mail"
-    found = []
-    for path in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime):
-        raw = path.read_bytes().split(b"\n" + b"-" * 79)[0]
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        found.append(message)
-    return found
-
-
-def text_of(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    return str(body.get_content())
-
-
-def wait_for_link(server: LiveServer, to: str, path: str, *, seen: int = 0) -> str:
-    """The link to ``path`` in the newest mail to ``to``, once more than ``seen`` such mails arrived."""
-    pattern = re.compile(re.escape(server.url) + re.escape(path) + r"[A-Za-z0-9_-]+/")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        links = [
-            link
-            for message in mails(server)
-            if to in str(message["To"])
-            for link in pattern.findall(text_of(message))
-        ]
-        if len(links) > seen:
-            return str(links[-1])
-        time.sleep(0.3)
-    raise AssertionError(f"no mail to {to} with a link to {path}")
-
-
-def sign_in_admin(page: Page, server: LiveServer) -> None:
-    page.goto(server.url + "/accounts/login/")
-    page.get_by_label("Email").fill(server.admin_email)
-    page.get_by_label("Password").fill(server.admin_password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/accounts/login/(setup|code)/$"))
-    if page.url.endswith("/setup/"):
-        totp.remember_from_page(server.admin_email, page.content())
-        page.get_by_label("The code your app shows").fill(totp.code_for(server.admin_email))
-        page.get_by_role("button", name="Confirm and sign in").click()
-        page.get_by_role("link", name="I saved them: continue").click()
-    else:
-        page.get_by_label("Code").fill(totp.code_for(server.admin_email))
-        page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/desk/")
+    both_widths(page, f"team-{name}")
 
 
 def test_an_invited_member_signs_up_and_is_on_the_team(
-    browser: Browser, server: LiveServer, audit: Audit
+    chromium: Browser, server: LiveServer, audit: Audit, desk_page: Page
 ) -> None:
-    admin = browser.new_context(viewport=DESKTOP).new_page()
-    sign_in_admin(admin, server)
+    admin = desk_page
     admin.goto(server.url + "/desk/teams/")
     expect(admin.get_by_role("heading", name="Teams", exact=True)).to_be_visible()
     # `vulndesk setup` put the first administrator on every example project's team.
@@ -140,7 +46,7 @@ def test_an_invited_member_signs_up_and_is_on_the_team(
     shoot(admin, "project-team", audit)
 
     invitation = wait_for_link(server, CAROL, "/accounts/invitation/")
-    carol = browser.new_context(viewport=DESKTOP).new_page()
+    carol = chromium.new_page(viewport=WIDE)
     carol.goto(invitation)
     expect(
         carol.get_by_role("heading", name="Join the security team of LLM Agentic Tool Mesh")
@@ -151,10 +57,7 @@ def test_an_invited_member_signs_up_and_is_on_the_team(
     carol.get_by_role("button", name="Set password and continue").click()
     # Straight on to the authenticator: nobody is on a team without a second factor.
     carol.wait_for_url("**/accounts/login/setup/")
-    totp.remember_from_page(CAROL, carol.content())
-    carol.get_by_label("The code your app shows").fill(totp.code_for(CAROL))
-    carol.get_by_role("button", name="Confirm and sign in").click()
-    carol.get_by_role("link", name="I saved them: continue").click()
+    set_up_authenticator(carol, CAROL)
     carol.wait_for_url(f"**/desk/p/{PROJECT}/team/")
     expect(carol.locator("table")).to_contain_text(CAROL)
     shoot(carol, "project-team-as-member", audit)
@@ -162,7 +65,7 @@ def test_an_invited_member_signs_up_and_is_on_the_team(
     expect(carol.get_by_role("button", name="Invite")).to_have_count(0)
 
     # The link worked once: opened again, it opens nothing.
-    again = browser.new_context().new_page()
+    again = chromium.new_page()
     again.goto(invitation)
     expect(again.get_by_role("heading", name="This invitation does not work")).to_be_visible()
     admin.reload()
@@ -171,9 +74,9 @@ def test_an_invited_member_signs_up_and_is_on_the_team(
 
 
 def test_a_forgotten_password_is_reset_by_mail_and_the_second_factor_is_still_asked(
-    browser: Browser, server: LiveServer, audit: Audit
+    chromium: Browser, server: LiveServer, audit: Audit
 ) -> None:
-    page = browser.new_context(viewport=DESKTOP).new_page()
+    page = chromium.new_page(viewport=WIDE)
     page.goto(server.url + "/accounts/login/")
     page.get_by_role("link", name="Forgot your password?").click()
     shoot(page, "forgot-password", audit)
@@ -197,13 +100,10 @@ def test_a_forgotten_password_is_reset_by_mail_and_the_second_factor_is_still_as
     page.wait_for_url("**/accounts/login/")
     expect(page.get_by_role("status")).to_contain_text("Password changed")
 
-    page.get_by_label("Email").fill(CAROL)
-    page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_password(page, CAROL, NEW_PASSWORD)
     # The reset changed the password only: the authenticator's code is still asked.
     page.wait_for_url("**/accounts/login/code/")
-    page.get_by_label("Code").fill(totp.code_for(CAROL))
-    page.get_by_role("button", name="Sign in").click()
+    enter_code(page, CAROL)
     page.wait_for_url("**/desk/")
 
     page.goto(link)

@@ -4,42 +4,21 @@ shipped says that 1.4 gets no fixes, on a desktop and on a phone, where it does 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from .live import LiveServer, live_server
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, shot, sign_in
+from .browser import PHONE, phone_page, shot
+from .live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("versions"), "--no-smtp") as server:
-        yield server
-
-
 def test_the_releases_page_says_1_4_gets_no_fixes_at_1280_and_375_px(
-    chromium: Browser, running: LiveServer
+    chromium: Browser, server: LiveServer, desk_page: Page
 ) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(running.url + "/accounts/login/")
-    sign_in(page, running)
-    page.goto(running.url + "/desk/p/agentic-tool-mesh/releases/")
+    page = desk_page
+    page.goto(server.url + "/desk/p/agentic-tool-mesh/releases/")
     for version in ("1.4.0", "1.5.0", "1.6.0", "1.7.0"):
         page.get_by_label("Package URL").fill("pkg:pypi/llmesh")
         page.get_by_label("Version").fill(version)
@@ -52,15 +31,12 @@ def test_the_releases_page_says_1_4_gets_no_fixes_at_1280_and_375_px(
         expect(table.locator("tr", has_text=supported)).to_contain_text("Supported")
         expect(table.locator("tr", has_text=supported)).not_to_contain_text("Not supported")
     shot(page, "releases-1280")
-    cookies = context.cookies()
-    context.close()
-
-    phone = chromium.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    phone.add_cookies(cookies)  # type: ignore[arg-type]  # the same signed-in session
-    page = phone.new_page()
-    page.goto(running.url + "/desk/p/agentic-tool-mesh/releases/")
+    page = phone_page(chromium, cookies=page.context.cookies())  # the same signed-in session
+    page.goto(server.url + "/desk/p/agentic-tool-mesh/releases/")
     row = page.locator("table.versions tr", has_text="1.4.x")
     expect(row).to_contain_text(re.compile(r"Not supported"))
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375, "the page scrolls sideways"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+        "the page scrolls sideways"
+    )
     shot(page, "releases-375")
-    phone.close()
+    page.context.close()

@@ -20,26 +20,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Dialog,
-    Locator,
-    Page,
-    ViewportSize,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
-from . import totp
-from .live import LiveServer, live_server
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from .browser import PHONE, SCREENSHOTS, WIDE, first_sign_in, phone_page, phone_width, shot
+from .live import LiveServer, add_team_member, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 MAX_CLICKS = 15
-PHONE: ViewportSize = {"width": 375, "height": 740}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 TEAM_PASSWORD = "a team member's long password"
 PROJECTS = {
     "fast-llm": ("Fast-LLM", "pkg:pypi/fast-llm", "disclosure@servicenow.com"),
@@ -49,17 +37,8 @@ PROJECTS = {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """With its SMTP listener: Fast-LLM's reporter writes to the intake address."""
     with live_server(tmp_path_factory.mktemp("journey")) as running:
         yield running
 
@@ -81,54 +60,31 @@ class Person:
 
     def shoot(self, name: str) -> None:
         """The page at 1280 px and at 375 px; on the phone it must not scroll sideways."""
-        SCREENSHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"journey-{name}-1280.png"), full_page=True)
-        self.page.set_viewport_size(PHONE)
-        width = self.page.evaluate("document.documentElement.scrollWidth")
+        width = phone_width(self.page, f"journey-{name}")
         if width > PHONE["width"]:
             self.wide_pages.append(f"{name}: {width} px")
-        self.page.screenshot(path=str(SCREENSHOTS / f"journey-{name}-375.png"), full_page=True)
-        self.page.set_viewport_size(DESKTOP)
 
 
-def _person(browser: Browser, server: LiveServer, email: str, project: str) -> tuple[BrowserContext, Person]:
-    created = server.cli(
-        "user", "create", email, "--role", "team", "--project", project, "--password-stdin",
-        stdin=TEAM_PASSWORD + "\n",
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
-    context = browser.new_context(viewport=DESKTOP)
+def _person(chromium: Browser, server: LiveServer, email: str, project: str) -> tuple[BrowserContext, Person]:
+    add_team_member(server, email, project, TEAM_PASSWORD)
+    context = chromium.new_context(viewport=WIDE)
     page = context.new_page()
     person = Person(page, email)
     page.on(
         "framenavigated", lambda frame: person.loads.append(frame.url) if frame == page.main_frame else None
     )
-    _sign_in(page, server, email)
+    first_sign_in(page, server, email, TEAM_PASSWORD)
     return context, person
 
 
-def _sign_in(page: Page, server: LiveServer, email: str) -> None:
-    page.goto(server.url + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(TEAM_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/accounts/login/setup/$"))
-    totp.remember_from_page(email, page.content())
-    page.get_by_label("The code your app shows").fill(totp.code_for(email))
-    page.get_by_role("button", name="Confirm and sign in").click()
-    page.get_by_role("link", name="I saved them: continue").click()
-    page.wait_for_url("**/desk/")
-
-
-def _report_on_the_form(browser: Browser, server: LiveServer, slug: str, title: str) -> str:
+def _report_on_the_form(chromium: Browser, server: LiveServer, slug: str, title: str) -> str:
     """A reporter without an account sends the report on the public form; their tracking link."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True)
-    page = context.new_page()
+    page = phone_page(chromium)
     page.goto(f"{server.url}/p/{slug}/report/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
         "the form scrolls sideways"
     )
-    page.screenshot(path=str(SCREENSHOTS / f"journey-{slug}-form-375.png"), full_page=True)
+    shot(page, f"journey-{slug}-form-375")
     page.get_by_label("Summary").fill(title)
     page.get_by_label("Description").fill(
         "A crafted request makes the service run a command of the sender's choice."
@@ -144,7 +100,7 @@ def _report_on_the_form(browser: Browser, server: LiveServer, slug: str, title: 
     page.get_by_role("button", name="Send the report privately").click()
     expect(page.get_by_role("heading", name=re.compile(r"Report #\d+ received"))).to_be_visible()
     link = page.locator("a.tracking-link").get_attribute("href")
-    context.close()
+    page.context.close()
     assert link
     return link
 
@@ -195,17 +151,17 @@ def _fix(author: Person) -> None:
 
 @pytest.mark.parametrize("slug", list(PROJECTS))
 def test_a_team_takes_a_report_to_a_published_advisory_and_a_closed_case(
-    slug: str, browser: Browser, server: LiveServer
+    slug: str, chromium: Browser, server: LiveServer
 ) -> None:
     name, package, intake = PROJECTS[slug]
     title = f"Command injection in the {name} gateway"
     tracking = (
         _report_by_mail(server, intake, title)
         if intake
-        else _report_on_the_form(browser, server, slug, title)
+        else _report_on_the_form(chromium, server, slug, title)
     )
-    author_context, author = _person(browser, server, f"author@{slug}.test", slug)
-    reviewer_context, reviewer = _person(browser, server, f"reviewer@{slug}.test", slug)
+    author_context, author = _person(chromium, server, f"author@{slug}.test", slug)
+    reviewer_context, reviewer = _person(chromium, server, f"reviewer@{slug}.test", slug)
     author.loads.clear()
     author.page.goto(f"{server.url}/desk/reports/?project={slug}")
     author.press(author.page.get_by_role("link", name=re.compile(re.escape(title))))
@@ -224,7 +180,7 @@ def test_a_team_takes_a_report_to_a_published_advisory_and_a_closed_case(
     expect(author.page.get_by_role("link", name=re.compile(re.escape(title)))).to_have_count(0)  # not open
     author.shoot(f"{slug}-10-queue")
     assert not author.wide_pages, author.wide_pages
-    _reporter_reads_published(browser, tracking, slug)
+    _reporter_reads_published(chromium, tracking, slug)
     author_context.close()
     reviewer_context.close()
 
@@ -277,13 +233,13 @@ def _publish_and_close(author: Person, slug: str) -> None:
     author.shoot(f"{slug}-9-closed")
 
 
-def _reporter_reads_published(browser: Browser, tracking: str, slug: str) -> None:
-    reporter = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+def _reporter_reads_published(chromium: Browser, tracking: str, slug: str) -> None:
+    reporter = phone_page(chromium)
     reporter.goto(tracking)
     expect(reporter.locator(".facts")).to_contain_text("Published")
     expect(reporter.locator("main")).to_contain_text("Credit: Rita Reporter")
     assert reporter.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    reporter.screenshot(path=str(SCREENSHOTS / f"journey-{slug}-tracking-375.png"), full_page=True)
+    shot(reporter, f"journey-{slug}-tracking-375")
     reporter.context.close()
 
 
@@ -295,11 +251,11 @@ def _wait_for_warnings(page: Page, warnings: list[str], count: int) -> None:
         page.wait_for_timeout(100)
 
 
-def test_leaving_a_page_with_unsaved_input_asks_first(browser: Browser, server: LiveServer) -> None:
+def test_leaving_a_page_with_unsaved_input_asks_first(chromium: Browser, server: LiveServer) -> None:
     """With JavaScript: typed in one form, pressing another (or a link) warns before anything is lost."""
     title = "Unsaved input is not lost"
-    _report_on_the_form(browser, server, "llm-d", title)
-    context, person = _person(browser, server, "careful@llm-d.test", "llm-d")
+    _report_on_the_form(chromium, server, "llm-d", title)
+    context, person = _person(chromium, server, "careful@llm-d.test", "llm-d")
     page = person.page
     warnings: list[str] = []
 

@@ -5,43 +5,29 @@ test-artifacts/ (axe-metrics-at-1280-px.png and so on)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from .live import LiveServer, live_server, post_json
-from .test_axe import PHONE, WIDE, Audit, axe_source, chromium  # noqa: F401 - fixtures
-from .test_browser import SCREENSHOTS, sign_in
+from .browser import WIDE, Audit, both_widths, send_report, sign_in
+from .live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PROJECT = "agentic-tool-mesh"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("desk-reports"), "--no-smtp") as running:
-        yield running
-
-
-def _signed_in_page(chromium: Browser, server: LiveServer, errors: list[str]) -> Page:  # noqa: F811
+def _signed_in_page(chromium: Browser, server: LiveServer, errors: list[str]) -> Page:
     page = chromium.new_page(viewport=WIDE)
     page.on("console", lambda message: _keep_error(message, errors))
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url + "/accounts/login/")
     sign_in(page, server)
-    page.wait_for_url("**/desk/")
     return page
 
 
 def _screens(page: Page, name: str) -> None:
     """What a person sees first, folded tables closed, at both widths."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    for viewport in (WIDE, PHONE):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport['width']}.png"))
-    page.set_viewport_size(WIDE)
+    both_widths(page, name, full_page=False)
 
 
 def _keep_error(message: ConsoleMessage, errors: list[str]) -> None:
@@ -50,12 +36,9 @@ def _keep_error(message: ConsoleMessage, errors: list[str]) -> None:
 
 
 def test_the_metrics_pages_render_with_no_console_error(
-    chromium: Browser,  # noqa: F811
-    server: LiveServer,
-    axe_source: str,  # noqa: F811
+    chromium: Browser, server: LiveServer, audit: Audit
 ) -> None:
     errors: list[str] = []
-    audit = Audit(axe_source)
     page = _signed_in_page(chromium, server, errors)
     page.goto(server.url + "/desk/metrics/")
     expect(page.get_by_role("heading", name="Metrics for every project")).to_be_visible()
@@ -72,16 +55,13 @@ def test_the_metrics_pages_render_with_no_console_error(
     _screens(page, "project-metrics")
     audit.check(page, "project metrics")
     assert errors == []
-    status, _ = post_json(
+    send_report(
         server,
-        f"/api/v1/projects/{PROJECT}/reports",
-        {
-            "title": "Mesh router trusts any tool",
-            "description": "Details.",
-            "reporter_email": "r@researcher.test",
-        },
+        PROJECT,
+        "Mesh router trusts any tool",
+        description="Details.",
+        reporter_email="r@researcher.test",
     )
-    assert status == 201
     page.goto(server.url + "/desk/outbox/")
     expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
     expect(page.get_by_role("cell", name="report-received")).to_be_visible()
@@ -93,8 +73,7 @@ def test_the_metrics_pages_render_with_no_console_error(
     _policy_editor(page, server, audit)
     # The one the browser logs is the editor's deliberate 400 for the section sent with an error.
     assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
-    page.close()
-    audit.assert_clean()
+    page.close()  # the audit fixture asserts it found no violation
 
 
 def _policy_editor(page: Page, server: LiveServer, audit: Audit) -> None:
@@ -117,13 +96,9 @@ def _policy_editor(page: Page, server: LiveServer, audit: Audit) -> None:
     audit.check(page, "policy diff")
 
 
-def test_the_metrics_page_reads_without_javascript(
-    chromium: Browser,  # noqa: F811
-    server: LiveServer,
-) -> None:
+def test_the_metrics_page_reads_without_javascript(chromium: Browser, server: LiveServer) -> None:
     context = chromium.new_context(java_script_enabled=False, viewport=WIDE)
     page = context.new_page()
-    page.goto(server.url + "/accounts/login/")
     sign_in(page, server)
     page.goto(server.url + f"/desk/p/{PROJECT}/metrics/")
     expect(page.get_by_role("img", name=re.compile("Reports by outcome"))).to_be_visible()

@@ -178,20 +178,44 @@ def two_distributors(
     assert member.embargo_policy_version == "1"
     assert member.embargo_policy_accepted_at is not None
     team = signed_in(bob)
-    team.post(f"/desk/p/{ATM}/distributors/{distro_a.pk}/", {"action": "approve"})
+    _on_organisation(team, distro_a, "approve")
     distro_a.refresh_from_db()
     assert distro_a.state == OrganisationState.APPROVED  # the first organisation founds the list
     # The second needs a member of the list to vouch for it (criterion 7).
-    page = team.post(f"/desk/p/{ATM}/distributors/{vendor_b.pk}/", {"action": "approve"}, follow=True)
+    page = _on_organisation(team, vendor_b, "approve", follow=True)
     assert "no member of the list has vouched" in page.content.decode()
     ada_client = _join(client, _deliver_all(relay), "ada@distro-a.test", ada)
     portal = ada_client.get("/distributor/").content.decode()
     assert "Vendor B" in portal
     ada_client.post(f"/distributor/p/{ATM}/vouch/{vendor_b.pk}/", {"statement": "We know their work."})
     assert "We know their work." in team.get(f"/desk/p/{ATM}/distributors/").content.decode()
-    team.post(f"/desk/p/{ATM}/distributors/{vendor_b.pk}/", {"action": "approve"})
+    _on_organisation(team, vendor_b, "approve")
     bea_client = _join(client, _deliver_all(relay), "bea@vendor-b.test", bea)
     return {"team": team, "ada": ada_client, "bea": bea_client, "a": distro_a, "b": vendor_b, "bea_key": bea}
+
+
+def _on_case(team: Client, number: int, action: str, *, follow: bool = False, **fields: Any) -> Any:
+    """The team's ``action`` in case ``number``'s distributors section (share, attribute...)."""
+    return team.post(
+        f"/desk/p/{ATM}/reports/{number}/distributors/", {"action": action, **fields}, follow=follow
+    )
+
+
+def _share(
+    team: Client, number: int, organisation: Organisation, summary: str = SECRET, *, follow: bool = False
+) -> Any:
+    return _on_case(
+        team, number, "share", organisation=[str(organisation.pk)], summary=summary, follow=follow
+    )
+
+
+def _on_organisation(
+    team: Client, organisation: Organisation, action: str, *, follow: bool = False, **fields: str
+) -> Any:
+    """The team's ``action`` on an organisation of the list (approve, decline, member_state...)."""
+    return team.post(
+        f"/desk/p/{ATM}/distributors/{organisation.pk}/", {"action": action, **fields}, follow=follow
+    )
 
 
 def _critical_case_fixed_on_three_lines(client: Client, team: Client) -> tuple[int, str]:
@@ -250,6 +274,14 @@ def _negotiate(client: Client, team: Client, number: int, tracking: str) -> dt.d
     return embargo.ends_at
 
 
+def _case_under_embargo(client: Client, team: Client) -> tuple[int, str]:
+    """The critical case, with the disclosure date the reporter and the team agreed; its number
+    and the reporter's tracking page."""
+    number, tracking = _critical_case_fixed_on_three_lines(client, team)
+    _negotiate(client, team, number, tracking)
+    return number, tracking
+
+
 def _briefing_sent_is_audited(address: str) -> None:
     """Each briefing sent is a disclosure of embargoed material: audited, per person."""
     sent = AuditEvent.objects.get(action="distributors.notice_sent")
@@ -286,10 +318,7 @@ def test_the_agentic_tool_mesh_tells_one_distributor_under_embargo_and_not_the_o
 
     # The team tells Distro A only.
     distro_a = two_distributors["a"]
-    response = team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(distro_a.pk)], "summary": f"Summary: {SECRET}."},
-    )
+    response = _share(team, number, distro_a, f"Summary: {SECRET}.")
     assert response.status_code == 302
     assert [s.organisation.name for s in CaseShare.objects.all()] == ["Distro A"]
     # The reporter hears that one distributor was told, not who, under the same embargo.
@@ -378,12 +407,8 @@ def test_attacks_in_the_wild_tell_the_distributors_at_once(
     django_capture_on_commit_callbacks: CaptureOnCommit,
 ) -> None:
     team = two_distributors["team"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    number, _tracking = _case_under_embargo(client, team)
+    _share(team, number, two_distributors["a"])
     _deliver_all(relay)
     with django_capture_on_commit_callbacks(execute=True):
         team.post(
@@ -396,19 +421,11 @@ def test_attacks_in_the_wild_tell_the_distributors_at_once(
 def test_sharing_needs_the_policys_notice_period(client: Client, two_distributors: dict[str, Any]) -> None:
     team = two_distributors["team"]
     number, _tracking = _critical_case_fixed_on_three_lines(client, team)
-    page = team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-        follow=True,
-    ).content.decode()
+    page = _share(team, number, two_distributors["a"], follow=True).content.decode()
     assert "agree a disclosure date first" in page
     soon = (timezone.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     team.post(f"/desk/p/{ATM}/reports/{number}/embargo/", {"action": "set", "zone": "UTC", "ends_at": soon})
-    page = team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-        follow=True,
-    ).content.decode()
+    page = _share(team, number, two_distributors["a"], follow=True).content.decode()
     assert "at least 7 days of notice" in page
     assert not CaseShare.objects.exists()
 
@@ -417,13 +434,9 @@ def test_a_second_leak_removes_the_organisation_from_the_list(
     client: Client, two_distributors: dict[str, Any], relay: Relay
 ) -> None:
     team, ada_client = two_distributors["team"], two_distributors["ada"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
+    number, tracking = _case_under_embargo(client, team)
     distro_a = two_distributors["a"]
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(distro_a.pk)], "summary": SECRET},
-    )
+    _share(team, number, distro_a)
     case_url = f"/distributor/p/{ATM}/cases/{number}/"
     ada_client.post(f"{case_url}act/", {"action": "accept"})
     # Ada reports her own organisation's leak, as the policy asks; the team is alerted at once.
@@ -440,10 +453,7 @@ def test_a_second_leak_removes_the_organisation_from_the_list(
     # A member's report counts against nobody until the team attributes it.
     assert Leak.objects.get().organisation is None
     ada_leak = Leak.objects.get()
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "attribute", "leak": str(ada_leak.pk), "organisation": str(distro_a.pk)},
-    )
+    _on_case(team, number, "attribute", leak=str(ada_leak.pk), organisation=str(distro_a.pk))
     distro_a.refresh_from_db()
     assert distro_a.state == OrganisationState.APPROVED  # one leak: reported, recorded
     # The reporter reports another; the team finds it came from Distro A: the second leak removes it.
@@ -451,10 +461,7 @@ def test_a_second_leak_removes_the_organisation_from_the_list(
     page = team.get(f"/desk/p/{ATM}/reports/{number}/").content.decode()
     assert "The reporter" in page
     unattributed = Leak.objects.get(organisation__isnull=True)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "attribute", "leak": str(unattributed.pk), "organisation": str(distro_a.pk)},
-    )
+    _on_case(team, number, "attribute", leak=str(unattributed.pk), organisation=str(distro_a.pk))
     distro_a.refresh_from_db()
     assert distro_a.state == OrganisationState.REMOVED
     assert "2 leaks" in distro_a.decision_reason
@@ -483,14 +490,9 @@ def test_applications_are_checked_and_declines_give_a_reason(
     assert _apply(client, "Distro A", "ada@distro-a.test", ada.public_key()).status_code == 201
     organisation = Organisation.objects.get()
     team = signed_in(bob)
-    page = team.post(
-        f"/desk/p/{ATM}/distributors/{organisation.pk}/", {"action": "decline", "reason": ""}, follow=True
-    ).content.decode()
+    page = _on_organisation(team, organisation, "decline", reason="", follow=True).content.decode()
     assert "give the reason for declining" in page
-    team.post(
-        f"/desk/p/{ATM}/distributors/{organisation.pk}/",
-        {"action": "decline", "reason": "Not a distributor."},
-    )
+    _on_organisation(team, organisation, "decline", reason="Not a distributor.")
     organisation.refresh_from_db()
     assert organisation.state == OrganisationState.DECLINED
     declined = OutboundEmail.objects.get(kind="distributor-declined")
@@ -545,10 +547,7 @@ def test_a_distributors_proposal_is_answered_by_the_team_only(
     team, ada_client = two_distributors["team"], two_distributors["ada"]
     number, tracking = _critical_case_fixed_on_three_lines(client, team)
     ends_at = _negotiate(client, team, number, tracking)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    _share(team, number, two_distributors["a"])
     case_url = f"/distributor/p/{ATM}/cases/{number}/"
     ada_client.post(f"{case_url}act/", {"action": "accept"})
     later = ends_at + dt.timedelta(days=1)
@@ -609,16 +608,12 @@ def test_a_member_bound_to_an_older_embargo_policy_gets_no_briefing(
     from vulndesk.projects.policy import parse_policy_toml  # noqa: PLC0415
 
     team, ada_client = two_distributors["team"], two_distributors["ada"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
+    number, _tracking = _case_under_embargo(client, team)
     project = Project.objects.get(slug=ATM)
     text = project.policy.as_toml().replace('embargo_policy_version = "1"', 'embargo_policy_version = "2"')
     do_update_policy(project, parse_policy_toml(text), acting_user=None)
     _deliver_all(relay)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    _share(team, number, two_distributors["a"])
     [notice] = _to(_deliver_all(relay), "ada@distro-a.test")
     readable = _read(notice, ada)
     assert f"shared case #{number}" in readable
@@ -641,11 +636,8 @@ def test_a_vouch_counts_only_while_its_author_is_on_the_list(
     distro_c = Organisation.objects.get(name="Distro C")
     ada_client.post(f"/distributor/p/{ATM}/vouch/{distro_c.pk}/", {"statement": "Good people."})
     ada = DistributorMember.objects.get(user__email="ada@distro-a.test")
-    team.post(
-        f"/desk/p/{ATM}/distributors/{two_distributors['a'].pk}/",
-        {"action": "member_state", "member": str(ada.pk), "state": "suspended"},
-    )
-    page = team.post(f"/desk/p/{ATM}/distributors/{distro_c.pk}/", {"action": "approve"}, follow=True)
+    _on_organisation(team, two_distributors["a"], "member_state", member=str(ada.pk), state="suspended")
+    page = _on_organisation(team, distro_c, "approve", follow=True)
     assert "no member of the list has vouched" in page.content.decode()
     distro_c.refresh_from_db()
     assert distro_c.state == OrganisationState.APPLIED
@@ -657,23 +649,18 @@ def test_sharing_a_case_and_reinstating_a_member_need_a_recent_confirmation(
     from vulndesk.accounts.views import SECOND_FACTOR_AT  # noqa: PLC0415
 
     team = two_distributors["team"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
+    number, _tracking = _case_under_embargo(client, team)
     session = team.session
     session[SECOND_FACTOR_AT] = 0  # signed in long ago
     session.save()
-    response = team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    response = _share(team, number, two_distributors["a"])
     assert response["Location"].startswith("/accounts/confirm/")
     assert not CaseShare.objects.exists()
     bea = DistributorMember.objects.get(user__email="bea@vendor-b.test")
     bea.state = MemberState.SUSPENDED
     bea.save()
-    response = team.post(
-        f"/desk/p/{ATM}/distributors/{two_distributors['b'].pk}/",
-        {"action": "member_state", "member": str(bea.pk), "state": "active"},
+    response = _on_organisation(
+        team, two_distributors["b"], "member_state", member=str(bea.pk), state="active"
     )
     assert response["Location"].startswith("/accounts/confirm/")
     bea.refresh_from_db()
@@ -682,31 +669,23 @@ def test_sharing_a_case_and_reinstating_a_member_need_a_recent_confirmation(
 
 def test_the_team_invites_a_person_again(two_distributors: dict[str, Any], bea: Correspondent) -> None:
     team, distro_a = two_distributors["team"], two_distributors["a"]
-    team.post(
-        f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
-        {"action": "add_member", "email": "cy@distro-a.test", "name": "Cy", "public_key": bea.public_key()},
+    _on_organisation(
+        team, distro_a, "add_member", email="cy@distro-a.test", name="Cy", public_key=bea.public_key()
     )
     cy = DistributorMember.objects.get(user__email="cy@distro-a.test")
     assert cy.state == MemberState.INVITED
-    team.post(f"/desk/p/{ATM}/distributors/{distro_a.pk}/", {"action": "reinvite", "member": str(cy.pk)})
+    _on_organisation(team, distro_a, "reinvite", member=str(cy.pk))
     invitations = OutboundEmail.objects.filter(kind="distributor-invitation", message_id__isnull=False)
     assert sum(1 for o in invitations if o.message["to"] == ["cy@distro-a.test"]) == 2
     assert AuditEvent.objects.filter(action="distributors.member_reinvited", target_id=str(cy.pk)).exists()
     # Suspended, then reinstated before ever setting a password: invited again, not active.
     for state in ("suspended", "active"):
-        team.post(
-            f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
-            {"action": "member_state", "member": str(cy.pk), "state": state},
-        )
+        _on_organisation(team, distro_a, "member_state", member=str(cy.pk), state=state)
     cy.refresh_from_db()
     assert cy.state == MemberState.INVITED
     # Only an invited person: someone active already has a password.
     ada = DistributorMember.objects.get(user__email="ada@distro-a.test")
-    page = team.post(
-        f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
-        {"action": "reinvite", "member": str(ada.pk)},
-        follow=True,
-    )
+    page = _on_organisation(team, distro_a, "reinvite", member=str(ada.pk), follow=True)
     assert "only an invited person" in page.content.decode()
 
 
@@ -714,17 +693,12 @@ def test_a_person_who_joins_after_a_share_gets_its_briefing(
     client: Client, two_distributors: dict[str, Any], relay: Relay, bea: Correspondent
 ) -> None:
     team, distro_a = two_distributors["team"], two_distributors["a"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(distro_a.pk)], "summary": SECRET},
-    )
+    number, _tracking = _case_under_embargo(client, team)
+    _share(team, number, distro_a)
     _deliver_all(relay)
     # Cy joins Distro A afterwards (Bea's test key stands in for Cy's own).
-    team.post(
-        f"/desk/p/{ATM}/distributors/{distro_a.pk}/",
-        {"action": "add_member", "email": "cy@distro-a.test", "name": "Cy", "public_key": bea.public_key()},
+    _on_organisation(
+        team, distro_a, "add_member", email="cy@distro-a.test", name="Cy", public_key=bea.public_key()
     )
     cy_client = _join(client, _deliver_all(relay), "cy@distro-a.test", bea)
     # Told of the case at once; the briefing waits until Cy accepts the list's embargo policy.
@@ -759,12 +733,8 @@ def test_an_early_publication_tells_the_organisations_and_the_reporter_why(
     from vulndesk.embargo.models import EarlyDisclosure, ExitReason  # noqa: PLC0415
 
     team = two_distributors["team"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    number, _tracking = _case_under_embargo(client, team)
+    _share(team, number, two_distributors["a"])
     _deliver_all(relay)
     report = Report.objects.get(project__slug=ATM, number=number)
     reviewer = do_create_user("rev@llmesh.test", role=Role.TEAM, project=report.project, acting_user=None)
@@ -846,12 +816,8 @@ def test_distributor_access_follows_the_embargo_the_member_accepted(
     client: Client, two_distributors: dict[str, Any]
 ) -> None:
     team, ada_client = two_distributors["team"], two_distributors["ada"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    number, _tracking = _case_under_embargo(client, team)
+    _share(team, number, two_distributors["a"])
     case_url = f"/distributor/p/{ATM}/cases/{number}/"
     status = {"action": "status", "product": "distro-a llmesh", "status": "affected"}
     ada_client.post(f"{case_url}act/", {"action": "accept"})
@@ -890,12 +856,8 @@ def test_distributor_access_follows_the_embargo_the_member_accepted(
 def _shared_with_ada(client: Client, two_distributors: dict[str, Any]) -> tuple[CaseShare, DistributorMember]:
     """A case under an agreed embargo, shared with Distro A; Ada has not accepted its embargo yet."""
     team = two_distributors["team"]
-    number, tracking = _critical_case_fixed_on_three_lines(client, team)
-    _negotiate(client, team, number, tracking)
-    team.post(
-        f"/desk/p/{ATM}/reports/{number}/distributors/",
-        {"action": "share", "organisation": [str(two_distributors["a"].pk)], "summary": SECRET},
-    )
+    number, _tracking = _case_under_embargo(client, team)
+    _share(team, number, two_distributors["a"])
     share = CaseShare.objects.select_related("report__project").get(report__number=number)
     return share, DistributorMember.objects.select_related("user").get(user__email="ada@distro-a.test")
 

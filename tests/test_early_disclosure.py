@@ -170,44 +170,22 @@ def test_the_early_reasons_the_api_documents_are_the_actions_own() -> None:
     assert list(get_args(EarlyReason)) == [r.value for r in EARLY_DISCLOSURE_REASONS]
 
 
+def _publish_from_the_command_line(advisory: Advisory, *options: str) -> int:
+    """`vulndesk advisory publish` of llm-d's advisory; the command's exit status."""
+    return main(["advisory", "publish", advisory.identifier, "--project", "llm-d", *options])
+
+
 def test_the_command_line_publishes_early_only_with_a_decision(
     project_a: Project, alice: User, capsys: pytest.CaptureFixture[str]
 ) -> None:
     advisory = _approved_draft_under_embargo(project_a, alice)
-    assert main(["advisory", "publish", advisory.identifier, "--project", "llm-d"]) == 2
+    assert _publish_from_the_command_line(advisory) == 2
     assert "early-disclosure decision" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "advisory",
-                "publish",
-                advisory.identifier,
-                "--project",
-                "llm-d",
-                "--early-disclosure",
-                "disclosed",
-            ]
-        )
-        == 2
-    )
+    assert _publish_from_the_command_line(advisory, "--early-disclosure", "disclosed") == 2
     assert Advisory.objects.get(pk=advisory.pk).state == AdvisoryState.DRAFT
 
-    assert (
-        main(
-            [
-                "advisory",
-                "publish",
-                advisory.identifier,
-                "--project",
-                "llm-d",
-                "--early-disclosure",
-                "public",
-                "--note",
-                "A blog post describes the bug.",
-            ]
-        )
-        == 0
-    )
+    note = ("--note", "A blog post describes the bug.")
+    assert _publish_from_the_command_line(advisory, "--early-disclosure", "public", *note) == 0
     assert f"Published {advisory.identifier}" in capsys.readouterr().out
     embargo = _embargo(advisory)
     assert (embargo.exit_reason, embargo.exit_note) == (ExitReason.PUBLIC, "A blog post describes the bug.")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .live import VULNDESK, Browser, LiveServer, _wait_until_up, live_server, post_json
+from .live import VULNDESK, Browser, LiveServer, _wait_until_up, live_server, post_json, signed_in_member
 
 pytestmark = pytest.mark.server
 
@@ -31,21 +31,7 @@ REVIEWER, REVIEWER_PASSWORD = "reviewer@atm.test", "a reviewer's long password"
 
 
 def _reviewer(server: LiveServer) -> Browser:
-    created = server.cli(
-        "user",
-        "create",
-        REVIEWER,
-        "--role",
-        "team",
-        "--project",
-        PROJECT,
-        "--password-stdin",
-        stdin=REVIEWER_PASSWORD + "\n",
-    )
-    assert created.returncode == 0, created.stderr
-    reviewer = Browser(server)
-    reviewer.sign_in(REVIEWER, REVIEWER_PASSWORD)
-    return reviewer
+    return signed_in_member(server, REVIEWER, PROJECT, REVIEWER_PASSWORD)
 
 
 def _scheduled_advisory(server: LiveServer, author: Browser, reviewer: Browser, at: dt.datetime) -> str:

@@ -22,20 +22,21 @@ from .conftest import a_report, example_policy
 PACKAGE = "pkg:pypi/llmesh"
 
 
-def _ship(project: Project, *versions: str) -> None:
+def ship(project: Project, *versions: str, package: str = PACKAGE) -> None:
+    """``versions`` released one a day, oldest first, each from its release line's branch."""
     for day, version in enumerate(versions, start=1):
         do_record_release(
             project,
-            package=PACKAGE,
+            package=package,
             version=version,
             branch=f"release-{release_line(version)}",
-            released_on=dt.date(2026, 1, day),
+            released_on=dt.date(2026, 9, day),
             acting_user=None,
         )
 
 
 def test_the_agentic_tool_mesh_supports_its_three_most_recent_minor_releases(project_b: Project) -> None:
-    _ship(project_b, "0.9.0", "1.0.0", "1.0.1", "1.1.0", "1.2.0", "1.2.1", "1.10.0")
+    ship(project_b, "0.9.0", "1.0.0", "1.0.1", "1.1.0", "1.2.0", "1.2.1", "1.10.0")
     supported = supported_releases(project_b)
     # 1.10 is newer than 1.2: versions are compared as versions, not as text.
     assert [(s.line, s.latest.version, s.branch) for s in supported] == [
@@ -47,7 +48,7 @@ def test_the_agentic_tool_mesh_supports_its_three_most_recent_minor_releases(pro
 
 def test_a_pre_release_project_supports_nothing(db: None) -> None:
     fast_llm = do_import_policy(example_policy("fast-llm"), acting_user=None)
-    _ship(fast_llm, "0.1.0")
+    ship(fast_llm, "0.1.0")
     assert supported_releases(fast_llm) == []
 
 
@@ -58,9 +59,9 @@ def test_a_release_is_refused_with_the_reason(project_b: Project) -> None:
         do_record_release(project_b, package="pkg:pypi/llmesh@1.0", version="1.0", acting_user=None)
     with pytest.raises(PackageError, match="not a version"):
         do_record_release(project_b, package=PACKAGE, version="one point oh", acting_user=None)
-    _ship(project_b, "1.0.0")
+    ship(project_b, "1.0.0")
     with pytest.raises(PackageError, match="already recorded"):
-        _ship(project_b, "1.0.0")
+        ship(project_b, "1.0.0")
 
 
 def test_an_affected_range_answers_as_univers_does(project_b: Project) -> None:

@@ -27,6 +27,9 @@ GREETING = (
     "We will decide by {triage_deadline}; our policy: {policy_url} ({{braces}} stay)."
 )
 
+UPSTREAM = "Report #{report_number} concerns an upstream library."
+ASK_FOR_EVIDENCE = "Hi {reporter_name}, please send:\n{missing_evidence}"
+
 
 def _report(client: Client, *, name: str = "Rita Reporter", slug: str = "llm-d") -> Report:
     payload = {
@@ -153,12 +156,7 @@ def test_a_saved_reply_fills_the_reason_of_a_decision(
     client: Client, alice: User, project_a: Project
 ) -> None:
     report = _report(client)
-    reply = do_create_saved_reply(
-        project_a,
-        name="Not ours",
-        body="Report #{report_number} concerns an upstream library.",
-        acting_user=alice,
-    )
+    reply = do_create_saved_reply(project_a, name="Not ours", body=UPSTREAM, acting_user=alice)
     page = signed_in(alice).get(
         f"/desk/p/llm-d/reports/{report.number}/edit/decision/?saved_reply={reply.pk}"
     )
@@ -170,12 +168,7 @@ def test_the_needs_evidence_request_can_use_a_saved_reply(
     client: Client, alice: User, project_a: Project
 ) -> None:
     report = _report(client)
-    reply = do_create_saved_reply(
-        project_a,
-        name="Evidence",
-        body="Hi {reporter_name}, please send:\n{missing_evidence}",
-        acting_user=alice,
-    )
+    reply = do_create_saved_reply(project_a, name="Evidence", body=ASK_FOR_EVIDENCE, acting_user=alice)
     response = signed_in(alice).post(
         f"/desk/p/llm-d/needs-evidence/{report.number}/request/", {"saved_reply": str(reply.pk)}
     )

@@ -7,7 +7,6 @@ The Agentic Tool Mesh supports its three most recent minor releases: with 1.4 to
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from django.template.loader import render_to_string
@@ -18,25 +17,12 @@ from vulndesk.cases.actions.affected import do_set_affected_package
 from vulndesk.cases.actions.fixes import backport_matrix, unsupported_lines
 from vulndesk.distributors.briefing import briefing
 from vulndesk.distributors.models import CaseShare, Organisation, OrganisationState
-from vulndesk.projects.actions import do_import_policy, do_record_release, do_update_policy
+from vulndesk.projects.actions import do_import_policy, do_update_policy
 from vulndesk.projects.models import Project
 from vulndesk.projects.releases import release_lines, supported_releases
 
 from .conftest import a_report, example_policy, signed_in
-
-PACKAGE = "pkg:pypi/llmesh"
-
-
-def _ship(project: Project, *versions: str, package: str = PACKAGE) -> None:
-    for day, version in enumerate(versions, start=1):
-        do_record_release(
-            project,
-            package=package,
-            version=version,
-            branch=f"release-{version.rsplit('.', 1)[0]}",
-            released_on=dt.date(2026, 9, day),
-            acting_user=None,
-        )
+from .test_releases import PACKAGE, ship
 
 
 def _text(html: str) -> str:
@@ -44,7 +30,7 @@ def _text(html: str) -> str:
 
 
 def test_every_line_is_listed_and_only_the_three_newest_are_supported(project_b: Project) -> None:
-    _ship(project_b, "1.4.0", "1.4.3", "1.5.0", "1.6.0", "1.6.1", "1.7.0")
+    ship(project_b, "1.4.0", "1.4.3", "1.5.0", "1.6.0", "1.6.1", "1.7.0")
     assert [(line.label, line.latest.version, line.supported) for line in release_lines(project_b)] == [
         ("1.7.x", "1.7.0", True),
         ("1.6.x", "1.6.1", True),
@@ -61,7 +47,7 @@ def test_an_explicit_list_supports_the_lines_it_names(project_b: Project) -> Non
     )
     do_update_policy(project_b, policy.model_copy(update={"supported_versions": versions}), acting_user=None)
     project_b.refresh_from_db()
-    _ship(project_b, "1.4.0", "1.5.0", "1.6.0")
+    ship(project_b, "1.4.0", "1.5.0", "1.6.0")
     assert [(line.line, line.supported) for line in release_lines(project_b)] == [
         ("1.6", False),
         ("1.5", True),
@@ -71,13 +57,13 @@ def test_an_explicit_list_supports_the_lines_it_names(project_b: Project) -> Non
 
 def test_a_pre_release_project_lists_its_lines_as_not_supported(db: None) -> None:
     fast_llm = do_import_policy(example_policy("fast-llm"), acting_user=None)
-    _ship(fast_llm, "0.1.0", package="pkg:pypi/fast-llm")
+    ship(fast_llm, "0.1.0", package="pkg:pypi/fast-llm")
     assert [(line.label, line.supported) for line in release_lines(fast_llm)] == [("0.1.x", False)]
 
 
 def test_the_releases_page_shows_1_4_as_not_supported(bob: User) -> None:
     project = Project.objects.get(slug="agentic-tool-mesh")
-    _ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     page = signed_in(bob).get("/desk/p/agentic-tool-mesh/releases/").content.decode()
     text = _text(page[page.index('id="versions"') : page.index("Record a release")])
     assert "1.7.x Supported 1.7.0 release-1.7" in text
@@ -89,7 +75,7 @@ def test_the_releases_page_shows_1_4_as_not_supported(bob: User) -> None:
 def test_security_md_has_the_seeds_version_table_with_the_unsupported_line(
     client: Client, project_b: Project
 ) -> None:
-    _ship(project_b, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    ship(project_b, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     text = client.get("/p/agentic-tool-mesh/SECURITY.md").content.decode()
     section = text[text.index("## Supported Versions") : text.index("## Reporting a Vulnerability")]
     assert (
@@ -106,8 +92,8 @@ def test_security_md_has_the_seeds_version_table_with_the_unsupported_line(
 def test_security_md_names_the_package_when_a_project_ships_several(
     client: Client, project_b: Project
 ) -> None:
-    _ship(project_b, "1.7.0")
-    _ship(project_b, "2.0.0", package="pkg:pypi/llmesh-tools")
+    ship(project_b, "1.7.0")
+    ship(project_b, "2.0.0", package="pkg:pypi/llmesh-tools")
     text = client.get("/p/agentic-tool-mesh/SECURITY.md").content.decode()
     assert "| `pkg:pypi/llmesh` 1.7.x | :white_check_mark: supported |" in text
     assert "| `pkg:pypi/llmesh-tools` 2.0.x | :white_check_mark: supported |" in text
@@ -121,7 +107,7 @@ def test_without_releases_security_md_keeps_the_sentence_and_has_no_table(client
 
 
 def test_the_public_policy_page_shows_the_version_table(client: Client, project_b: Project) -> None:
-    _ship(project_b, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    ship(project_b, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     text = _text(client.get("/p/agentic-tool-mesh/").content.decode())
     assert "1.4.x Not supported no security fixes 1.4.0" in text
     assert "1.7.x Supported 1.7.0" in text
@@ -129,7 +115,7 @@ def test_the_public_policy_page_shows_the_version_table(client: Client, project_
 
 def test_the_backport_matrix_shows_the_unsupported_line_without_a_form(bob: User) -> None:
     project = Project.objects.get(slug="agentic-tool-mesh")
-    _ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     report = a_report(project)
     do_set_affected_package(report, package=PACKAGE, affected="<1.7.1", acting_user=bob)
     assert [row.line for row in backport_matrix(report)] == ["1.7", "1.6", "1.5"]
@@ -150,14 +136,14 @@ def test_the_backport_matrix_shows_the_unsupported_line_without_a_form(bob: User
 
 def test_a_package_the_case_does_not_affect_adds_no_unsupported_rows(bob: User) -> None:
     project = Project.objects.get(slug="agentic-tool-mesh")
-    _ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     report = a_report(project)
     assert unsupported_lines(report) == []
 
 
 def test_a_distributors_briefing_names_the_lines_that_get_no_fix(bob: User) -> None:
     project = Project.objects.get(slug="agentic-tool-mesh")
-    _ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
+    ship(project, "1.4.0", "1.5.0", "1.6.0", "1.7.0")
     report = a_report(project)
     do_set_affected_package(report, package=PACKAGE, affected="<1.7.1", acting_user=bob)
     organisation = Organisation.objects.create(

@@ -108,6 +108,15 @@ def _run_due() -> list[str]:
     return [deliver_webhook(str(d.uid)) for d in OutboundWebhook.objects.filter(status=OutboundStatus.QUEUED)]
 
 
+def _refused_for_good(project_b: Project, bob: User, admin: User, receiver: Receiver) -> None:
+    """An advisory announced to a receiver that answers 404: the delivery fails for good."""
+    _add(admin, "agentic-tool-mesh", receiver.url)
+    receiver.answer = 404
+    receiver.start()
+    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
+    assert _run_due() == ["failed"]
+
+
 def test_a_receiver_down_for_a_while_gets_every_announcement_once(
     project_b: Project, bob: User, admin: User, receiver: Receiver
 ) -> None:
@@ -156,38 +165,16 @@ def test_a_delivery_stranded_mid_request_goes_again_under_the_same_id(
 def test_a_receiver_that_refuses_fails_for_good_and_admins_see_it(
     project_b: Project, bob: User, admin: User, receiver: Receiver
 ) -> None:
-    _add(admin, "agentic-tool-mesh", receiver.url)
-    receiver.answer = 404
-    receiver.start()
-    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
-    assert _run_due() == ["failed"]
+    _refused_for_good(project_b, bob, admin, receiver)
     outbox = _admin_client(admin).get("/desk/outbox/").content.decode()
     assert "the receiver answered 404" in outbox
 
 
-@pytest.mark.parametrize(
-    ("url", "reason"),
-    [
-        ("http://hooks.example.org/x", "must start with https://"),
-        ("file:///etc/passwd", "must start with https://"),
-        ("https://user:secret@hooks.example.org/x", "no user name or password"),
-        ("http://10.0.0.1/x", "must start with https://"),
-    ],
-)
-def test_webhook_addresses_are_checked(url: str, reason: str) -> None:
-    with pytest.raises(WebhookError, match=reason):
-        check_url(url)
-
-
-def test_only_admins_manage_webhooks(project_b: Project, bob: User) -> None:
-    from .conftest import signed_in  # noqa: PLC0415
-
-    assert signed_in(bob).get("/desk/p/agentic-tool-mesh/webhooks/").status_code == 404
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
+# Every address check_url refuses, by the reason it gives.
+REFUSED_ADDRESSES = {
+    "must start with https://": ["http://hooks.example.org/x", "file:///etc/passwd", "http://10.0.0.1/x"],
+    "no user name or password": ["https://user:secret@hooks.example.org/x"],
+    "internal address": [
         "https://127.0.0.1/x",
         "https://localhost/x",
         "https://[::1]/x",
@@ -205,22 +192,7 @@ def test_only_admins_manage_webhooks(project_b: Project, bob: User) -> None:
         "https://[fe80::1]/x",
         "https://[fc00::1]/x",
     ],
-)
-def test_webhooks_never_reach_internal_addresses(url: str) -> None:
-    with pytest.raises(WebhookError, match="internal address"):
-        check_url(url)
-
-
-def test_an_allowed_network_is_reached_and_nothing_else(settings: Settings) -> None:
-    settings.WEBHOOK_ALLOWED_NETWORKS = (ipaddress.ip_network("10.0.0.0/8"),)
-    assert check_url("https://10.1.2.3/x") == "https://10.1.2.3/x"
-    with pytest.raises(WebhookError, match="internal address"):
-        check_url("https://127.0.0.1/x")
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
+    "printable ASCII only": [
         "https://hooks.example.org/x\r\nX-Injected: 1",
         "https://hooks.example.org/x\nHost: 127.0.0.1",
         "https://hooks.example.org/a\tb",
@@ -229,10 +201,29 @@ def test_an_allowed_network_is_reached_and_nothing_else(settings: Settings) -> N
         "https://hooks.example.org/\u202ex",
         "https://hooks.example.org/\x7f",
     ],
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"), [(url, reason) for reason, urls in REFUSED_ADDRESSES.items() for url in urls]
 )
-def test_webhook_addresses_with_control_characters_are_refused(url: str) -> None:
-    with pytest.raises(WebhookError, match="printable ASCII only"):
+def test_webhook_addresses_are_checked(url: str, reason: str) -> None:
+    """No scheme but https, no credentials, never an internal address, no control characters."""
+    with pytest.raises(WebhookError, match=reason):
         check_url(url)
+
+
+def test_only_admins_manage_webhooks(project_b: Project, bob: User) -> None:
+    from .conftest import signed_in  # noqa: PLC0415
+
+    assert signed_in(bob).get("/desk/p/agentic-tool-mesh/webhooks/").status_code == 404
+
+
+def test_an_allowed_network_is_reached_and_nothing_else(settings: Settings) -> None:
+    settings.WEBHOOK_ALLOWED_NETWORKS = (ipaddress.ip_network("10.0.0.0/8"),)
+    assert check_url("https://10.1.2.3/x") == "https://10.1.2.3/x"
+    with pytest.raises(WebhookError, match="internal address"):
+        check_url("https://127.0.0.1/x")
 
 
 def test_the_form_refuses_a_webhook_address_with_a_line_break(project_b: Project, admin: User) -> None:
@@ -338,25 +329,30 @@ def test_an_answer_that_is_not_http_fails_the_delivery_with_its_kind(
     assert requeue_stranded_webhooks(timezone.now() + dt.timedelta(days=1)) == 0
 
 
+def _announced_to_a_stored_address(project_b: Project, bob: User, admin: User, stored: str) -> list[str]:
+    """A webhook added with a public address whose stored address became ``stored``; what the
+    worker's delivery of the next announcement comes to."""
+    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
+    Webhook.objects.update(url=stored)
+    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
+    return _run_due()
+
+
 def test_a_stored_address_with_a_line_break_fails_at_once_instead_of_for_ever(
     project_b: Project, bob: User, admin: User
 ) -> None:
-    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
     # An address saved before the check existed.
-    Webhook.objects.update(url="https://93.184.215.14/hook\r\nX-Injected: 1")
-    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
-    assert _run_due() == ["failed"]
+    assert _announced_to_a_stored_address(
+        project_b, bob, admin, "https://93.184.215.14/hook\r\nX-Injected: 1"
+    ) == ["failed"]
     assert "printable ASCII only" in OutboundWebhook.objects.get().last_error
 
 
 def test_a_host_that_does_not_resolve_at_delivery_is_tried_again_later(
     project_b: Project, bob: User, admin: User
 ) -> None:
-    _add(admin, "agentic-tool-mesh", "https://93.184.215.14/hook")
     # As if its name stopped resolving for a while (the .invalid domain never resolves, RFC 6761).
-    Webhook.objects.update(url="https://hooks.invalid/hook")
-    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
-    assert _run_due() == ["deferred"]
+    assert _announced_to_a_stored_address(project_b, bob, admin, "https://hooks.invalid/hook") == ["deferred"]
     delivery = OutboundWebhook.objects.get()
     assert delivery.status == OutboundStatus.QUEUED
     assert "does not resolve" in delivery.last_error
@@ -367,11 +363,7 @@ def test_an_administrator_retries_a_failed_delivery_and_the_receiver_gets_it(
 ) -> None:
     from vulndesk.audit.models import AuditEvent  # noqa: PLC0415
 
-    _add(admin, "agentic-tool-mesh", receiver.url)
-    receiver.answer = 404
-    receiver.start()
-    _draft_and_publish(project_b, bob, _team(project_b, "reviewer"))
-    assert _run_due() == ["failed"]
+    _refused_for_good(project_b, bob, admin, receiver)
     delivery = OutboundWebhook.objects.get()
     receiver.answer = 204
     response = _admin_client(admin).post(f"/desk/outbox/webhooks/{delivery.uid}/retry/")
