@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from vulndesk.audit.actions import record_event
-from vulndesk.cases.evidence import record_evidence
+from vulndesk.cases.evidence import POC_POINTS, STEPS_POINTS, record_evidence
 from vulndesk.duplicates.tasks import queue_ranking
 from vulndesk.intake import emails
 from vulndesk.intake.filenames import safe_filename
@@ -24,7 +24,7 @@ from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text
 from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email, release_held_email
-from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.models import NoticeKind, OutboxPriority
 from vulndesk.notify.preferences import queue_team_notice
 from vulndesk.notify.threads import new_message_id, safe_message_id
 from vulndesk.openpgp.actions import store_reporter_key
@@ -32,6 +32,13 @@ from vulndesk.projects.models import Project
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
+    from vulndesk.cases.models import ReportEvidence
+
+# A sender's first reports of the hour are acknowledged in turn; later ones wait behind other
+# mail (OutboxPriority.BULK), so a flood's thousand acknowledgements delay nobody else's.
+ACKNOWLEDGED_IN_TURN = 3
+# A proof of concept or steps to reproduce: a version number alone is too easy to claim.
+CARRIES_EVIDENCE = min(POC_POINTS, STEPS_POINTS)
 
 
 @dataclass(frozen=True)
@@ -102,10 +109,25 @@ def do_receive_report(
         return Received(existing, None, created=False)
 
 
-def _enforce_rate_limits(submission: Submission, origin: Provenance) -> None:
-    """Raise ``Throttled`` before anything is stored; a retry of a stored report is never limited."""
+def _enforce_rate_limits(submission: Submission, origin: Provenance) -> int:
+    """Raise ``Throttled`` before anything is stored; a retry of a stored report is never limited.
+
+    Returns how many reports the sender sent earlier this hour."""
     check_and_count("ip", origin.client_address, settings.INTAKE_PER_ADDRESS_PER_HOUR)
-    check_and_count("sender", submission.reporter_email.strip().lower(), settings.INTAKE_PER_SENDER_PER_HOUR)
+    sender = submission.reporter_email.strip().lower()
+    return check_and_count("sender", sender, settings.INTAKE_PER_SENDER_PER_HOUR)
+
+
+def acknowledgement_priority(evidence: ReportEvidence, earlier_reports: int) -> int:
+    """Where the acknowledgement goes in the outbox: a report with evidence first, a busy sender's last.
+
+    The sender's count comes first: adding a code block to every report of a flood must not jump
+    the queue. Nothing waits for ever (``notify.delivery.PRIORITY_AGES_AFTER``)."""
+    if earlier_reports >= ACKNOWLEDGED_IN_TURN:
+        return OutboxPriority.BULK
+    if evidence.score >= CARRIES_EVIDENCE:
+        return OutboxPriority.EVIDENCE
+    return OutboxPriority.NORMAL
 
 
 def retry_key(key: str, submission: Submission) -> str:
@@ -139,7 +161,7 @@ def _create(
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         # Counted in the report's own transaction: one commit (one fsync on SQLite) per report.
-        _enforce_rate_limits(submission, origin)
+        earlier_reports = _enforce_rate_limits(submission, origin)
         # NO KEY UPDATE: numbering must serialize reports, not the many rows that reference the
         # project. A plain FOR UPDATE blocked every audit event of the project (its foreign key
         # takes KEY SHARE) while the report waited for the audit chain: a deadlock on PostgreSQL.
@@ -169,7 +191,7 @@ def _create(
             store_reporter_key(report, origin.reporter_public_key, origin.reporter_key_fingerprint)
         _store_attachments(report, submission)
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
-        record_evidence(report, (report_fields, len(submission.attachments)))
+        evidence = record_evidence(report, (report_fields, len(submission.attachments)))
         queue_ranking(report)  # duplicate suggestions: the worker ranks it after this commits
         record_event(
             "report.received",
@@ -178,7 +200,7 @@ def _create(
             target=report,
             details={"channel": str(channel), "number": number},
         )
-        _announce(report, submission, token)
+        _announce(report, submission, token, acknowledgement_priority(evidence, earlier_reports))
     return Received(report, token, created=True)
 
 
@@ -211,11 +233,12 @@ def _store_attachments(report: Report, submission: Submission) -> None:
         stored.save()
 
 
-def _announce(report: Report, submission: Submission, token: str) -> None:
+def _announce(report: Report, submission: Submission, token: str, priority: int) -> None:
     # The acknowledgement of a quarantined report is held in the outbox (queue_email) and goes
     # out if the team releases the report: spam must not make vulndesk mail a stranger's address.
     if submission.reporter_email:
-        queue_email(emails.report_received(report, token), project=report.project, report=report)
+        acknowledgement = replace(emails.report_received(report, token), priority=priority)
+        queue_email(acknowledgement, project=report.project, report=report)
     # A quarantined report waits in the queue's quarantine; the team hears of it when released.
     if not report.quarantined:
         _tell_the_team(report)
