@@ -32,8 +32,9 @@ WITHOUT_EVIDENCE = "I found a CRITICAL vulnerability in your AI system. Please f
 
 
 @pytest.fixture(autouse=True)
-def _addresses_not_limited(settings: Settings) -> None:
-    # Every report here comes from the test client's one address: only the per-sender limit counts.
+def _committed_and_one_address(settings: Settings, transactional_db: None) -> None:
+    """The worker runs in this process and commits as it goes, as the real one does; every report
+    comes from the test client's one address, so only the per-sender limit counts."""
     settings.INTAKE_PER_ADDRESS_PER_HOUR = 1000
 
 

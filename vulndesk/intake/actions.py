@@ -18,7 +18,7 @@ from vulndesk.cases.evidence import POC_POINTS, STEPS_POINTS, record_evidence
 from vulndesk.duplicates.tasks import queue_ranking
 from vulndesk.intake import emails
 from vulndesk.intake.filenames import safe_filename
-from vulndesk.intake.models import Channel, Report, ReportAttachment, SignatureStatus
+from vulndesk.intake.models import Channel, Report, ReportAttachment, ReportCounter, SignatureStatus
 from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text
@@ -159,16 +159,10 @@ def _create(
     origin: Provenance,
 ) -> Received:
     token = secrets.token_urlsafe(32)
+    number, earlier_reports = take_report_number(project, submission, origin)
     with transaction.atomic():
-        # Counted in the report's own transaction: one commit (one fsync on SQLite) per report.
-        earlier_reports = _enforce_rate_limits(submission, origin)
-        # NO KEY UPDATE: numbering must serialize reports, not the many rows that reference the
-        # project. A plain FOR UPDATE blocked every audit event of the project (its foreign key
-        # takes KEY SHARE) while the report waited for the audit chain: a deadlock on PostgreSQL.
-        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
-        number = (Report.objects.filter(project=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         report = Report(
-            project=locked,
+            project=project,
             number=number,
             channel=channel,
             reporter_index=reporter_index(submission.reporter_email),
@@ -193,15 +187,40 @@ def _create(
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
         evidence = record_evidence(report, (report_fields, len(submission.attachments)))
         queue_ranking(report)  # duplicate suggestions: the worker ranks it after this commits
+        _announce(report, submission, token, acknowledgement_priority(evidence, earlier_reports))
+        # Last: the audit chain is one lock for the whole instance, held from here to the commit.
         record_event(
             "report.received",
             acting_user=acting_user,
-            project=locked,
+            project=project,
             target=report,
             details={"channel": str(channel), "number": number},
         )
-        _announce(report, submission, token, acknowledgement_priority(evidence, earlier_reports))
     return Received(report, token, created=True)
+
+
+def take_report_number(project: Project, submission: Submission, origin: Provenance) -> tuple[int, int]:
+    """Count the attempt against the hourly limits and take the report's number, in one short
+    transaction (``ReportCounter``); the number, and the sender's reports earlier this hour."""
+    with transaction.atomic():
+        earlier_reports = _enforce_rate_limits(submission, origin)
+        counter = ReportCounter.objects.select_for_update().filter(project=project).first()
+        if counter is None:
+            counter = _start_counting(project)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+    return counter.last_number, earlier_reports
+
+
+def _start_counting(project: Project) -> ReportCounter:
+    """The project's first number from the counter: it goes on from the highest number given.
+
+    NO KEY UPDATE on the project, so that two first reports agree on where to start without
+    blocking the rows that reference the project (their foreign keys take KEY SHARE)."""
+    Project.objects.select_for_update(no_key=True).get(pk=project.pk)
+    highest = Report.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0
+    counter, _ = ReportCounter.objects.get_or_create(project=project, defaults={"last_number": highest})
+    return ReportCounter.objects.select_for_update().get(pk=counter.pk)
 
 
 def _seal_contents(report: Report, submission: Submission) -> dict[str, str]:
