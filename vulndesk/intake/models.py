@@ -178,10 +178,11 @@ class IntakeAttempt(models.Model):
 class ReportCounter(models.Model):
     """The last report number a project gave (``intake.actions.take_report_number``).
 
-    Taken in a short transaction of its own, so that one report's transaction (its audit event, its
-    mail) never holds up the next report's number: during a flood every report of the project
-    waited for the one before it to commit. A report whose transaction then fails leaves its
-    number unused, as a gap in the count.
+    On PostgreSQL taken in a short transaction of its own, so that one report's transaction (its
+    audit event, its mail) never holds up the next report's number: during a flood every report of
+    the project waited for the one before it to commit. A report whose transaction then fails
+    leaves its number unused, as a gap in the count. (SQLite runs one writer at a time: there the
+    number is taken in the report's own transaction.)
     """
 
     project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="+")
