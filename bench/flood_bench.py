@@ -93,6 +93,8 @@ class Tally:
     sent: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     other_latencies: list[float] = field(default_factory=list)
+    # When each other sender's first report was posted: their acknowledgement is timed from it.
+    other_first_sent: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, channel: str, outcome: str) -> None:
@@ -150,6 +152,8 @@ def _other(server: Server, tally: Tally, n: int) -> None:
         "description": "The scheduler crashes when the queue is empty. " * 5,
         "reporter_email": f"other{sender}@researcher.test",
     }
+    with tally.lock:
+        tally.other_first_sent.setdefault(payload["reporter_email"], time.monotonic())
     started = time.perf_counter()
     code = _api(server, payload, f"10.2.0.{sender + 1}")
     with tally.lock:
@@ -212,6 +216,7 @@ def run(server: Server, sink: Sink, scale: str) -> list[Result]:
     if errors:
         raise RuntimeError(f"{len(errors)} calls failed, the first: {errors[0]!r}")
     checked = json.loads(server.python("bench.flood_inner", "--number", str(real["number"])))
+    others_acknowledged = _first_acknowledgements(sink, tally.other_first_sent)
     stored = tally.outcomes["stored"]
     details = {
         "junk_sent": float(junk),
@@ -257,6 +262,19 @@ def run(server: Server, sink: Sink, scale: str) -> list[Result]:
         ),
         Result(
             server.db,
+            "flood: other senders' first acknowledgement, slowest",
+            max(others_acknowledged) if others_acknowledged else -1.0,
+            "s",
+            None,
+            "acknowledged",
+            {
+                "p50_s": percentile(others_acknowledged, 0.5) if others_acknowledged else -1.0,
+                "acknowledged": float(len(others_acknowledged)),
+                "senders": float(len(tally.other_first_sent)),
+            },
+        ),
+        Result(
+            server.db,
             "flood: real report's place by evidence",
             details["real_position_by_evidence"],
             "position",
@@ -264,6 +282,16 @@ def run(server: Server, sink: Sink, scale: str) -> list[Result]:
             "first page (<= 50)",
         ),
     ]
+
+
+def _first_acknowledgements(sink: Sink, first_sent: dict[str, float]) -> list[float]:
+    """Seconds from each sender's first report to their first mail at the relay (those that came)."""
+    delays = []
+    for sender, sent in first_sent.items():
+        arrived = sink.wait_for(sender, timeout=30)
+        if arrived is not None:
+            delays.append(arrived - sent)
+    return delays
 
 
 def _intake_address(server: Server) -> str:

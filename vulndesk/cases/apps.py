@@ -22,6 +22,9 @@ class CasesConfig(AppConfig):
         # A new report's evidence is read in the transaction that stores it.
         if evidence.on_report_received not in intake_hooks.on_report_received:
             intake_hooks.on_report_received.append(evidence.on_report_received)
+        # Its acknowledgement goes first in the outbox when it carries evidence.
+        if evidence.carries_evidence not in intake_hooks.carries_evidence:
+            intake_hooks.carries_evidence.append(evidence.carries_evidence)
         # Mail to a per-report reply address is a reporter's answer: the SMTP intake hands it here.
         if emailed_replies.RECEIVER not in intake_hooks.reply_receivers:
             intake_hooks.reply_receivers.append(emailed_replies.RECEIVER)

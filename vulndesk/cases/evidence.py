@@ -131,6 +131,12 @@ def on_report_received(report: Report, fields: dict[str, str], attachments: int)
     record_evidence(report, (fields, attachments))
 
 
+def carries_evidence(report: Report) -> bool:
+    """Registered in ``intake.hooks.carries_evidence``: a proof of concept or steps to reproduce
+    (a version number alone is too easy to claim), read from what ``on_report_received`` stored."""
+    return ReportEvidence.objects.filter(report=report, score__gte=min(POC_POINTS, STEPS_POINTS)).exists()
+
+
 def evidence_of(report: Report) -> Evidence:
     """The stored reading, made now for a report that arrived before evidence was read."""
     stored = ReportEvidence.objects.filter(report=report).first() or record_evidence(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -16,13 +16,13 @@ from django.utils import timezone
 from vulndesk.audit.actions import record_event
 from vulndesk.intake import emails, hooks
 from vulndesk.intake.filenames import safe_filename
-from vulndesk.intake.models import Channel, Report, ReportAttachment
+from vulndesk.intake.models import Channel, Report, ReportAttachment, ReportCounter
 from vulndesk.intake.search import index_report
 from vulndesk.intake.spam import spam_reason
 from vulndesk.intake.submission import Submission, check_submission, clean_text
 from vulndesk.intake.throttle import check_and_count
 from vulndesk.notify.actions import queue_email, release_held_email
-from vulndesk.notify.models import NoticeKind
+from vulndesk.notify.models import NoticeKind, OutboxPriority
 from vulndesk.notify.preferences import queue_team_notice
 from vulndesk.notify.threads import new_message_id, safe_message_id
 from vulndesk.openpgp.actions import store_reporter_key
@@ -31,6 +31,10 @@ from vulndesk.projects.models import Project
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
+
+# A sender's first reports of the hour are acknowledged in turn; later ones wait behind other
+# mail (OutboxPriority.BULK), so a flood's thousand acknowledgements delay nobody else's.
+ACKNOWLEDGED_IN_TURN = 3
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,25 @@ def do_receive_report(
         return Received(existing, None, created=False)
 
 
-def _enforce_rate_limits(submission: Submission, origin: Provenance) -> None:
-    """Raise ``Throttled`` before anything is stored; a retry of a stored report is never limited."""
+def _enforce_rate_limits(submission: Submission, origin: Provenance) -> int:
+    """Raise ``Throttled`` before anything is stored; a retry of a stored report is never limited.
+
+    Returns how many reports the sender sent earlier this hour."""
     check_and_count("ip", origin.client_address, settings.INTAKE_PER_ADDRESS_PER_HOUR)
-    check_and_count("sender", submission.reporter_email.strip().lower(), settings.INTAKE_PER_SENDER_PER_HOUR)
+    sender = submission.reporter_email.strip().lower()
+    return check_and_count("sender", sender, settings.INTAKE_PER_SENDER_PER_HOUR)
+
+
+def acknowledgement_priority(carries_evidence: bool, earlier_reports: int) -> int:  # noqa: FBT001 - a fact, not a switch
+    """Where the acknowledgement goes in the outbox: a report with evidence first, a busy sender's last.
+
+    The sender's count comes first: adding a code block to every report of a flood must not jump
+    the queue. Nothing waits for ever (``notify.delivery.PRIORITY_AGES_AFTER``)."""
+    if earlier_reports >= ACKNOWLEDGED_IN_TURN:
+        return OutboxPriority.BULK
+    if carries_evidence:
+        return OutboxPriority.EVIDENCE
+    return OutboxPriority.NORMAL
 
 
 def retry_key(key: str, submission: Submission) -> str:
@@ -136,16 +155,15 @@ def _create(
     origin: Provenance,
 ) -> Received:
     token = secrets.token_urlsafe(32)
+    # On PostgreSQL the number comes from a short transaction of its own (``ReportCounter``).
+    # SQLite runs one writer at a time whatever we do: a second transaction would only make each
+    # report queue twice for its write lock (and fsync twice).
+    apart = transaction.get_connection().vendor == "postgresql"
+    taken = take_report_number(project, submission, origin) if apart else None
     with transaction.atomic():
-        # Counted in the report's own transaction: one commit (one fsync on SQLite) per report.
-        _enforce_rate_limits(submission, origin)
-        # NO KEY UPDATE: numbering must serialize reports, not the many rows that reference the
-        # project. A plain FOR UPDATE blocked every audit event of the project (its foreign key
-        # takes KEY SHARE) while the report waited for the audit chain: a deadlock on PostgreSQL.
-        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
-        number = (Report.objects.filter(project=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+        number, earlier_reports = taken or take_report_number(project, submission, origin)
         report = Report(
-            project=locked,
+            project=project,
             number=number,
             channel=channel,
             reporter_index=reporter_index(submission.reporter_email),
@@ -170,15 +188,41 @@ def _create(
         index_report(report, [submission.title, submission.description, *submission.fields.values()])
         for hook in hooks.on_report_received:  # evidence, then duplicate suggestions (after commit)
             hook(report, report_fields, len(submission.attachments))
+        carries_evidence = any(ask(report) for ask in hooks.carries_evidence)
+        _announce(report, submission, token, acknowledgement_priority(carries_evidence, earlier_reports))
+        # Last: the audit chain is one lock for the whole instance, held from here to the commit.
         record_event(
             "report.received",
             acting_user=acting_user,
-            project=locked,
+            project=project,
             target=report,
             details={"channel": str(channel), "number": number},
         )
-        _announce(report, submission, token)
     return Received(report, token, created=True)
+
+
+def take_report_number(project: Project, submission: Submission, origin: Provenance) -> tuple[int, int]:
+    """Count the attempt against the hourly limits and take the report's number (``ReportCounter``),
+    in one transaction, or in the caller's; the number, and the sender's reports earlier this hour."""
+    with transaction.atomic():
+        earlier_reports = _enforce_rate_limits(submission, origin)
+        counter = ReportCounter.objects.select_for_update().filter(project=project).first()
+        if counter is None:
+            counter = _start_counting(project)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+    return counter.last_number, earlier_reports
+
+
+def _start_counting(project: Project) -> ReportCounter:
+    """The project's first number from the counter: it goes on from the highest number given.
+
+    NO KEY UPDATE on the project, so that two first reports agree on where to start without
+    blocking the rows that reference the project (their foreign keys take KEY SHARE)."""
+    Project.objects.select_for_update(no_key=True).get(pk=project.pk)
+    highest = Report.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0
+    counter, _ = ReportCounter.objects.get_or_create(project=project, defaults={"last_number": highest})
+    return ReportCounter.objects.select_for_update().get(pk=counter.pk)
 
 
 def _seal_contents(report: Report, submission: Submission) -> dict[str, str]:
@@ -210,11 +254,12 @@ def _store_attachments(report: Report, submission: Submission) -> None:
         stored.save()
 
 
-def _announce(report: Report, submission: Submission, token: str) -> None:
+def _announce(report: Report, submission: Submission, token: str, priority: int) -> None:
     # The acknowledgement of a quarantined report is held in the outbox (queue_email) and goes
     # out if the team releases the report: spam must not make vulndesk mail a stranger's address.
     if submission.reporter_email:
-        queue_email(emails.report_received(report, token), project=report.project, report=report)
+        acknowledgement = replace(emails.report_received(report, token), priority=priority)
+        queue_email(acknowledgement, project=report.project, report=report)
     # A quarantined report waits in the queue's quarantine; the team hears of it when released.
     if not report.quarantined:
         _tell_the_team(report)

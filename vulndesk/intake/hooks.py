@@ -3,8 +3,8 @@ does not store itself.
 
 The intake sits below the cases and duplicates domains, so it cannot call them: the cases domain
 registers here how a reporter's answer to a per-report reply address joins the report's
-conversation (``cases/emailed_replies.py``) and reads a new report's evidence
-(``cases/evidence.py``); the duplicates domain queues its ranking (``duplicates/tasks.py``).
+conversation (``cases/emailed_replies.py``), reads a new report's evidence and says whether it
+carries any (``cases/evidence.py``); the duplicates domain queues its ranking (``duplicates/tasks.py``).
 """
 
 from __future__ import annotations
@@ -32,3 +32,8 @@ reply_receivers: list[ReplyReceiver] = []
 on_report_received: list[Callable[[Report, dict[str, str], int], None]] = []
 """Called inside the transaction that stores a new report, with its fields as they arrived (before
 sealing: nothing to open) and how many files it carries. What a hook queues commits with the report."""
+
+carries_evidence: list[Callable[[Report], bool]] = []
+"""Asked after ``on_report_received``: does the new report carry a proof of concept or steps to
+reproduce? The cases domain answers from the evidence it just recorded; the acknowledgement of such
+a report goes first in the outbox (``intake.actions.acknowledgement_priority``)."""

@@ -169,6 +169,23 @@ class IntakeAttempt(models.Model):
         return f"intake attempt at {self.at:%Y-%m-%d %H:%M}"
 
 
+class ReportCounter(models.Model):
+    """The last report number a project gave (``intake.actions.take_report_number``).
+
+    On PostgreSQL taken in a short transaction of its own, so that one report's transaction (its
+    audit event, its mail) never holds up the next report's number: during a flood every report of
+    the project waited for the one before it to commit. A report whose transaction then fails
+    leaves its number unused, as a gap in the count. (SQLite runs one writer at a time: there the
+    number is taken in the report's own transaction.)
+    """
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"report #{self.last_number} of project {self.project_id}"
+
+
 class ReportSearchTerm(models.Model):
     """One keyed hash of one word of a report (see intake/search.py): searchable, not readable."""
 

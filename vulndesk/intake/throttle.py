@@ -40,10 +40,12 @@ def bucket(kind: str, value: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def check_and_count(kind: str, value: str, limit: int, *, counted: str = "") -> None:
-    """Count one attempt for ``kind:value``; raise ``Throttled`` when over ``limit`` this hour."""
+def check_and_count(kind: str, value: str, limit: int, *, counted: str = "") -> int:
+    """Count one attempt for ``kind:value``; raise ``Throttled`` when over ``limit`` this hour.
+
+    Returns how many attempts this hour came before this one (0 when nothing is counted)."""
     if not value or limit <= 0:
-        return
+        return 0
     key = bucket(kind, value)
     now = timezone.now()
     with transaction.atomic():
@@ -51,11 +53,13 @@ def check_and_count(kind: str, value: str, limit: int, *, counted: str = "") -> 
         IntakeAttempt.objects.filter(bucket=key, at__lt=now - WINDOW).delete()
         recent = IntakeAttempt.objects.filter(bucket=key)
         # A count, not the rows: a generous limit must not make every check read them all.
-        if recent.count() >= limit:
+        earlier = recent.count()
+        if earlier >= limit:
             oldest = recent.order_by("at").values_list("at", flat=True)[0]
             retry = int((oldest + WINDOW - now).total_seconds()) + 1
             raise Throttled(kind_label(kind), limit, max(retry, 1), counted)
         IntakeAttempt.objects.create(bucket=key, at=now)
+    return earlier
 
 
 def _serialize(key: str) -> None:

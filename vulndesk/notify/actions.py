@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from vulndesk.audit.actions import JsonScalar, record_event
 from vulndesk.notify.delivery import Courier
-from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook, Webhook, WebhookEvent
+from vulndesk.notify.models import (
+    OutboundEmail,
+    OutboundStatus,
+    OutboundWebhook,
+    OutboxPriority,
+    Webhook,
+    WebhookEvent,
+)
 from vulndesk.notify.tasks import MAIL, deliver_outbound
 from vulndesk.notify.threads import Thread, new_message_id
 from vulndesk.notify.webhook_address import WebhookError, check_url
@@ -42,6 +49,8 @@ class Email:
     # The thread of a mail that is neither to a reporter nor to the team (a distributor's notices
     # about one case): its root's Message-ID. Reporter and team threads come from queue_email.
     thread_root: str = ""
+    # Where it goes in the worker's queue (``OutboxPriority``): the highest first, then the oldest.
+    priority: int = OutboxPriority.NORMAL
 
 
 def render(email: Email) -> dict[str, object]:
@@ -79,7 +88,9 @@ def queue_email(
         raise RuntimeError("queue_email must run inside the action's transaction")
     thread = Thread(email.thread_root) if email.thread_root else _thread_of(report, about)
     message_id = thread.root if thread.opens else new_message_id()
-    outbound = OutboundEmail(kind=email.kind, project=project, report=report, message_id=message_id)
+    outbound = OutboundEmail(
+        kind=email.kind, project=project, report=report, message_id=message_id, priority=email.priority
+    )
     rendered = render(email)
     rendered["headers"] = {**email.headers, **thread.headers()}
     outbound.message = rendered
@@ -89,7 +100,7 @@ def queue_email(
         outbound.status = OutboundStatus.HELD
     outbound.save()
     if outbound.status == OutboundStatus.QUEUED:
-        deliver_outbound.enqueue(str(outbound.uid))
+        deliver_outbound.using(priority=outbound.priority).enqueue(str(outbound.uid))
     return outbound
 
 
@@ -99,11 +110,11 @@ def release_held_email(report: Report) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("release_held_email must run inside the action's transaction")
     held = OutboundEmail.objects.filter(report=report, status=OutboundStatus.HELD)
-    uids = [str(uid) for uid in held.values_list("uid", flat=True)]
+    rows = list(held.values_list("uid", "priority"))
     held.update(status=OutboundStatus.QUEUED, next_attempt_at=timezone.now())
-    for uid in uids:
-        deliver_outbound.enqueue(uid)
-    return len(uids)
+    for uid, priority in rows:
+        deliver_outbound.using(priority=priority).enqueue(str(uid))
+    return len(rows)
 
 
 def _thread_of(report: Report | None, about: Report | None) -> Thread:

@@ -16,12 +16,17 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tasks.base import Task
 
-from vulndesk.notify.models import OutboundStatus, OutboxRow
+from vulndesk.notify.models import OutboundStatus, OutboxPriority, OutboxRow
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 STRANDED_AFTER = dt.timedelta(minutes=15)
+# A row due this long and still waiting behind higher priorities goes up to the top: with the
+# sweep every 5 minutes, nothing waits much more than a quarter of an hour for priority mail.
+PRIORITY_AGES_AFTER = dt.timedelta(minutes=10)
+TOP_PRIORITY = max(OutboxPriority)
+PROMOTED_PER_TRANSACTION = 500
 
 RowT = TypeVar("RowT", bound=OutboxRow)
 
@@ -64,16 +69,36 @@ class Courier(Generic[RowT]):
 
     def requeue_stranded(self, now: dt.datetime | None = None) -> int:
         """Rows left "sending" by a worker that died mid-send go back to the queue. The stable id
-        (Message-ID, X-Vulndesk-Delivery) lets the receiver drop the copy if the first attempt got through."""
+        (Message-ID, X-Vulndesk-Delivery) lets the receiver drop the copy if the first attempt got through.
+        Rows kept waiting too long by higher priorities go to the top (``promote_waiting``)."""
         moment = now or timezone.now()
         stranded = self._rows(status=OutboundStatus.SENDING, next_attempt_at__lt=moment - STRANDED_AFTER)
-        uids = list(stranded.values_list("uid", flat=True))
-        for uid in uids:
+        rows = list(stranded.values_list("uid", "priority"))
+        for uid, priority in rows:
             with transaction.atomic():
                 if self._rows(uid=uid, status=OutboundStatus.SENDING).update(
                     status=OutboundStatus.QUEUED, next_attempt_at=moment
                 ):
-                    self.task.enqueue(str(uid))
+                    self.task.using(priority=priority).enqueue(str(uid))
+        return len(rows) + self.promote_waiting(moment)
+
+    def promote_waiting(self, now: dt.datetime | None = None) -> int:
+        """Due rows waiting longer than ``PRIORITY_AGES_AFTER`` below the top priority get a task at
+        the top. Their first task stays queued and finds the row sent ("not due"): the claim, not the
+        task, decides who sends, so a row is never sent twice and never dropped."""
+        moment = now or timezone.now()
+        waiting = self._rows(
+            status=OutboundStatus.QUEUED,
+            priority__lt=TOP_PRIORITY,
+            next_attempt_at__lte=moment - PRIORITY_AGES_AFTER,
+        )
+        uids = [str(uid) for uid in waiting.values_list("uid", flat=True)]
+        for start in range(0, len(uids), PROMOTED_PER_TRANSACTION):
+            batch = uids[start : start + PROMOTED_PER_TRANSACTION]
+            with transaction.atomic():
+                self._rows(uid__in=batch).update(priority=TOP_PRIORITY)
+                for uid in batch:
+                    self.task.using(priority=TOP_PRIORITY).enqueue(uid)
         return len(uids)
 
     def requeue_failed(self, row: OutboxRow) -> bool:
@@ -83,7 +108,7 @@ class Courier(Generic[RowT]):
             status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
         ):
             return False
-        self.task.enqueue(str(row.uid))
+        self.task.using(priority=row.priority).enqueue(str(row.uid))
         return True
 
     def _rows(self, **lookup: object) -> QuerySet[RowT]:
@@ -113,6 +138,6 @@ class Courier(Generic[RowT]):
             self._rows(pk=row.pk).update(
                 status=OutboundStatus.QUEUED, next_attempt_at=when, last_error=reason[:300]
             )
-            self.task.using(run_after=when).enqueue(str(row.uid))
+            self.task.using(run_after=when, priority=row.priority).enqueue(str(row.uid))
         logger.warning("%s %s deferred (attempt %d): %s", self.label, row.uid, row.attempts, reason)
         return "deferred"

@@ -23,12 +23,26 @@ class OutboundStatus(models.TextChoices):
     HELD = "held", "Held until its report leaves quarantine"
 
 
+class OutboxPriority(models.IntegerChoices):
+    """The order the worker sends in: the highest first, then the oldest (django-tasks' priority,
+    -100 to 100). A flood's acknowledgements must not keep a reporter with a proof of concept
+    waiting, nor the team's replies; whatever waits longer than ``delivery.PRIORITY_AGES_AFTER``
+    goes up to the top (``Courier.promote_waiting``), so nothing waits for ever behind them."""
+
+    EVIDENCE = 20, "To a reporter whose report carries evidence"
+    NORMAL = 0, "Everything else"
+    # A sender's later reports of the hour: whoever floods delays only their own acknowledgements.
+    BULK = -20, "To a sender with many reports this hour"
+
+
 class OutboxRow(models.Model):
     """The columns every outbox row shares: notify/delivery.py claims, retries and fails them the
     same way whether the row is a mail or a webhook POST."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    # Kept on the row so a retry, a requeue or a release goes back in the queue at the same place.
+    priority = models.SmallIntegerField(choices=OutboxPriority.choices, default=OutboxPriority.NORMAL)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=300, blank=True)
