@@ -114,7 +114,7 @@ def _enforce_rate_limits(submission: Submission, origin: Provenance) -> int:
     return check_and_count("sender", sender, settings.INTAKE_PER_SENDER_PER_HOUR)
 
 
-def acknowledgement_priority(carries_evidence: bool, earlier_reports: int) -> int:  # noqa: FBT001 - a fact, not a switch
+def acknowledgement_priority(carries_evidence: bool, earlier_reports: int) -> int:
     """Where the acknowledgement goes in the outbox: a report with evidence first, a busy sender's last.
 
     The sender's count comes first: adding a code block to every report of a flood must not jump
