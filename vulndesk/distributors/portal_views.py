@@ -48,6 +48,7 @@ from vulndesk.embargo.actions import EmbargoError
 from vulndesk.embargo.models import ProposerKind
 from vulndesk.embargo.views import embargo_context
 from vulndesk.intake.attachments import attachment_download, record_download
+from vulndesk.web.forms import flash_outcome
 
 
 @login_required
@@ -87,12 +88,15 @@ def accept_policy(request: HttpRequest, slug: str) -> HttpResponse:
 def vouch(request: HttpRequest, slug: str, organisation_id: int) -> HttpResponse:
     member = access_member_on(signed_in_user(request), slug)
     applicant = access_applicant(member, organisation_id)
-    try:
-        membership.do_vouch(applicant, member, request.POST.get("statement", ""), acting_user=member.user)
-    except DistributorError as exc:
-        messages.error(request, f"Not vouched: {exc}.")
-    else:
-        messages.success(request, f"You vouched for {applicant.name}; the security team was told.")
+    flash_outcome(
+        request,
+        lambda: membership.do_vouch(
+            applicant, member, request.POST.get("statement", ""), acting_user=member.user
+        ),
+        refused=DistributorError,
+        not_done="Not vouched",
+        done=f"You vouched for {applicant.name}; the security team was told.",
+    )
     return redirect("distributor-portal")
 
 
@@ -153,12 +157,13 @@ def case_act(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if needs_policy_acceptance(member):
         messages.error(request, "Accept the list's current embargo policy first.")
         return redirect("distributor-portal")
-    try:
-        done = _member_act(share, member, request.POST)
-    except (DistributorError, EmbargoError) as exc:
-        messages.error(request, f"Not done: {exc}.")
-    else:
-        messages.success(request, done)
+    flash_outcome(
+        request,
+        lambda: _member_act(share, member, request.POST),
+        refused=(DistributorError, EmbargoError),
+        not_done="Not done",
+        done=str,
+    )
     return redirect("distributor-case", slug, number)
 
 

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from vulndesk.notify.access import access_outbound_email, access_outbound_webhoo
 from vulndesk.notify.actions import RetryError, do_retry_delivery, retry_terms
 from vulndesk.notify.models import OutboundEmail, OutboundStatus, OutboundWebhook
 from vulndesk.notify.outbox import OutboxFilter, known_kinds, mail_page, project_choices, webhook_rows
+from vulndesk.web.forms import flash_outcome
 
 if TYPE_CHECKING:
     from vulndesk.accounts.models import User
@@ -60,12 +60,13 @@ def retry(request: HttpRequest, uid: uuid.UUID, outbox: str) -> HttpResponse:
     """A mail or a webhook delivery that failed for good, queued again."""
     user = outbox_reader(request)
     row = _DOORS[outbox](uid, user)
-    try:
-        do_retry_delivery(row, acting_user=user)
-    except RetryError as exc:
-        messages.error(request, f"Not retried: {exc}.")
-    else:
-        messages.success(request, f"The {retry_terms(row).name} is queued again.")
+    flash_outcome(
+        request,
+        lambda: do_retry_delivery(row, acting_user=user),
+        refused=RetryError,
+        not_done="Not retried",
+        done=f"The {retry_terms(row).name} is queued again.",
+    )
     return _back_to_outbox(request)
 
 
