@@ -28,7 +28,7 @@ from vulndesk.advisories.actions import (
     do_publish_advisory,
 )
 from vulndesk.advisories.content import AdvisoryContent
-from vulndesk.cases.saved_replies import do_create_saved_reply
+from vulndesk.cases.actions.saved_replies import do_create_saved_reply
 from vulndesk.distributors.models import (
     CaseEmbargoAcceptance,
     CaseShare,

@@ -11,11 +11,12 @@ import pytest
 from django.utils import timezone
 
 from vulndesk.accounts.actions import do_create_user
+from vulndesk.accounts.actions.notices import do_set_notice_preferences
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Role
 from vulndesk.advisories.actions import do_create_advisory
+from vulndesk.advisories.actions.review import do_request_review
 from vulndesk.advisories.content import AdvisoryError
-from vulndesk.advisories.review import do_request_review
 from vulndesk.audit.models import AuditEvent
 from vulndesk.cases.actions import do_post_reporter_reply
 from vulndesk.cases.actions.triage import do_assign
@@ -26,7 +27,7 @@ from vulndesk.embargo.actions import do_set_embargo_end, send_embargo_ending_not
 from vulndesk.intake.models import Report
 from vulndesk.notify.digest import daily_digests, send_due_digests
 from vulndesk.notify.models import Delivery, Digest, DigestItem, NoticeKind, OutboundEmail
-from vulndesk.notify.preferences import PreferenceError, do_set_notice_preferences
+from vulndesk.notify.preferences import PreferenceError
 from vulndesk.projects.models import Project
 
 from .conftest import PASSWORD, a_report, signed_in

@@ -10,13 +10,9 @@ from django.test import Client
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
+from vulndesk.cases.actions.saved_replies import do_create_saved_reply
 from vulndesk.cases.models import InfoRequest, Message, SavedReply
-from vulndesk.cases.saved_replies import (
-    SavedReplyError,
-    check_template,
-    do_create_saved_reply,
-    render_saved_reply,
-)
+from vulndesk.cases.saved_replies import SavedReplyError, check_template, render_saved_reply
 from vulndesk.intake.models import Report
 from vulndesk.projects.models import Project
 

@@ -13,9 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from vulndesk.accounts.actions import AccountError, do_add_team_member, do_create_user
-from vulndesk.accounts.invitations import do_invite_team_member
+from vulndesk.accounts.actions.invitations import do_invite_team_member
+from vulndesk.accounts.actions.password_reset import REQUESTS_PER_ADDRESS, RESETS_PER_ACCOUNT
 from vulndesk.accounts.models import AccountLink, LinkPurpose, Membership, User, token_digest
-from vulndesk.accounts.password_reset import REQUESTS_PER_ADDRESS, RESETS_PER_ACCOUNT
 from vulndesk.accounts.permissions import Role
 from vulndesk.accounts.views import SECOND_FACTOR_AT
 from vulndesk.audit.models import AuditEvent

@@ -104,8 +104,8 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from vulndesk.accounts.actions.password_reset import do_send_password_reset  # noqa: PLC0415
     from vulndesk.accounts.models import User  # noqa: PLC0415
-    from vulndesk.accounts.password_reset import do_send_password_reset  # noqa: PLC0415
 
     user = User.objects.filter(email__iexact=args.email, is_active=True).first()
     if user is None:

@@ -15,14 +15,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from vulndesk.accounts.actions import AccountError
-from vulndesk.accounts.invitations import do_accept_invitation
-from vulndesk.accounts.links import access_link
-from vulndesk.accounts.models import LinkPurpose, User
-from vulndesk.accounts.password_reset import (
+from vulndesk.accounts.actions.invitations import do_accept_invitation
+from vulndesk.accounts.actions.password_reset import (
     TooManyResetRequests,
     do_request_password_reset,
     do_reset_password,
 )
+from vulndesk.accounts.links import access_link
+from vulndesk.accounts.models import LinkPurpose, User
 from vulndesk.accounts.views import NEXT, PENDING_AT, PENDING_USER
 from vulndesk.web.client import client_address
 

@@ -6,20 +6,14 @@ Submitted choices that are refused come back as they were typed, with the reason
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.http import QueryDict
 
+from vulndesk.accounts.actions.notices import do_set_notice_preferences, do_set_timezone, is_zone
 from vulndesk.accounts.models import User
-from vulndesk.audit.actions import record_event
 from vulndesk.notify.models import Delivery, NoticeKind
-from vulndesk.notify.preferences import (
-    PreferenceError,
-    do_set_notice_preferences,
-    owns_open_cases,
-    preferences_of,
-)
+from vulndesk.notify.preferences import PreferenceError, owns_open_cases, preferences_of
 
 MAX_ZONE = 64
 
@@ -66,7 +60,7 @@ class NoticeChoices:
         return cls(choices, zone, owns_open_cases(user))
 
     def save(self, user: User) -> bool:
-        if not _is_zone(self.timezone):
+        if not is_zone(self.timezone):
             self.error = (
                 f"{self.timezone!r} is not a timezone: write it as an IANA name, such as Europe/Paris."
             )
@@ -79,27 +73,3 @@ class NoticeChoices:
             self.error = str(exc).capitalize() + "."
             return False
         return True
-
-
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def do_set_timezone(user: User, name: str, *, acting_user: User) -> None:
-    if not _is_zone(name):
-        raise PreferenceError(f"{name!r} is not a timezone")
-    if user.timezone == name:
-        return
-    with transaction.atomic():
-        before, user.timezone = user.timezone, name
-        user.save(update_fields=["timezone"])
-        record_event(
-            "user.timezone_changed",
-            acting_user=acting_user,
-            target=user,
-            details={"from": before, "to": name},
-        )

@@ -31,6 +31,7 @@ from vulndesk.advisories.actions import (
     embargo_end_ahead,
     latest_revision,
 )
+from vulndesk.advisories.actions.review import do_request_review, possible_reviewers
 from vulndesk.advisories.content import AdvisoryContent, AdvisoryError
 from vulndesk.advisories.document import CreditType, ReferenceType, SeverityRating
 from vulndesk.advisories.documents import document, draft_document
@@ -38,7 +39,6 @@ from vulndesk.advisories.editor import EditorForm, content_from_form, form_from_
 from vulndesk.advisories.exports.published import project_context
 from vulndesk.advisories.models import Advisory, AdvisoryRevision, AdvisoryState
 from vulndesk.advisories.publication_check import PublicationCheck, check_publication
-from vulndesk.advisories.review import do_request_review, possible_reviewers
 from vulndesk.advisories.revision_diff import diff_contents
 from vulndesk.cases.severity import cwe_name
 from vulndesk.embargo.models import EARLY_DISCLOSURE_REASONS, MIN_EARLY_NOTE, EarlyDisclosure

@@ -14,7 +14,7 @@ from django.http import Http404, QueryDict
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
 from vulndesk.cases.actions import triage
-from vulndesk.cases.labels import clean_label, do_label_report
+from vulndesk.cases.actions.labels import clean_label, do_label_report
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team

@@ -12,15 +12,12 @@ from django.views.decorators.http import require_POST
 from vulndesk.accounts.access import signed_in_user
 from vulndesk.accounts.permissions import Permission
 from vulndesk.cases.access import access_saved_reply
-from vulndesk.cases.saved_replies import (
-    PLACEHOLDERS,
-    SavedReplyError,
+from vulndesk.cases.actions.saved_replies import (
     do_create_saved_reply,
     do_delete_saved_reply,
     do_edit_saved_reply,
-    render_saved_reply,
-    saved_replies_of,
 )
+from vulndesk.cases.saved_replies import PLACEHOLDERS, SavedReplyError, render_saved_reply, saved_replies_of
 from vulndesk.intake.models import Report
 from vulndesk.projects.access import access_project
 

@@ -12,9 +12,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
-from vulndesk.audit.actions import JsonScalar, record_event
 from vulndesk.notify.actions import Email, queue_email, render
 from vulndesk.notify.models import Delivery, DigestItem, NoticeKind, NoticePreference, OutboundEmail
 
@@ -37,20 +35,6 @@ def preferences_of(user: User) -> dict[NoticeKind, Delivery]:
 def owns_open_cases(user: User) -> bool:
     # Through the case's relation to its owner: the cases domain builds on notify.
     return user.owned_cases.exclude(report__rm_state="closed").exists()
-
-
-def do_set_notice_preferences(user: User, choices: dict[NoticeKind, Delivery], *, acting_user: User) -> None:
-    """Store the person's choices. A case owner cannot turn "overdue" off: the deadline of their
-    case passed, and the policy's promise to the reporter is theirs to keep."""
-    if acting_user != user:
-        raise PreferenceError("each person chooses their own notices")
-    if choices.get(NoticeKind.OVERDUE) == Delivery.NONE and owns_open_cases(user):
-        raise PreferenceError("you own open cases: choose how you hear that a deadline passed, not whether")
-    with transaction.atomic():
-        for kind, delivery in choices.items():
-            NoticePreference.objects.update_or_create(user=user, kind=kind, defaults={"delivery": delivery})
-        details: dict[str, JsonScalar | list[str]] = {str(k): str(d) for k, d in choices.items()}
-        record_event("user.notices_changed", acting_user=acting_user, target=user, details=details)
 
 
 def queue_team_notice(

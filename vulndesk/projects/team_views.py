@@ -20,7 +20,7 @@ from vulndesk.accounts.actions import (
     do_change_team_role,
     do_remove_team_member,
 )
-from vulndesk.accounts.invitations import ROLE_WORDS, do_invite_team_member, pending_invitations
+from vulndesk.accounts.actions.invitations import ROLE_WORDS, do_invite_team_member, pending_invitations
 from vulndesk.accounts.models import Membership, User
 from vulndesk.accounts.permissions import Permission, Role
 from vulndesk.accounts.views import reauthentication_needed
