@@ -14,9 +14,11 @@ flagged shares at other thresholds.
 ``--fit`` fits the model's weights and threshold (``ranking.WEIGHTS``, ``ranking.SHOWN_THRESHOLD``)
 on the whole set and prints them. ``--folds K`` guards against tuning to one set: the projects are
 split into K folds, and each fold is measured with weights and threshold fitted on the other folds
-only (for BM25 alone, its threshold); the held-out figures are pooled over the folds.
+only (for BM25 alone, its threshold); the held-out figures are pooled over the folds. With
+``--repeats N``, N splits into folds are measured (the first is the split above; the others break
+ties between projects of one size in a seeded random order), and the spread is printed.
 
-``--embeddings`` adds a sixth measurement to the fitted model: the cosine of the two reports'
+``--embeddings`` adds a last measurement to the fitted model: the cosine of the two reports'
 sentence embeddings (``bench.duplicates_embeddings``; its packages are not vulndesk's and are
 imported only then). The shipped weights have no slope for it, so it is measured by ``--fit`` (which
 it implies) and ``--folds``.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import sys
 import time
@@ -183,26 +186,31 @@ def best_threshold(queries: list[Outcome], negatives: list[Outcome]) -> float:
     return max(allowed, key=lambda t: (flagged_at_rank_1(queries, t), -t))
 
 
-def folds_by_package(weighed: list[Weighed], count: int) -> list[set[str]]:
+def folds_by_package(weighed: list[Weighed], count: int, seed: int = 0) -> list[set[str]]:
     """Whole projects to a fold, largest first to the smallest fold: no project's reports are on
-    both sides, so a fold's figures are for projects the weights never saw."""
+    both sides, so a fold's figures are for projects the weights never saw. Projects of one size
+    go in the order of their names, or with a ``seed`` in a shuffled order: another split."""
     sizes: dict[str, int] = defaultdict(int)
     for w in weighed:
         sizes[w.package] += 1
+    shuffled = random.Random(seed)
+    tie = {p: shuffled.random() if seed else 0.0 for p in sorted(sizes)}
     folds: list[set[str]] = [set() for _ in range(count)]
     filled = [0] * count
-    for package in sorted(sizes, key=lambda p: (-sizes[p], p)):
+    for package in sorted(sizes, key=lambda p: (-sizes[p], tie[p], p)):
         smallest = filled.index(min(filled))
         folds[smallest].add(package)
         filled[smallest] += sizes[package]
     return folds
 
 
-def cross_validated(weighed: list[Weighed], count: int, ranker: str) -> tuple[list[Outcome], list[Outcome]]:
+def cross_validated(
+    weighed: list[Weighed], count: int, ranker: str, seed: int = 0
+) -> tuple[list[Outcome], list[Outcome]]:
     """Held-out outcomes, pooled: each fold ranked and thresholded by what the other folds taught.
     A held-out score is shifted by its fold's threshold, so that 0 is the threshold for all."""
     queries, negatives = [], []
-    for fold in folds_by_package(weighed, count):
+    for fold in folds_by_package(weighed, count, seed):
         taught = [w for w in weighed if w.package not in fold]
         held = [w for w in weighed if w.package in fold]
         if ranker == "bm25":
@@ -238,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         "--folds", type=int, default=0, help="cross-validate over this many folds of projects"
     )
     parser.add_argument(
+        "--repeats", type=int, default=1, help="cross-validate over this many splits into folds"
+    )
+    parser.add_argument(
         "--embeddings", action="store_true", help="add the embeddings' cosine to the fitted model"
     )
     options = parser.parse_args(argv)
@@ -263,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         _print_fitted(weighed, "words, marks and embeddings" if embed else "words and marks")
     if options.folds > 1:
         _print_cross_validated(weighed, options.folds, options.ranker)
+    if options.folds > 1 and options.repeats > 1:
+        _print_repeated(weighed, options.folds, options.ranker, options.repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"time per report {per_report * 1000:.1f} ms, peak memory {peak:.0f} MB")
     return 0
@@ -287,6 +300,21 @@ def _print_cross_validated(weighed: list[Weighed], count: int, ranker: str) -> N
         f"cross-validated over {count} folds of projects ({ranker}): recall@1 {recall_at(queries, 1):.3f}  "
         f"recall@5 {recall_at(queries, 5):.3f}; at each fold's threshold: duplicates flagged at "
         f"rank 1 {flagged:.1%}, negatives flagged {wrong:.1%}"
+    )
+
+
+def _print_repeated(weighed: list[Weighed], count: int, ranker: str, repeats: int) -> None:
+    """One split into folds is one draw: a split that happens to put the hard negatives on one
+    side moves the figures by a report or two. Here, the spread over several splits."""
+    shares = []
+    for seed in range(repeats):
+        queries, negatives = cross_validated(weighed, count, ranker, seed)
+        shares.append((flagged_at_rank_1(queries, 0.0), negatives_flagged(negatives, 0.0)))
+    flagged, wrong = [f for f, _ in shares], [n for _, n in shares]
+    print(
+        f"cross-validated over {repeats} splits into {count} folds ({ranker}): duplicates flagged at "
+        f"rank 1 {sum(flagged) / repeats:.1%} on average ({min(flagged):.1%} to {max(flagged):.1%}), "
+        f"negatives flagged {sum(wrong) / repeats:.1%} ({min(wrong):.1%} to {max(wrong):.1%})"
     )
 
 

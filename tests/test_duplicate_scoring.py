@@ -105,16 +105,31 @@ def test_the_fit_learns_which_evidence_tells_the_original() -> None:
     originals = [ranking.Evidence(0.7 + i / 100, 0.4, 0.0, 0.2, 0.0) for i in range(10)]
     others = [ranking.Evidence(0.2 + i / 100, 0.4, 0.0, 0.7, 0.0) for i in range(20)]
     weights = fit([(e, True) for e in originals] + [(e, False) for e in others])
-    _, lexical, marks, _, rival, _ = weights
+    _, lexical, marks, _, rival, *_ = weights
     assert lexical > 0 > rival
     assert abs(marks) < lexical, "the marks are alike on both sides"
     assert ranking.probability(originals[0], weights) > 0.5 > ranking.probability(others[0], weights)
 
 
-def test_an_embeddings_cosine_is_a_sixth_measurement_only_where_one_is_given() -> None:
+def test_a_report_naming_no_mark_is_not_judged_as_if_its_marks_differed() -> None:
+    note = profile("Moin 1.9.10 fixes a flaw in the editor", "Moin 1.9.10 includes a security fix.")
+    named = profile("Flaw in edit_page", "The editor's edit_page handler mishandles titles.")
+    earlier = profile("Editor flaw", "The page editor mishandles titles in 1.9.9.")
+    corpus = ranking.Corpus([note, named, earlier])
+    [(_, unmarked)] = ranking.weigh(corpus, note, [("earlier", earlier)])
+    [(_, compared)] = ranking.weigh(corpus, named, [("earlier", earlier)])
+    assert (unmarked.unmarked, compared.unmarked) == (1.0, 0.0), "a version is no mark"
+    # The same words and no shared mark: the note, which had no mark to share, is likelier.
+    alike = {"lexical": 0.5, "marks": 0.0, "other_flaw": 0.0, "rival": 0.1, "same_fix": 0.0}
+    assert ranking.probability(ranking.Evidence(**alike, unmarked=1.0)) > ranking.probability(
+        ranking.Evidence(**alike)
+    )
+
+
+def test_an_embeddings_cosine_is_a_last_measurement_only_where_one_is_given() -> None:
     words = ranking.Evidence(lexical=0.6, marks=0.5, other_flaw=0.0, rival=0.3, same_fix=0.0)
-    assert words.measured() == (0.6, 0.5, 0.0, 0.3, 0.0)
-    assert replace(words, semantic=0.8).measured() == (0.6, 0.5, 0.0, 0.3, 0.0, 0.8)
+    assert words.measured() == (0.6, 0.5, 0.0, 0.3, 0.0, 0.0)
+    assert replace(words, semantic=0.8).measured() == (0.6, 0.5, 0.0, 0.3, 0.0, 0.0, 0.8)
     # The words alike on both sides: only the meaning tells the original from the others.
     originals = [replace(words, semantic=0.8 + i / 100) for i in range(10)]
     others = [replace(words, semantic=0.3 + i / 100) for i in range(20)]

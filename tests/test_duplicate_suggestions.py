@@ -115,6 +115,17 @@ def test_another_flaw_of_the_same_component_and_an_unrelated_report_stay_below_t
         assert all(score < SHOWN_THRESHOLD for score in scores), report
 
 
+def test_the_worker_sends_every_mail_before_it_ranks(client: Client, project_a: Project) -> None:
+    _send(client, ORIGINAL)
+    _send(client, SAME_FLAW)
+    # The worker takes ready jobs in this order (django-tasks-db's own ordering of ready rows).
+    order = list(DBTaskResult.objects.ready().values_list("task_path", flat=True))
+    rankings = [i for i, path in enumerate(order) if path == suggest_duplicates.module_path]
+    assert len(rankings) == 2
+    assert len(order) > 2, "the acknowledgements and the team's notices are queued too"
+    assert rankings == list(range(len(order) - 2, len(order))), order
+
+
 def test_ranking_twice_leaves_one_set_of_suggestions(client: Client, project_a: Project) -> None:
     _send(client, ORIGINAL)
     duplicate = _send(client, SAME_FLAW)

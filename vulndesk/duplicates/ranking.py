@@ -6,7 +6,8 @@ Each candidate gets a few measurements (``Evidence``): how much of the words the
 alike), how much of the new report's technical marks the candidate shares (weighted by rarity and
 kind), whether the two name different kinds of flaw or different files, the best other candidate's
 raw score (a report that matches many of a project's reports alike matches none of them in
-particular), and whether both name the same fixed release. A logistic model turns them into a
+particular), whether both name the same fixed release, and whether the new report names any mark
+but a version at all (if not, the marks' share of 0 says nothing). A logistic model turns them into a
 probability; its weights (``WEIGHTS``) and the threshold (``SHOWN_THRESHOLD``) were fitted on the
 labelled set the benchmark reads, with five-fold cross-validation by package to check they carry
 over to projects they were not fitted on (bench/README.md, "Duplicate suggestions").
@@ -45,10 +46,10 @@ MIN_REASON_WORD = 3
 # penalty of 1.0 on the weights, not the intercept) over the six best candidates of each labelled
 # report, the right original labelled 1 and every other candidate 0. In order: the intercept, then
 # ``Evidence.measured()``.
-WEIGHTS = (-3.59, 5.11, 3.21, -1.99, -4.36, 0.51)
+WEIGHTS = (-3.71, 5.37, 3.05, -1.92, -4.45, 0.25, 0.92)
 # From this probability on, the queue shows "possible duplicate of #N" and the case page marks it.
 # Fitted with the weights: the lowest that flags at most 5% of the labelled set's negatives.
-SHOWN_THRESHOLD = 0.42
+SHOWN_THRESHOLD = 0.37
 MARK_LABEL = {
     "path": "same file",
     "function": "same function",
@@ -76,13 +77,17 @@ class Evidence:
     other_flaw: float  # 1.0: the two name different kinds of flaw, or different files
     rival: float  # the best other candidate's raw score
     same_fix: float  # 1.0: both name a fixed release, and one release is in both
+    # 1.0: the new report names no technical mark but versions, so ``marks`` has nothing to share:
+    # a one-line release note ("Moin 1.9.10 fixes a flaw in the editor") is not judged, by the
+    # marks' absence, as if its marks had been compared and differed.
+    unmarked: float = 0.0
     # The cosine of the two reports' sentence embeddings, only where an embedder is configured: the
     # benchmark measures it (``--embeddings``); the shipped weights have no slope for it.
     semantic: float | None = None
 
     def measured(self) -> tuple[float, ...]:
         """The measurements the weights' slopes apply to, in their order."""
-        words = (self.lexical, self.marks, self.other_flaw, self.rival, self.same_fix)
+        words = (self.lexical, self.marks, self.other_flaw, self.rival, self.same_fix, self.unmarked)
         return words if self.semantic is None else (*words, self.semantic)
 
     def raw(self) -> float:
@@ -168,6 +173,7 @@ def _evidence(
         other_flaw=1.0 if _other_flaw(query, candidate) else 0.0,
         rival=0.0,
         same_fix=1.0 if query.fixed_in & candidate.fixed_in else 0.0,
+        unmarked=0.0 if _names_marks(query) else 1.0,
     )
 
 
@@ -181,6 +187,11 @@ def _lexical(corpus: Corpus, query: Profile, candidate: Profile, self_lexical: f
     covered = corpus.bm25(query, candidate) / self_lexical
     covering = corpus.bm25(candidate, query) / (corpus.bm25(candidate, candidate) or 1.0)
     return min(max(covered, covering), 1.0)
+
+
+def _names_marks(profile: Profile) -> bool:
+    # A version is named by nearly every report; it is no mark of which flaw a report is about.
+    return any(kind != "version" for kind in profile.marks)
 
 
 def _other_flaw(query: Profile, candidate: Profile) -> bool:

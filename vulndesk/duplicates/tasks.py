@@ -6,6 +6,12 @@ from django_tasks import task
 
 from vulndesk.duplicates.actions import do_suggest_duplicates
 from vulndesk.intake.models import Report
+from vulndesk.notify.models import OutboxPriority
+
+# Below every mail (django-tasks runs the highest priority first): a suggestion helps the team
+# later, a message tells somebody something now. In a flood, ranking a thousand junk reports
+# would otherwise keep other reporters' acknowledgements waiting behind it.
+RANKING_PRIORITY = OutboxPriority.BULK - 10
 
 
 @task()
@@ -19,7 +25,7 @@ def suggest_duplicates(report_id: int) -> int:
 
 def queue_ranking(report: Report) -> None:
     """Inside the intake's transaction: the task row commits with the report, or not at all."""
-    suggest_duplicates.enqueue(report.pk)
+    suggest_duplicates.using(priority=RANKING_PRIORITY).enqueue(report.pk)
 
 
 def on_report_received(report: Report, _fields: dict[str, str], _attachments: int) -> None:
