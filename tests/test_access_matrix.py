@@ -224,6 +224,8 @@ def _matrix(  # one id per object the routes name
         "report-tracking-link": [
             Check("POST", f"/desk/p/llm-d/reports/{n}/tracking-link/", TEAM_A_ACTS, {"action": "replace"})
         ],
+        # Not in quarantine: nothing to release, back to the page.
+        "report-release": [Check("POST", f"/desk/p/llm-d/reports/{n}/release/", TEAM_A_ACTS, {})],
         "report-triage": [
             Check("POST", f"/desk/p/llm-d/reports/{n}/triage/", TEAM_A_ACTS, {"decision": "x"})
         ],

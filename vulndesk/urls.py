@@ -93,6 +93,11 @@ urlpatterns = [
         name="report-tracking-link",
     ),
     path(
+        "desk/p/<slug:slug>/reports/<int:number>/release/",
+        case_decisions.release_from_quarantine,
+        name="report-release",
+    ),
+    path(
         "desk/p/<slug:slug>/reports/<int:number>/triage/",
         case_decisions.triage_decision,
         name="report-triage",

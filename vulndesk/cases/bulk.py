@@ -18,6 +18,7 @@ from vulndesk.cases.actions.labels import clean_label, do_label_report
 from vulndesk.cases.models import Triage
 from vulndesk.cases.vultron import RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team
+from vulndesk.intake.actions import do_release_from_quarantine
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
 
@@ -30,6 +31,7 @@ BULK_ACTIONS = {
     "invalid": "closed as not a vulnerability",
     "not_security": "closed as not a security issue",
     "label": "labelled",
+    "release": "released from quarantine",
 }
 
 
@@ -116,6 +118,8 @@ def _prepare(action: str, form: QueryDict) -> Apply:
         return _assign(form.get("owner", ""))
     if action == "duplicate":
         return _duplicate(form.get("duplicate_of", ""))
+    if action == "release":
+        return _release
     try:
         label = clean_label(form.get("label", ""))
     except SubmissionError as exc:
@@ -137,6 +141,13 @@ def _assign(owner_id: str) -> Apply:
         return triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
 
     return assign
+
+
+def _release(report: Report, user: User) -> object:
+    # The spam check held it; a person who read it judged it genuine (or the sender was vouched for).
+    if not report.quarantined:
+        raise Skipped("is not in quarantine")
+    return do_release_from_quarantine(report, acting_user=user)
 
 
 def _duplicate(number: str) -> Apply:

@@ -23,7 +23,11 @@ from vulndesk.cases.models import Visibility
 from vulndesk.cases.severity import SeverityError
 from vulndesk.cases.vultron import CaseEvent, TransitionError
 from vulndesk.intake.access import access_report_for_team
-from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
+from vulndesk.intake.actions import (
+    do_release_from_quarantine,
+    do_replace_tracking_link,
+    do_revoke_tracking_link,
+)
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.web.forms import flash_outcome
@@ -60,6 +64,21 @@ def acknowledge(request: HttpRequest, report: Report, user: User) -> None:
         refused=SubmissionError,
         not_done=lambda exc: f"Not acknowledged: the {_problems(exc)}.",
         done="Acknowledged: the reporter has been told.",
+    )
+
+
+@case_form(Permission.PROJECT_REPORT_TRIAGE, anchor="triage")
+def release_from_quarantine(request: HttpRequest, report: Report, user: User) -> None:
+    """The spam check held the report; a team member read it and judged it genuine."""
+    if not report.quarantined:
+        messages.info(request, "This report is not in quarantine.")
+        return
+    do_release_from_quarantine(report, acting_user=user)
+    mailed = (
+        " and the acknowledgement held since it arrived is on its way" if report.reporter.get("email") else ""
+    )
+    messages.success(
+        request, f"Released from quarantine: the report is in the queue, the team is told{mailed}."
     )
 
 

@@ -73,6 +73,8 @@ class CaseFacts:
     draft_approved: bool
     published: bool
     no_fix_needed: bool
+    # Held by the spam check: not in the queue, and nothing mailed to the address it gave.
+    quarantined: bool = False
 
 
 def reached(facts: CaseFacts) -> set[Stage]:
@@ -111,6 +113,7 @@ def case_facts(report: Report, triage: Triage) -> CaseFacts:
         draft_approved=advisory.draft_approved,
         published=advisory.published,
         no_fix_needed=triage.no_fix_needed_at is not None,
+        quarantined=report.quarantined,
     )
 
 
@@ -123,8 +126,21 @@ class Step:
     needs: str
 
 
+# Acknowledging a held report would mail whoever the spam gave as its sender: a person judges first.
+QUARANTINE_STEPS = (
+    Step("release", "Release it from quarantine if it is genuine", "Nothing more; held mail then goes out."),
+    Step("decision", "Or close it", "A reason; nothing is mailed to the address it gave."),
+)
+
+
 def next_steps(facts: CaseFacts, stage: Stage) -> list[Step]:
     """At most two steps, the most useful first."""
+    if facts.quarantined and stage != Stage.CLOSED:
+        return list(QUARANTINE_STEPS)
+    return _steps(facts, stage)
+
+
+def _steps(facts: CaseFacts, stage: Stage) -> list[Step]:
     happened = facts.case_state.happened
     if stage == Stage.CLOSED:
         return []

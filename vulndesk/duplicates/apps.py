@@ -13,3 +13,6 @@ class DuplicatesConfig(AppConfig):
         # Duplicate suggestions: the worker ranks a new report after intake commits.
         if tasks.on_report_received not in intake_hooks.on_report_received:
             intake_hooks.on_report_received.append(tasks.on_report_received)
+        # A report released from quarantine is ranked, and ranked against, like the others.
+        if tasks.on_report_released not in intake_hooks.on_report_released:
+            intake_hooks.on_report_released.append(tasks.on_report_released)

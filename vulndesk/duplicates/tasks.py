@@ -12,6 +12,9 @@ from vulndesk.notify.models import OutboxPriority
 # later, a message tells somebody something now. In a flood, ranking a thousand junk reports
 # would otherwise keep other reporters' acknowledgements waiting behind it.
 RANKING_PRIORITY = OutboxPriority.BULK - 10
+# After a release from quarantine, the later reports that may repeat the released one are ranked
+# again, newest first, up to this many: the ones a team is still working on are the recent ones.
+RERANKED_AFTER_RELEASE = 200
 
 
 @task()
@@ -31,3 +34,15 @@ def queue_ranking(report: Report) -> None:
 def on_report_received(report: Report, _fields: dict[str, str], _attachments: int) -> None:
     """Registered in ``intake.hooks.on_report_received``: the worker ranks the report after commit."""
     queue_ranking(report)
+
+
+def on_report_released(report: Report) -> None:
+    """Registered in ``intake.hooks.on_report_released``: a report the ranking skipped while it was
+    in quarantine is now a candidate for the reports that came after it, and is ranked afresh."""
+    later = (
+        Report.objects.filter(project_id=report.project_id, number__gt=report.number, quarantined=False)
+        .order_by("-number")
+        .values_list("pk", flat=True)[:RERANKED_AFTER_RELEASE]
+    )
+    for pk in [report.pk, *later]:
+        suggest_duplicates.using(priority=RANKING_PRIORITY).enqueue(pk)

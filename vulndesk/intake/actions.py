@@ -285,6 +285,8 @@ def do_release_from_quarantine(report: Report, *, acting_user: User) -> Report:
         )
         release_held_email(locked)
         _tell_the_team(locked)
+        for hook in hooks.on_report_released:
+            hook(locked)
     return locked
 
 

@@ -4,7 +4,8 @@ does not store itself.
 The intake sits below the cases and duplicates domains, so it cannot call them: the cases domain
 registers here how a reporter's answer to a per-report reply address joins the report's
 conversation (``cases/emailed_replies.py``), reads a new report's evidence and says whether it
-carries any (``cases/evidence.py``); the duplicates domain queues its ranking (``duplicates/tasks.py``).
+carries any (``cases/evidence.py``); the duplicates domain queues its ranking (``duplicates/tasks.py``),
+and ranks again when a report leaves quarantine.
 """
 
 from __future__ import annotations
@@ -37,3 +38,7 @@ carries_evidence: list[Callable[[Report], bool]] = []
 """Asked after ``on_report_received``: does the new report carry a proof of concept or steps to
 reproduce? The cases domain answers from the evidence it just recorded; the acknowledgement of such
 a report goes first in the outbox (``intake.actions.acknowledgement_priority``)."""
+
+on_report_released: list[Callable[[Report], None]] = []
+"""Called inside the transaction that releases a report from quarantine: it is now one of the
+project's reports like the others (the duplicates domain ranks it, and the later reports, again)."""
