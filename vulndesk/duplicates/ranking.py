@@ -11,6 +11,13 @@ but a version at all (if not, the marks' share of 0 says nothing). A logistic mo
 probability; its weights (``WEIGHTS``) and the threshold (``SHOWN_THRESHOLD``) were fitted on the
 labelled set the benchmark reads, with five-fold cross-validation by package to check they carry
 over to projects they were not fitted on (bench/README.md, "Duplicate suggestions").
+
+BM25 is the fifteen lines of ``Corpus`` rather than ``bm25s``: a project's reports are a corpus of
+one to a few hundred documents, ranked against once per new report, and the ranking needs what a
+retrieval index does not give: a prior of ``PRIOR_DOCUMENTS`` in the document frequencies (without
+it a word in two of a project's three reports reads as rare: 78.6% of the labelled duplicates
+flagged in place of 83.0%, and 6.7% of negatives in place of 5.6% cross-validated), scores in both
+directions and each report's score against itself.
 """
 
 from __future__ import annotations
