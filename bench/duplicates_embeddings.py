@@ -55,7 +55,8 @@ def _wordllama() -> Embedder:
     wordllama = importlib.import_module("wordllama")
     # Its loader looks for the packaged tokenizer in a folder the wheel does not have, then goes to
     # the hub: pointed at the package's own folder, with downloads off, it finds both files there.
-    model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    packaged = Path(str(wordllama.__file__)).parent
+    model = wordllama.WordLlama.load(cache_dir=packaged, disable_download=True)
     return lambda texts: [tuple(float(x) for x in row) for row in model.embed(list(texts), norm=True)]
 
 
