@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db.models import Q
 
-from vulndesk.advisories.access import access_published_advisory, public_advisories
+from vulndesk.advisories.access import public_advisories
 from vulndesk.advisories.documents import document, published_revision
 from vulndesk.advisories.exports.context import ExportContext, ExportError, ReleasedVersion
 from vulndesk.advisories.exports.csaf import SECURITY_ADVISORY, VEX, canonical_file_name, tracking_id
@@ -46,11 +46,6 @@ def export_advisory(advisory: Advisory, format_name: str) -> bytes:
     if revision is None:  # a public advisory always has one; say so rather than export nothing
         raise ExportError(f"{advisory.public_id} has no published revision")
     return render(format_name, document(revision), project_context(advisory.project))
-
-
-def export_published(project_slug: str, identifier: str, format_name: str) -> bytes:
-    """The export of a published advisory; Http404 for a draft or an unknown id."""
-    return export_advisory(access_published_advisory(project_slug, identifier), format_name)
 
 
 def published_advisories(project: Project | None) -> list[Advisory]:
