@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -140,6 +141,34 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+class _SessionsController(Controller):
+    """aiosmtpd's controller, keeping each connection's protocol so that a stop can close them."""
+
+    def __init__(self, handler: object, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.sessions: list[SMTP] = []
+
+    def factory(self) -> SMTP:
+        session: SMTP = super().factory()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it untyped
+        self.sessions.append(session)
+        return session
+
+    def drop_connections(self) -> None:
+        """Close every open connection in the relay's own loop, as a relay going down does. The
+        controller's stop cancels the sessions' tasks but leaves their sockets to the garbage
+        collector, whose ResourceWarning then fails whichever test is running."""
+        closed = threading.Event()
+
+        def close_all() -> None:
+            for session in self.sessions:
+                if session.transport is not None:
+                    session.transport.close()
+            closed.set()
+
+        self.loop.call_soon_threadsafe(close_all)
+        closed.wait(5)
+
+
 class Relay:
     """A real SMTP relay on loopback that records what it accepts; it can be stopped and started."""
 
@@ -147,7 +176,7 @@ class Relay:
         self.port = port
         self.received: list[str] = []
         self.lock = threading.Lock()
-        self.controller: Controller | None = None
+        self.controller: _SessionsController | None = None
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
         with self.lock:
@@ -157,11 +186,12 @@ class Relay:
         return "250 OK"
 
     def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = _SessionsController(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
         if self.controller is not None:
+            self.controller.drop_connections()
             self.controller.stop()
             self.controller = None
 
