@@ -104,10 +104,14 @@ def _matrix(  # one id per object the routes name
         ],
         "tracking-embargo": [
             Check("POST", tracking_path + "embargo/", (302,) * 6, {"action": "accept", "proposal": "0"}),
+            # Opened, not posted (a reload, a saved address): back to the page's section.
+            Check("GET", tracking_path + "embargo/", (302,) * 8),
+            Check("GET", "/t/" + "x" * 43 + "/embargo/", (404,) * 8),
             Check("POST", "/t/" + "x" * 43 + "/embargo/", (404,) * 6, {"action": "accept"}),
         ],
         "tracking-leak": [
             Check("POST", tracking_path + "leak/", (302,) * 8, {"what": "x", "to_whom": "y"}),
+            Check("GET", tracking_path + "leak/", (302,) * 8),
             Check("POST", "/t/" + "x" * 43 + "/leak/", (404,) * 8, {"what": "x", "to_whom": "y"}),
         ],
         "distributor-apply": [

@@ -129,6 +129,17 @@ def test_the_reporter_proposes_the_team_counters_and_the_reporter_accepts(
     assert Advisory.objects.get(report=embargo.report).publish_at == embargo.ends_at
 
 
+def test_the_embargo_form_opened_rather_than_posted_is_the_tracking_page_again(
+    client: Client, project_b: Project
+) -> None:
+    _, tracking = _tracking(client)
+    response = client.get(f"{tracking}embargo/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{tracking}#embargo"
+    assert client.get(f"{tracking}leak/")["Location"] == tracking
+    assert client.get("/t/" + "x" * 43 + "/embargo/").status_code == 404
+
+
 def test_the_reporter_cannot_accept_their_own_proposal(client: Client, project_b: Project) -> None:
     _, tracking = _tracking(client)
     soon = (timezone.now() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")

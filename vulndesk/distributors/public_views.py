@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode
-from django.views.decorators.http import require_POST
 
 from vulndesk.accounts.models import User
 from vulndesk.distributors.actions import DistributorError, membership
@@ -23,7 +22,7 @@ from vulndesk.distributors.models import (
     DistributorMember,
     ReportedBy,
 )
-from vulndesk.intake.access import access_report_by_tracking_token
+from vulndesk.intake.access import access_report_by_tracking_token, tracking_form
 from vulndesk.projects.models import Project
 from vulndesk.web.client import client_address
 
@@ -97,7 +96,7 @@ def _invited_user(uidb64: str) -> User | None:
 # --- The reporter's leak form -----------------------------------------------------------------
 
 
-@require_POST
+@tracking_form()
 def tracking_leak(request: HttpRequest, token: str) -> HttpResponse:
     report = access_report_by_tracking_token(token)
     try:

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
@@ -34,7 +33,7 @@ from vulndesk.embargo.models import (
     ProposerKind,
 )
 from vulndesk.embargo.rules import latest_end, suggested_end
-from vulndesk.intake.access import access_report_by_tracking_token
+from vulndesk.intake.access import access_report_by_tracking_token, tracking_form
 from vulndesk.intake.models import Report
 from vulndesk.web.forms import datetime_local, flash_outcome
 
@@ -137,7 +136,7 @@ def _manual_exit_reason(form: QueryDict) -> ExitReason:
     return reason
 
 
-@require_POST
+@tracking_form("embargo")
 def reporter_embargo(request: HttpRequest, token: str) -> HttpResponse:
     """The reporter's side, by their tracking link: propose, accept, reject or counter."""
     report = access_report_by_tracking_token(token)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
@@ -24,6 +28,27 @@ def access_report_by_tracking_token(token: str) -> Report:
     if report is None or report.tracking_revoked_at is not None:
         raise Http404
     return report
+
+
+TrackingView = Callable[[HttpRequest, str], HttpResponse]
+
+
+def tracking_form(anchor: str = "") -> Callable[[TrackingView], TrackingView]:
+    """A form of the reporter's tracking page: posted to its own address. Opened any other way (a
+    reload after the redirect, a saved address), it is the page's section again, not an error; a
+    wrong link is the same 404 as everywhere."""
+
+    def wrap(view: TrackingView) -> TrackingView:
+        @functools.wraps(view)
+        def handle(request: HttpRequest, token: str) -> HttpResponse:
+            if request.method == "POST":
+                return view(request, token)
+            access_report_by_tracking_token(token)
+            return redirect(reverse("tracking", args=[token]) + (f"#{anchor}" if anchor else ""))
+
+        return handle
+
+    return wrap
 
 
 def access_report_for_team(
