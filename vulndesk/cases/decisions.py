@@ -75,7 +75,9 @@ def release_from_quarantine(request: HttpRequest, report: Report, user: User) ->
         return
     do_release_from_quarantine(report, acting_user=user)
     mailed = (
-        " and the acknowledgement held since it arrived is on its way" if report.reporter.get("email") else ""
+        " and the receipt held since it arrived is on its way to the reporter"
+        if report.reporter.get("email")
+        else ""
     )
     messages.success(
         request, f"Released from quarantine: the report is in the queue, the team is told{mailed}."
