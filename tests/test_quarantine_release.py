@@ -77,10 +77,14 @@ def test_the_queue_releases_selected_reports_and_names_those_not_held(client: Cl
     assert f"#{genuine.number} " not in quarantine
     assert '<option value="release"' in quarantine
 
+    DBTaskResult.objects.all().delete()  # what intake queued: only the release's own jobs are counted
     selected = [f"llm-d/{r.number}" for r in (first, second, genuine)]
     response = team.post("/desk/reports/bulk/", {"action": "release", "report": selected}, follow=True)
     text = response.content.decode()
     assert "2 released from quarantine; 1 skipped:" in text
     assert f"llm-d #{genuine.number} is not in quarantine" in text
     assert not Report.objects.filter(quarantined=True).exists()
+    rankings = _queued_rankings()
+    assert sorted(set(rankings)) == sorted([first.pk, second.pk, genuine.pk]), "each report ranked again"
+    assert len(rankings) == len(set(rankings)), "and once, however many were released at a time"
     assert OutboundEmail.objects.filter(kind="report-received", status=OutboundStatus.HELD).count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from vulndesk.duplicates.actions import do_suggest_duplicates
 from vulndesk.intake.models import Report
@@ -44,5 +45,16 @@ def on_report_released(report: Report) -> None:
         .order_by("-number")
         .values_list("pk", flat=True)[:RERANKED_AFTER_RELEASE]
     )
+    # A release in bulk would otherwise queue the same later reports once per released report.
+    waiting = _waiting_rankings()
     for pk in [report.pk, *later]:
-        suggest_duplicates.using(priority=RANKING_PRIORITY).enqueue(pk)
+        if pk not in waiting:
+            suggest_duplicates.using(priority=RANKING_PRIORITY).enqueue(pk)
+            waiting.add(pk)
+
+
+def _waiting_rankings() -> set[int]:
+    """The reports whose ranking is queued and not started: it will see every candidate there is
+    when it runs, so a second job would only rank them again alike."""
+    queued = DBTaskResult.objects.filter(task_path=suggest_duplicates.module_path, status="READY")
+    return {int(job["args"][0]) for job in queued.values_list("args_kwargs", flat=True) if job.get("args")}
