@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from . import totp
 from .live import LiveServer, live_server, post_json
@@ -240,6 +241,7 @@ class Audit:
         self.pages: list[str] = []
 
     def check(self, page: Page, name: str) -> None:
+        page.wait_for_load_state()  # a page still arriving has no document to check yet
         for viewport in (WIDE, PHONE):
             page.set_viewport_size(viewport)
             label = f"{name} at {viewport['width']} px"
@@ -254,11 +256,17 @@ class Audit:
         page.set_viewport_size(WIDE)
 
     def _run(self, page: Page) -> list[str]:
-        if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.evaluate(self.source)
-        # Folded sections are checked too: axe skips what is hidden.
-        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-        results = page.evaluate("axe.run(document)")
+        # A click that posts a form returns once the next page is on its way, not there: a check
+        # started in between meets a document being replaced, so it waits and starts again.
+        attempts = 3
+        for attempt in range(1, attempts + 1):
+            try:
+                results = self._axe(page)
+                break
+            except PlaywrightError:
+                if attempt == attempts:  # by then it is no page on its way
+                    raise
+                page.wait_for_load_state()
         assert results["passes"], "axe-core checked nothing"
         found = [*results["violations"], *results["incomplete"]]
         return [
@@ -268,6 +276,14 @@ class Audit:
             for node in result["nodes"]
             if not _decorative(result["id"], node)
         ]
+
+    def _axe(self, page: Page) -> dict[str, Any]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(self.source)
+        # Folded sections are checked too: axe skips what is hidden.
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        results: dict[str, Any] = page.evaluate("axe.run(document)")
+        return results
 
     def assert_clean(self) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)

@@ -188,6 +188,8 @@ def _a_case_moves_on(page: Page, audit: Audit, base: str, tracking: str) -> None
     case = f"{base}/desk/p/{PROJECT}/reports/5/"
     page.goto(case)
     page.get_by_role("button", name="Acknowledge").click()
+    # The form posts and the page comes back: check the page that came back, not the one leaving.
+    expect(page.get_by_text("Acknowledged: the reporter has been told.")).to_be_visible()
     audit.check(page, "case acknowledged")
     page.goto(case + "edit/message/")
     page.get_by_label("Write").fill("Thanks, we reproduced it on 0.3.")
