@@ -256,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         help="add the cosine of this model's embeddings (minilm if none is named) to the fitted model",
     )
     options = parser.parse_args(argv)
+    if options.repeats > 1 and options.folds < 2:  # one fold is no cross-validation
+        parser.error("--repeats N measures N splits into folds: give --folds K too")
     folder = Path(options.folder)
     if not (folder / "originals.jsonl").is_file():
         print(f"no labelled set in {folder}: pass its folder or set VULNDESK_DUPES_DIR", file=sys.stderr)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .browser import ATM_IDENTIFIER, WIDE, Audit, draft_advisory, first_sign_in, send_report
 from .live import LiveServer
@@ -43,12 +43,18 @@ def _visit(page: Page, audit: Audit, url: str, name: str) -> None:
     audit.check(page, name)
 
 
+def _arrive(page: Page, target: Locator) -> None:
+    """Press a link or a form's button and wait for the page it brings: the check is of that page."""
+    with page.expect_navigation():
+        target.click()
+
+
 def _public_pages(page: Page, audit: Audit, base: str) -> None:
     _visit(page, audit, base + "/", "home")
     for slug in ("llm-d", PROJECT):
         _visit(page, audit, f"{base}/p/{slug}/", f"policy page of {slug}")
         _visit(page, audit, f"{base}/p/{slug}/advisories/", f"advisories of {slug}")
-        page.locator(".advisory-list a").first.click()
+        _arrive(page, page.locator(".advisory-list a").first)
         audit.check(page, f"an advisory of {slug}")
         _visit(page, audit, f"{base}/p/{slug}/announce/", f"announce page of {slug}")
     _visit(page, audit, base + "/advisories/", "every advisory")
@@ -127,12 +133,12 @@ def _saved_replies(page: Page, audit: Audit, base: str) -> None:
     _visit(page, audit, f"{base}/desk/p/{PROJECT}/saved-replies/", "saved replies")
     page.get_by_label("Name").fill("Thanks")
     page.get_by_label("Text").fill("Thank you, {reporter}.")
-    page.get_by_role("button", name="Create").click()
+    _arrive(page, page.get_by_role("button", name="Create"))
     audit.check(page, "saved reply refused")
     page.get_by_label("Text").fill("Thank you, {reporter_name}, for report #{report_number}.")
-    page.get_by_role("button", name="Create").click()
+    _arrive(page, page.get_by_role("button", name="Create"))
     audit.check(page, "saved replies with one")
-    page.get_by_role("link", name="Thanks").click()
+    _arrive(page, page.get_by_role("link", name="Thanks"))
     audit.check(page, "saved reply editor")
     page.goto(f"{base}/desk/p/{PROJECT}/reports/5/edit/message/")
     page.get_by_role("button", name="Insert").click()
@@ -160,7 +166,7 @@ def _apply_to_the_list(page: Page, audit: Audit, base: str, public_key: str) -> 
     page.locator("#email").fill(DISTRIBUTOR)
     page.locator("#public_key").fill(public_key)
     page.locator("input[name='accept']").check()
-    page.get_by_role("button", name="Apply").click()
+    _arrive(page, page.get_by_role("button", name="Apply"))
     audit.check(page, "distributor application sent")
 
 
@@ -202,7 +208,7 @@ def _a_case_moves_on(page: Page, audit: Audit, base: str, tracking: str) -> None
     audit.check(page, "case confirmed, with a conversation")
     draft_advisory(page, ATM_IDENTIFIER)
     audit.check(page, "draft advisory editor")
-    page.get_by_role("link", name="Preview the public page").click()
+    _arrive(page, page.get_by_role("link", name="Preview the public page"))
     audit.check(page, "draft advisory preview")
     _visit(page, audit, case, "case with a draft advisory")
     _visit(page, audit, tracking, "tracking page after triage")

@@ -23,6 +23,7 @@ from pytest_django.fixtures import Settings
 
 from vulndesk import crypto
 from vulndesk.accounts.models import User
+from vulndesk.audit.models import AuditEvent
 from vulndesk.duplicates.models import DuplicateSuggestion, ReportProfile
 from vulndesk.duplicates.ranking import SHOWN_THRESHOLD
 from vulndesk.duplicates.tasks import suggest_duplicates
@@ -131,11 +132,14 @@ def test_ranking_twice_leaves_one_set_of_suggestions(client: Client, project_a: 
     duplicate = _send(client, SAME_FLAW)
     _run_queued_rankings()
     first = list(DuplicateSuggestion.objects.filter(report=duplicate).values_list("candidate", "score"))
+    events = AuditEvent.objects.filter(action="report.duplicates_suggested", target_id=str(duplicate.pk))
+    assert events.count() == 1
     # A retried job, or two workers on the same job: the same suggestions, not twice as many.
     assert suggest_duplicates.call(duplicate.pk) == 1
     assert suggest_duplicates.call(duplicate.pk) == 1
     again = list(DuplicateSuggestion.objects.filter(report=duplicate).values_list("candidate", "score"))
     assert again == first
+    assert events.count() == 1, "a ranking that finds what is stored records nothing"
     assert ReportProfile.objects.filter(report=duplicate).count() == 1
     assert suggest_duplicates.call(987_654) == 0, "a job for a report deleted since is a no-op"
 

@@ -15,6 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from vulndesk.accounts.models import User
 from vulndesk.audit.models import AuditEvent
+from vulndesk.cases.actions.triage import do_mark_invalid
 from vulndesk.duplicates.tasks import suggest_duplicates
 from vulndesk.intake.models import Report
 from vulndesk.notify.models import OutboundEmail, OutboundStatus
@@ -88,3 +89,23 @@ def test_the_queue_releases_selected_reports_and_names_those_not_held(client: Cl
     assert sorted(set(rankings)) == sorted([first.pk, second.pk, genuine.pk]), "each report ranked again"
     assert len(rankings) == len(set(rankings)), "and once, however many were released at a time"
     assert OutboundEmail.objects.filter(kind="report-received", status=OutboundStatus.HELD).count() == 0
+
+
+def test_a_held_report_judged_invalid_stays_held_and_its_mail_unsent(client: Client, alice: User) -> None:
+    held = _send(client, SPAM, email="stranger@victim.test")
+    do_mark_invalid(held, "Advertising for a casino, not a report about llm-d.", acting_user=alice)
+    team = signed_in(alice)
+    page = team.get(f"/desk/p/llm-d/reports/{held.number}/").content.decode()
+    assert "Release from quarantine" not in page
+    assert "it stays in quarantine, and nothing was or will be mailed" in page
+
+    refused = team.post(f"/desk/p/llm-d/reports/{held.number}/release/", follow=True).content.decode()
+    assert "Not released: it was judged invalid while held" in refused
+    bulk = team.post(
+        "/desk/reports/bulk/", {"action": "release", "report": [f"llm-d/{held.number}"]}, follow=True
+    )
+    assert f"llm-d #{held.number} was judged invalid while held" in bulk.content.decode()
+    assert Report.objects.get(pk=held.pk).quarantined
+    mail = OutboundEmail.objects.filter(report=held)
+    assert mail.exists()
+    assert set(mail.values_list("status", flat=True)) == {OutboundStatus.HELD}, "the receipt and the decision"

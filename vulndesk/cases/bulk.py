@@ -16,6 +16,7 @@ from vulndesk.accounts.permissions import Permission
 from vulndesk.cases.actions import triage
 from vulndesk.cases.actions.labels import clean_label, do_label_report
 from vulndesk.cases.models import Triage
+from vulndesk.cases.stage import release_refusal
 from vulndesk.cases.vultron import RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.actions import do_release_from_quarantine
@@ -144,9 +145,10 @@ def _assign(owner_id: str) -> Apply:
 
 
 def _release(report: Report, user: User) -> object:
-    # The spam check held it; a person who read it judged it genuine (or the sender was vouched for).
-    if not report.quarantined:
-        raise Skipped("is not in quarantine")
+    # The spam check held it; a person who read it judged it genuine.
+    refused = release_refusal(report)
+    if refused:
+        raise Skipped(refused.removeprefix("it "))
     return do_release_from_quarantine(report, acting_user=user)
 
 

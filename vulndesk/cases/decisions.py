@@ -21,6 +21,7 @@ from vulndesk.cases.actions.closing import do_record_no_fix_needed
 from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
 from vulndesk.cases.models import Visibility
 from vulndesk.cases.severity import SeverityError
+from vulndesk.cases.stage import release_refusal
 from vulndesk.cases.vultron import CaseEvent, TransitionError
 from vulndesk.intake.access import access_report_for_team
 from vulndesk.intake.actions import (
@@ -72,6 +73,10 @@ def release_from_quarantine(request: HttpRequest, report: Report, user: User) ->
     """The spam check held the report; a team member read it and judged it genuine."""
     if not report.quarantined:
         messages.info(request, "This report is not in quarantine.")
+        return
+    refused = release_refusal(report)
+    if refused:
+        messages.error(request, f"Not released: {refused}; nothing is sent to the address it gave.")
         return
     do_release_from_quarantine(report, acting_user=user)
     mailed = (

@@ -126,6 +126,20 @@ class Step:
     needs: str
 
 
+# A held report judged invalid or closed stays held: releasing it would mail the receipt and the
+# decision to whatever address the spam gave.
+KEPT_IN_QUARANTINE = frozenset({RMState.INVALID, RMState.CLOSED})
+
+
+def release_refusal(report: Report) -> str:
+    """Why ``report`` cannot be released from quarantine, or "" if it can."""
+    if not report.quarantined:
+        return "it is not in quarantine"
+    if RMState(report.rm_state) in KEPT_IN_QUARANTINE:
+        return f"it was {'closed' if report.rm_state == RMState.CLOSED else 'judged invalid'} while held"
+    return ""
+
+
 # Acknowledging a held report would mail whoever the spam gave as its sender: a person judges first.
 QUARANTINE_STEPS = (
     Step("release", "Release it from quarantine if it is genuine", "Nothing more; held mail then goes out."),
@@ -135,7 +149,7 @@ QUARANTINE_STEPS = (
 
 def next_steps(facts: CaseFacts, stage: Stage) -> list[Step]:
     """At most two steps, the most useful first."""
-    if facts.quarantined and stage != Stage.CLOSED:
+    if facts.quarantined and facts.rm_state not in KEPT_IN_QUARANTINE:
         return list(QUARANTINE_STEPS)
     return _steps(facts, stage)
 

@@ -64,12 +64,18 @@ def candidates_for(report: Report) -> list[Report]:
 
 def do_suggest_duplicates(report: Report, *, acting_user: User | None) -> list[DuplicateSuggestion]:
     """Rank the project's earlier reports for ``report`` and keep the best few, replacing any older
-    suggestions; one audit event says how many (never what they matched on)."""
+    suggestions; one audit event says how many (never what they matched on). A ranking that finds
+    what is already stored (a report ranked again after a release from quarantine, say) changes
+    nothing and records nothing."""
     query = store_profile(report)
     earlier = {r.pk: r for r in candidates_for(report)}
     ranked = ranking.rank(query, [(pk, _current_profile(r)) for pk, r in earlier.items()])
+    found = [(int(str(s.candidate)), s.score, s.reasons) for s in ranked]
     with transaction.atomic():
         locked = Report.objects.select_for_update(no_key=True).select_related("project").get(pk=report.pk)
+        kept = list(DuplicateSuggestion.objects.filter(report=locked).order_by("rank"))
+        if [(s.candidate_id, s.score, s.reasons) for s in kept] == found:
+            return kept
         DuplicateSuggestion.objects.filter(report=locked).delete()
         stored = [
             _suggestion(locked, earlier[int(str(s.candidate))], rank, s) for rank, s in enumerate(ranked, 1)

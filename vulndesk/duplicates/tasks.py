@@ -55,6 +55,10 @@ def on_report_released(report: Report) -> None:
 
 def _waiting_rankings() -> set[int]:
     """The reports whose ranking is queued and not started: it will see every candidate there is
-    when it runs, so a second job would only rank them again alike."""
-    queued = DBTaskResult.objects.filter(task_path=suggest_duplicates.module_path, status="READY")
+    when it runs, so a second job would only rank them again alike. The rows stay locked until the
+    release commits, so no worker starts one of them before the released report is a candidate;
+    a row a worker is claiming right now is skipped, and its report gets a job of its own."""
+    queued = DBTaskResult.objects.select_for_update(skip_locked=True).filter(
+        task_path=suggest_duplicates.module_path, status="READY"
+    )
     return {int(job["args"][0]) for job in queued.values_list("args_kwargs", flat=True) if job.get("args")}

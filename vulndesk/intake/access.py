@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from vulndesk.accounts.models import User
 from vulndesk.accounts.permissions import Permission
@@ -46,7 +47,7 @@ def tracking_form(anchor: str = "") -> Callable[[TrackingView], TrackingView]:
             access_report_by_tracking_token(token)
             return redirect(reverse("tracking", args=[token]) + (f"#{anchor}" if anchor else ""))
 
-        return handle
+        return require_http_methods(["GET", "HEAD", "POST"])(handle)
 
     return wrap
 
