@@ -16,10 +16,8 @@ from vulndesk.accounts.permissions import Permission
 from vulndesk.cases.actions import triage
 from vulndesk.cases.actions.labels import clean_label, do_label_report
 from vulndesk.cases.models import Triage
-from vulndesk.cases.stage import release_refusal
 from vulndesk.cases.vultron import RMState, TransitionError
 from vulndesk.intake.access import access_report_for_team
-from vulndesk.intake.actions import do_release_from_quarantine
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
 
@@ -88,7 +86,7 @@ def _apply_one(key: str, apply: Apply, user: User, outcome: BulkOutcome) -> None
         result = apply(report, user)
     except Http404:
         outcome.skipped.append((name, "not found"))
-    except (Skipped, TransitionError) as exc:
+    except (Skipped, TransitionError, triage.ReleaseRefusedError) as exc:
         outcome.skipped.append((name, _why(exc, report)))
     except SubmissionError as exc:
         outcome.skipped.append((name, "; ".join(exc.problems.values())))
@@ -120,7 +118,7 @@ def _prepare(action: str, form: QueryDict) -> Apply:
     if action == "duplicate":
         return _duplicate(form.get("duplicate_of", ""))
     if action == "release":
-        return _release
+        return lambda report, user: triage.do_release_held_report(report, acting_user=user)
     try:
         label = clean_label(form.get("label", ""))
     except SubmissionError as exc:
@@ -142,14 +140,6 @@ def _assign(owner_id: str) -> Apply:
         return triage.do_assign(report, owner=owner, assignees=assignees, acting_user=user)
 
     return assign
-
-
-def _release(report: Report, user: User) -> object:
-    # The spam check held it; a person who read it judged it genuine.
-    refused = release_refusal(report)
-    if refused:
-        raise Skipped(refused.removeprefix("it "))
-    return do_release_from_quarantine(report, acting_user=user)
 
 
 def _duplicate(number: str) -> Apply:

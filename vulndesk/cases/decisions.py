@@ -21,14 +21,9 @@ from vulndesk.cases.actions.closing import do_record_no_fix_needed
 from vulndesk.cases.calculator import CVSS31, CVSS40, submitted_vector
 from vulndesk.cases.models import Visibility
 from vulndesk.cases.severity import SeverityError
-from vulndesk.cases.stage import release_refusal
 from vulndesk.cases.vultron import CaseEvent, TransitionError
 from vulndesk.intake.access import access_report_for_team
-from vulndesk.intake.actions import (
-    do_release_from_quarantine,
-    do_replace_tracking_link,
-    do_revoke_tracking_link,
-)
+from vulndesk.intake.actions import do_replace_tracking_link, do_revoke_tracking_link
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError
 from vulndesk.web.forms import flash_outcome
@@ -74,18 +69,15 @@ def release_from_quarantine(request: HttpRequest, report: Report, user: User) ->
     if not report.quarantined:
         messages.info(request, "This report is not in quarantine.")
         return
-    refused = release_refusal(report)
-    if refused:
-        messages.error(request, f"Not released: {refused}; nothing is sent to the address it gave.")
-        return
-    do_release_from_quarantine(report, acting_user=user)
-    mailed = (
-        " and the receipt held since it arrived is on its way to the reporter"
-        if report.reporter.get("email")
-        else ""
-    )
-    messages.success(
-        request, f"Released from quarantine: the report is in the queue, the team is told{mailed}."
+    mailed = " and the receipt held since it arrived is on its way to the reporter"
+    flash_outcome(
+        request,
+        lambda: triage.do_release_held_report(report, acting_user=user),
+        refused=triage.ReleaseRefusedError,
+        not_done=lambda exc: f"Not released: it {exc}; nothing is sent to the address it gave.",
+        done="Released from quarantine: the report is in the queue, the team is told"
+        + (mailed if report.reporter.get("email") else "")
+        + ".",
     )
 
 

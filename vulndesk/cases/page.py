@@ -29,7 +29,7 @@ from vulndesk.cases.saved_replies import saved_replies_of
 from vulndesk.cases.saved_reply_views import saved_reply_prefill
 from vulndesk.cases.severity import LlmRisk, cwe_name
 from vulndesk.cases.sla import report_clocks
-from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, stage_of
+from vulndesk.cases.stage import STAGES, Stage, case_facts, next_steps, reached, release_refusal, stage_of
 from vulndesk.cases.vultron import RM_TRANSITIONS, CaseEvent, CaseState, RMState
 from vulndesk.duplicates.views import suggestions_context
 from vulndesk.intake.access import access_report_for_team
@@ -132,6 +132,7 @@ def case_context(report: Report) -> dict[str, object]:
         **_fix_context(report),
         **_panels(report, lambda panel: panel.on_section_pages),
         "embargo_action": reverse("report-embargo", args=[report.project.slug, report.number]),
+        "release_refused": release_refusal(report) if report.quarantined else "",
         "next_states": sorted(t.value for (s, t) in RM_TRANSITIONS if s == RMState(report.rm_state)),
         "advisories": list(report.advisories.all()),
         "saved_replies": list(saved_replies_of(report.project)),

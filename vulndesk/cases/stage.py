@@ -132,11 +132,11 @@ KEPT_IN_QUARANTINE = frozenset({RMState.INVALID, RMState.CLOSED})
 
 
 def release_refusal(report: Report) -> str:
-    """Why ``report`` cannot be released from quarantine, or "" if it can."""
+    """Why ``report`` cannot be released from quarantine ("was closed while held"), or "" if it can."""
     if not report.quarantined:
-        return "it is not in quarantine"
+        return "is not in quarantine"
     if RMState(report.rm_state) in KEPT_IN_QUARANTINE:
-        return f"it was {'closed' if report.rm_state == RMState.CLOSED else 'judged invalid'} while held"
+        return f"was {'closed' if report.rm_state == RMState.CLOSED else 'judged invalid'} while held"
     return ""
 
 

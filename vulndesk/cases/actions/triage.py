@@ -15,7 +15,9 @@ from vulndesk.accounts.models import User
 from vulndesk.audit.actions import record_event
 from vulndesk.cases import emails, severity
 from vulndesk.cases.models import Author, InfoRequest, Message, Resolution, Triage, Via, Visibility
+from vulndesk.cases.stage import release_refusal
 from vulndesk.cases.vultron import RMState, TransitionError, check_rm_transition
+from vulndesk.intake.actions import do_release_from_quarantine
 from vulndesk.intake.models import Report
 from vulndesk.intake.submission import SubmissionError, clean_text
 from vulndesk.notify.actions import queue_email
@@ -332,3 +334,16 @@ def _tell_the_assigned(
     if added:
         mail = emails.case_assigned(report, added, as_owner=False, by=acting_user)
         queue_team_notice(mail, NoticeKind.ASSIGNMENT, project=report.project, about=report)
+
+
+class ReleaseRefusedError(ValueError):
+    """A held report that stays held; the message says why ("was closed while held")."""
+
+
+def do_release_held_report(report: Report, *, acting_user: User) -> Report:
+    """Release a report the spam check held, unless the team already judged it invalid or closed
+    it: its receipt and its decision would then go to whatever address the spam gave."""
+    refused = release_refusal(report)
+    if refused:
+        raise ReleaseRefusedError(refused)
+    return do_release_from_quarantine(report, acting_user=acting_user)
